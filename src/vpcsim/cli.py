@@ -1,0 +1,145 @@
+"""The ``vpcsim`` command line: a thin layer over :class:`vpcsim.Network`.
+
+Exit codes: 0 connected / all checks pass / valid; 1 not connected / a check failed;
+2 invalid input (one message on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from vpcsim.errors import VpcsimError
+
+EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
+
+
+def _fail_input(message: str) -> None:
+    click.echo(f"vpcsim: {message}", err=True)
+    sys.exit(EXIT_INVALID)
+
+
+def _load(path: str) -> Any:
+    from vpcsim.probes import Network
+
+    try:
+        return Network.from_file(path)
+    except VpcsimError as exc:
+        _fail_input(str(exc))
+
+
+def _dump(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, sort_keys=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vpcsim")
+def cli() -> None:
+    """Packet-level reachability simulator for cloud private networks."""
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True, metavar="INSTANCE", help="Instance id to telnet from.")
+@click.argument("host")
+@click.argument("port", type=click.IntRange(1, 65535))
+@click.option("--at", "at", default="0", metavar="T", help="Simulated start time: seconds, or '20s', '500ms'.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Random seed (default: the scenario's).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option(
+    "--pcap",
+    "pcap",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write every packet at every capture point to this pcapng file.",
+)
+def telnet(
+    scenario: str,
+    source: str,
+    host: str,
+    port: int,
+    at: str,
+    seed: int | None,
+    as_json: bool,
+    pcap: str | None,
+) -> None:
+    """What `telnet HOST PORT` on instance INSTANCE would print, with the trace."""
+    from vpcsim.report import probe_to_dict, render_telnet, render_trace, write_pcapng
+    from vpcsim.scenario.values import duration
+
+    net = _load(scenario)
+    try:
+        start = duration(at)
+    except ValueError as exc:
+        _fail_input(f"--at: {exc}")
+    try:
+        result = net.telnet(source, host, port, at=start, seed=seed, capture=pcap is not None)
+    except VpcsimError as exc:
+        _fail_input(f"{scenario}: {exc}")
+    if pcap is not None:
+        try:
+            write_pcapng(result, pcap)
+        except OSError as exc:
+            _fail_input(f"--pcap {pcap}: {exc.strerror or exc}")
+    if as_json:
+        _dump(probe_to_dict(result))
+    else:
+        click.echo(render_telnet(result))
+        click.echo()
+        click.echo(render_trace(result))
+    sys.exit(EXIT_OK if result.connected else EXIT_FAIL)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Random seed (default: the scenario's).")
+def check(scenario: str, as_json: bool, seed: int | None) -> None:
+    """Run the scenario's checks; exit 1 if any fails."""
+    from vpcsim.report import check_to_dict, render_check_line
+
+    net = _load(scenario)
+    results = net.run_checks(seed=seed)
+    failed = sum(not r.passed for r in results)
+    if as_json:
+        _dump(
+            {
+                "scenario": scenario,
+                "passed": len(results) - failed,
+                "failed": failed,
+                "warnings": list(net.topology.warnings),
+                "checks": [check_to_dict(r) for r in results],
+            }
+        )
+    else:
+        for w in net.topology.warnings:
+            click.echo(f"warning: {w}")
+        for r in results:
+            click.echo(render_check_line(r))
+        click.echo(f"{len(results) - failed} passed, {failed} failed")
+    sys.exit(EXIT_FAIL if failed else EXIT_OK)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+def validate(scenario: str) -> None:
+    """Check a scenario file; print warnings; exit 2 if it is invalid."""
+    net = _load(scenario)
+    topo = net.topology
+    for w in topo.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(
+        f"{scenario}: valid: {len(topo.vpcs)} VPCs, {len(topo.instances)} instances, "
+        f"{len(topo.load_balancers)} load balancers, {len(topo.endpoints)} endpoints, {len(topo.ccns)} CCNs, "
+        f"{len(topo.timeline)} timeline events, {len(topo.checks)} checks"
+    )
+    sys.exit(EXIT_OK)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point. Click's own usage errors already exit 2."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="vpcsim")

@@ -1,0 +1,45 @@
+"""The validated, immutable cloud model: VPCs, subnets, security groups, instances, load balancers,
+endpoint services, endpoints, CCNs, the control-plane timeline and the checks.
+
+The model speaks cloud nouns only. It knows nothing of files (see :mod:`vpcsim.scenario`) nor of
+forwarding (see :mod:`vpcsim.compile`).
+"""
+
+from vpcsim.model.ccn import Ccn
+from vpcsim.model.checks import Check, Expectation
+from vpcsim.model.compute import Instance
+from vpcsim.model.loadbalancer import Backend, HealthCheck, Listener, LoadBalancer, Scheduler
+from vpcsim.model.network import Subnet, Vpc
+from vpcsim.model.privatelink import Endpoint, EndpointService, EndpointState
+from vpcsim.model.security import Action, PortRange, Protocol, Rule, SecurityGroup
+from vpcsim.model.settings import Delays, Settings, TcpSettings
+from vpcsim.model.timeline import Event, EventKind
+from vpcsim.model.topology import Topology
+
+__all__ = [
+    "Action",
+    "Backend",
+    "Ccn",
+    "Check",
+    "Delays",
+    "Endpoint",
+    "EndpointService",
+    "EndpointState",
+    "Event",
+    "EventKind",
+    "Expectation",
+    "HealthCheck",
+    "Instance",
+    "Listener",
+    "LoadBalancer",
+    "PortRange",
+    "Protocol",
+    "Rule",
+    "Scheduler",
+    "SecurityGroup",
+    "Settings",
+    "Subnet",
+    "TcpSettings",
+    "Topology",
+    "Vpc",
+]

@@ -1,0 +1,57 @@
+"""The whole validated scenario as one immutable value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from vpcsim.model.ccn import Ccn
+from vpcsim.model.checks import Check
+from vpcsim.model.compute import Instance
+from vpcsim.model.loadbalancer import LoadBalancer
+from vpcsim.model.network import Subnet, Vpc
+from vpcsim.model.privatelink import Endpoint, EndpointService
+from vpcsim.model.security import SecurityGroup
+from vpcsim.model.settings import Settings
+from vpcsim.model.timeline import Event
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Topology:
+    """Everything a scenario declares. Object maps are keyed by id; ``timeline`` is sorted by time
+    (file order among equal times); ``checks`` keep file order. ``warnings`` are admission failures
+    and other findings that load but deserve the user's attention."""
+
+    source: str
+    settings: Settings
+    vpcs: dict[str, Vpc]
+    security_groups: dict[str, SecurityGroup]
+    instances: dict[str, Instance]
+    load_balancers: dict[str, LoadBalancer]
+    endpoint_services: dict[str, EndpointService]
+    endpoints: dict[str, Endpoint]
+    ccns: dict[str, Ccn]
+    timeline: tuple[Event, ...]
+    checks: tuple[Check, ...]
+    warnings: tuple[str, ...] = ()
+
+    def subnet(self, vpc_id: str, subnet_id: str) -> Subnet:
+        s = self.vpcs[vpc_id].subnet(subnet_id)
+        assert s is not None
+        return s
+
+    def zone_of(self, vpc_id: str, subnet_id: str) -> str:
+        return self.subnet(vpc_id, subnet_id).zone
+
+    def resolve_host(self, host: str) -> tuple[IPv4Address, str | None]:
+        """An IP, or the address of an object id (instance, endpoint, load balancer).
+
+        Returns the address and the id it came from (None for a literal IP). Raises KeyError.
+        """
+        if host in self.instances:
+            return self.instances[host].ip, host
+        if host in self.endpoints:
+            return self.endpoints[host].ip, host
+        if host in self.load_balancers:
+            return self.load_balancers[host].vip, host
+        return IPv4Address(host), None

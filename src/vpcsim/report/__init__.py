@@ -1,0 +1,14 @@
+"""Reports of probe results: Linux telnet's text with the trace, JSON, pcapng."""
+
+from vpcsim.report.json import check_to_dict, probe_to_dict
+from vpcsim.report.pcap import write_pcapng
+from vpcsim.report.text import render_check_line, render_telnet, render_trace
+
+__all__ = [
+    "check_to_dict",
+    "probe_to_dict",
+    "render_check_line",
+    "render_telnet",
+    "render_trace",
+    "write_pcapng",
+]

@@ -1,0 +1,70 @@
+"""JSON rendering (the contract in the design README: verdict, reason, connect_time_ms, packets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vpcsim.probes import CheckResult, ProbeResult
+from vpcsim.trace import PacketTrace, Step
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 6)
+
+
+def _step(s: Step) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": s.kind.value, "action": s.action.value, "detail": s.detail}
+    if s.ref:
+        out["ref"] = s.ref
+    if s.diffs:
+        out["diffs"] = [{"field": d.field, "old": d.old, "new": d.new} for d in s.diffs]
+    if s.reason is not None:
+        out["reason"] = s.reason.value
+    return out
+
+
+def packet_to_dict(p: PacketTrace, start: float) -> dict[str, Any]:
+    return {
+        "kind": p.kind,
+        "attempt": p.attempt,
+        "summary": p.summary,
+        "sent_at_ms": _ms(p.sent_at - start),
+        "arrived_at_ms": _ms(p.arrived_at - start),
+        "disposition": p.disposition.value,
+        "reason": p.reason.value if p.reason else None,
+        "hops": [
+            {"node": h.node, "time_ms": _ms(h.time - start), "steps": [_step(s) for s in h.steps]} for h in p.hops
+        ],
+    }
+
+
+def probe_to_dict(r: ProbeResult) -> dict[str, Any]:
+    return {
+        "source": r.source,
+        "host": r.host,
+        "address": r.address,
+        "port": r.port,
+        "at_s": r.started_at,
+        "verdict": r.verdict.value,
+        "reason": r.reason.value,
+        "detail": r.detail,
+        "blocked_at": r.blocked_at,
+        "ref": r.ref or None,
+        "connect_time_ms": _ms(r.connect_time),
+        "syn_attempts": r.attempts,
+        "control_events": [{"at_s": t, "change": c} for t, c in r.control_events],
+        "packets": [packet_to_dict(p, r.started_at) for p in r.packets],
+    }
+
+
+def check_to_dict(c: CheckResult) -> dict[str, Any]:
+    return {
+        "name": c.check.name,
+        "from": c.check.source,
+        "to": f"{c.check.host}:{c.check.port}",
+        "at_s": c.check.at,
+        "expect": c.check.expect.value,
+        "expect_reason": c.check.expect_reason,
+        "passed": c.passed,
+        "result": probe_to_dict(c.result),
+    }

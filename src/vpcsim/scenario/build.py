@@ -1,0 +1,637 @@
+"""Cross-reference checks and admission: a shape-valid document → :class:`Topology`.
+
+Every problem is raised as a :class:`ScenarioError` naming the key path of the value to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from ipaddress import IPv4Address, IPv4Network
+
+from vpcsim.errors import ScenarioError
+from vpcsim.model import (
+    Action,
+    Backend,
+    Ccn,
+    Check,
+    Delays,
+    Endpoint,
+    EndpointService,
+    EndpointState,
+    Event,
+    EventKind,
+    Expectation,
+    HealthCheck,
+    Instance,
+    Listener,
+    LoadBalancer,
+    Protocol,
+    Rule,
+    Scheduler,
+    SecurityGroup,
+    Settings,
+    Subnet,
+    TcpSettings,
+    Topology,
+    Vpc,
+)
+from vpcsim.model.security import ALL_PORTS
+from vpcsim.model.settings import DEFAULT_REGION_DELAYS
+from vpcsim.scenario import schema as s
+from vpcsim.scenario.yamlsafe import Path, path_text
+from vpcsim.trace.verdict import Reason
+
+SNAT_CIDR = IPv4Network("11.163.0.0/16")
+"""Private Link's source-NAT range [PL1][PL11]."""
+
+_ANY = IPv4Network("0.0.0.0/0")
+
+
+class Locator:
+    """Turns key paths into errors that carry the file's line and column."""
+
+    def __init__(self, source: str, marks: Mapping[Path, tuple[int, int]]) -> None:
+        self.source = source
+        self.marks = marks
+
+    def error(self, path: Path, problem: str) -> ScenarioError:
+        probe = path
+        while probe not in self.marks and probe:
+            probe = probe[:-1]
+        line, col = self.marks.get(probe, (None, None))
+        return ScenarioError(self.source, path_text(path), problem, line=line, column=col)
+
+
+def build_topology(doc: s.ScenarioDoc, loc: Locator) -> Topology:
+    return _Builder(doc, loc).build()
+
+
+class _Builder:
+    def __init__(self, doc: s.ScenarioDoc, loc: Locator) -> None:
+        self.doc = doc
+        self.loc = loc
+        self.warnings: list[str] = []
+
+    def err(self, path: Path, problem: str) -> ScenarioError:
+        return self.loc.error(path, problem)
+
+    def build(self) -> Topology:
+        self._unique_ids()
+        settings = self._settings()
+        vpcs = self._vpcs()
+        groups = {gid: self._group(gid, g) for gid, g in sorted(self.doc.security_groups.items())}
+        owners: dict[tuple[str, IPv4Address], str] = {}
+        instances = {iid: self._instance(iid, d, vpcs, groups, owners) for iid, d in sorted(self.doc.instances.items())}
+        lbs = {
+            lid: self._load_balancer(lid, d, vpcs, groups, instances, owners)
+            for lid, d in sorted(self.doc.load_balancers.items())
+        }
+        services = self._services(vpcs, lbs)
+        endpoints = self._endpoints(vpcs, groups, services, owners)
+        ccns = self._ccns(vpcs, settings)
+        timeline = self._timeline(endpoints, ccns, vpcs, groups, instances)
+        topo = Topology(
+            source=self.loc.source,
+            settings=settings,
+            vpcs=vpcs,
+            security_groups=groups,
+            instances=instances,
+            load_balancers=lbs,
+            endpoint_services=services,
+            endpoints=endpoints,
+            ccns=ccns,
+            timeline=timeline,
+            checks=(),
+            warnings=(),
+        )
+        checks = self._checks(topo)
+        return Topology(
+            source=topo.source,
+            settings=settings,
+            vpcs=vpcs,
+            security_groups=groups,
+            instances=instances,
+            load_balancers=lbs,
+            endpoint_services=services,
+            endpoints=endpoints,
+            ccns=ccns,
+            timeline=timeline,
+            checks=checks,
+            warnings=tuple(self.warnings),
+        )
+
+    # -- ids -------------------------------------------------------------------------------
+    def _unique_ids(self) -> None:
+        """Object ids name hosts and trace nodes, so they share one namespace."""
+        seen: dict[str, str] = {}
+        sections: list[tuple[str, Iterable[str]]] = [
+            ("vpcs", self.doc.vpcs),
+            ("security_groups", self.doc.security_groups),
+            ("instances", self.doc.instances),
+            ("load_balancers", self.doc.load_balancers),
+            ("endpoint_services", self.doc.endpoint_services),
+            ("endpoints", self.doc.endpoints),
+            ("ccns", self.doc.ccns),
+        ]
+        for section, ids in sections:
+            for oid in ids:
+                if oid in seen:
+                    raise self.err((section, oid), f"id {oid!r} is already used in {seen[oid]}; ids must be unique")
+                seen[oid] = section
+
+    # -- settings --------------------------------------------------------------------------
+    def _settings(self) -> Settings:
+        d = self.doc.settings
+        regions = dict(DEFAULT_REGION_DELAYS)
+        for key, delay in d.delays.regions.items():
+            parts = key.split("/")
+            if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
+                raise self.err(
+                    ("settings", "delays", "regions", key),
+                    "key must name two different regions: 'REGION_A/REGION_B'",
+                )
+            if delay > 10:
+                raise self.err(("settings", "delays", "regions", key), "a one-way delay over 10 s is not plausible")
+            regions[frozenset(parts)] = delay
+        base = Delays()
+        for name in ("same_zone", "cross_zone", "privatelink"):
+            v = getattr(d.delays, name)
+            if v is not None and v > 10:
+                raise self.err(("settings", "delays", name), "a one-way delay over 10 s is not plausible")
+        delays = Delays(
+            same_zone=base.same_zone if d.delays.same_zone is None else d.delays.same_zone,
+            cross_zone=base.cross_zone if d.delays.cross_zone is None else d.delays.cross_zone,
+            privatelink=base.privatelink if d.delays.privatelink is None else d.delays.privatelink,
+            regions=regions,
+        )
+        return Settings(
+            seed=d.seed,
+            delays=delays,
+            tcp=TcpSettings(syn_retries=d.tcp.syn_retries, initial_rto=d.tcp.initial_rto),
+            endpoint_accept_delay=d.endpoint_accept_delay,
+        )
+
+    # -- networks --------------------------------------------------------------------------
+    def _vpcs(self) -> dict[str, Vpc]:
+        out: dict[str, Vpc] = {}
+        for vid, v in sorted(self.doc.vpcs.items()):
+            subnets: list[Subnet] = []
+            for sid, sd in sorted(v.subnets.items()):
+                path: Path = ("vpcs", vid, "subnets", sid)
+                if not sd.cidr.subnet_of(v.cidr):
+                    raise self.err((*path, "cidr"), f"subnet {sd.cidr} is not inside the VPC CIDR {v.cidr}")
+                if sd.cidr.prefixlen > 29:
+                    raise self.err((*path, "cidr"), f"subnet {sd.cidr} is smaller than a /29, the smallest subnet")
+                if not sd.zone.startswith(v.region):
+                    raise self.err((*path, "zone"), f"zone {sd.zone!r} is not in the VPC's region {v.region!r}")
+                for other in subnets:
+                    if other.cidr.overlaps(sd.cidr):
+                        raise self.err(
+                            (*path, "cidr"),
+                            f"subnet {sd.cidr} overlaps subnet {other.id!r} ({other.cidr}) in {vid}",
+                        )
+                subnets.append(Subnet(id=sid, vpc=vid, cidr=sd.cidr, zone=sd.zone))
+            out[vid] = Vpc(id=vid, region=v.region, account=v.account, cidr=v.cidr, subnets=tuple(subnets))
+        return out
+
+    def _rule(self, rd: s.RuleDoc, direction: str, path: Path) -> Rule:
+        wrong, right = ("destination", "source") if direction == "ingress" else ("source", "destination")
+        if getattr(rd, wrong) is not None:
+            raise self.err((*path, wrong), f"an {direction} rule matches on '{right}', not '{wrong}'")
+        peer = getattr(rd, right)
+        proto = Protocol(rd.protocol)
+        if rd.port is not None and proto in (Protocol.ICMP, Protocol.ALL) and not rd.port.is_all:
+            raise self.err((*path, "port"), f"protocol {rd.protocol} has no ports; remove 'port' or use tcp/udp")
+        return Rule(
+            action=Action(rd.action),
+            protocol=proto,
+            ports=rd.port or ALL_PORTS,
+            peer=_ANY if peer is None else peer,
+            description=rd.description,
+        )
+
+    def _group(self, gid: str, g: s.SecurityGroupDoc) -> SecurityGroup:
+        base: Path = ("security_groups", gid)
+        return SecurityGroup(
+            id=gid,
+            ingress=tuple(self._rule(r, "ingress", (*base, "ingress", i)) for i, r in enumerate(g.ingress)),
+            egress=tuple(self._rule(r, "egress", (*base, "egress", i)) for i, r in enumerate(g.egress)),
+            description=g.description,
+        )
+
+    def _placement(
+        self, path: Path, vpc: str, subnet: str, ip: IPv4Address | None, vpcs: Mapping[str, Vpc], ip_key: str
+    ) -> Subnet:
+        if vpc not in vpcs:
+            raise self.err((*path, "vpc"), f"unknown VPC {vpc!r}" + _known(vpcs))
+        sn = vpcs[vpc].subnet(subnet)
+        if sn is None:
+            raise self.err(
+                (*path, "subnet"),
+                f"unknown subnet {subnet!r} in VPC {vpc}" + _known({x.id: x for x in vpcs[vpc].subnets}),
+            )
+        if ip is not None:
+            if ip not in sn.cidr:
+                raise self.err((*path, ip_key), f"{ip} is outside its subnet {subnet} ({sn.cidr})")
+            if ip in (sn.cidr.network_address, sn.cidr.broadcast_address):
+                raise self.err((*path, ip_key), f"{ip} is the network or broadcast address of {sn.cidr}")
+        return sn
+
+    def _claim(
+        self, owners: dict[tuple[str, IPv4Address], str], vpc: str, ip: IPv4Address, who: str, path: Path
+    ) -> None:
+        key = (vpc, ip)
+        if key in owners:
+            raise self.err(path, f"{ip} is already used by {owners[key]} in VPC {vpc}")
+        owners[key] = who
+
+    def _groups_exist(self, ids: list[str], groups: Mapping[str, SecurityGroup], path: Path) -> tuple[str, ...]:
+        for i, gid in enumerate(ids):
+            if gid not in groups:
+                raise self.err((*path, i), f"unknown security group {gid!r}" + _known(groups))
+            if ids.index(gid) != i:
+                raise self.err((*path, i), f"security group {gid!r} is bound twice")
+        return tuple(ids)
+
+    def _instance(
+        self,
+        iid: str,
+        d: s.InstanceDoc,
+        vpcs: Mapping[str, Vpc],
+        groups: Mapping[str, SecurityGroup],
+        owners: dict[tuple[str, IPv4Address], str],
+    ) -> Instance:
+        path: Path = ("instances", iid)
+        self._placement(path, d.vpc, d.subnet, d.ip, vpcs, "ip")
+        self._claim(owners, d.vpc, d.ip, f"instance {iid}", (*path, "ip"))
+        sgs = self._groups_exist(d.security_groups, groups, (*path, "security_groups"))
+        if not sgs:
+            self.warnings.append(f"instance {iid} has no security group: all its traffic is denied")
+        return Instance(id=iid, vpc=d.vpc, subnet=d.subnet, ip=d.ip, security_groups=sgs, listen=frozenset(d.listen))
+
+    def _load_balancer(
+        self,
+        lid: str,
+        d: s.LoadBalancerDoc,
+        vpcs: Mapping[str, Vpc],
+        groups: Mapping[str, SecurityGroup],
+        instances: Mapping[str, Instance],
+        owners: dict[tuple[str, IPv4Address], str],
+    ) -> LoadBalancer:
+        path: Path = ("load_balancers", lid)
+        self._placement(path, d.vpc, d.subnet, d.vip, vpcs, "vip")
+        self._claim(owners, d.vpc, d.vip, f"load balancer {lid}", (*path, "vip"))
+        sgs = self._groups_exist(d.security_groups, groups, (*path, "security_groups"))
+        listeners: list[Listener] = []
+        ports: dict[int, str] = {}
+        for lname, ld in sorted(d.listeners.items()):
+            lpath: Path = (*path, "listeners", lname)
+            if ld.port in ports:
+                raise self.err((*lpath, "port"), f"port {ld.port} is already used by listener {ports[ld.port]!r}")
+            ports[ld.port] = lname
+            backends: list[Backend] = []
+            seen: set[tuple[str, int]] = set()
+            for i, bd in enumerate(ld.backends):
+                bpath: Path = (*lpath, "backends", i)
+                inst = instances.get(bd.instance)
+                if inst is None:
+                    raise self.err((*bpath, "instance"), f"unknown instance {bd.instance!r}" + _known(instances))
+                if inst.vpc != d.vpc:
+                    raise self.err(
+                        (*bpath, "instance"),
+                        f"backend {bd.instance} is in VPC {inst.vpc}, not in the load balancer's VPC {d.vpc}",
+                    )
+                if (bd.instance, bd.port) in seen:
+                    raise self.err(bpath, f"backend {bd.instance}:{bd.port} is bound twice")
+                seen.add((bd.instance, bd.port))
+                backends.append(Backend(instance=bd.instance, port=bd.port, weight=bd.weight))
+            hc = ld.health_check
+            if hc.timeout > hc.interval:
+                raise self.err((*lpath, "health_check", "timeout"), "the health-check timeout exceeds its interval")
+            listeners.append(
+                Listener(
+                    id=lname,
+                    port=ld.port,
+                    scheduler=Scheduler(ld.scheduler),
+                    backends=tuple(backends),
+                    health_check=HealthCheck(
+                        enabled=hc.enabled,
+                        port=hc.port,
+                        interval=hc.interval,
+                        timeout=hc.timeout,
+                        healthy_threshold=hc.healthy_threshold,
+                        unhealthy_threshold=hc.unhealthy_threshold,
+                    ),
+                )
+            )
+        return LoadBalancer(
+            id=lid, vpc=d.vpc, subnet=d.subnet, vip=d.vip, security_groups=sgs, listeners=tuple(listeners)
+        )
+
+    # -- private link ----------------------------------------------------------------------
+    def _services(self, vpcs: Mapping[str, Vpc], lbs: Mapping[str, LoadBalancer]) -> dict[str, EndpointService]:
+        out: dict[str, EndpointService] = {}
+        used: dict[str, str] = {}
+        for sid, d in sorted(self.doc.endpoint_services.items()):
+            path: Path = ("endpoint_services", sid)
+            if d.vpc not in vpcs:
+                raise self.err((*path, "vpc"), f"unknown VPC {d.vpc!r}" + _known(vpcs))
+            lb = lbs.get(d.load_balancer)
+            if lb is None:
+                raise self.err((*path, "load_balancer"), f"unknown load balancer {d.load_balancer!r}" + _known(lbs))
+            if lb.vpc != d.vpc:
+                raise self.err(
+                    (*path, "load_balancer"),
+                    f"load balancer {lb.id} is in VPC {lb.vpc}, not in the service's VPC {d.vpc}",
+                )
+            if lb.id in used:
+                raise self.err(
+                    (*path, "load_balancer"),
+                    f"load balancer {lb.id} already backs endpoint service {used[lb.id]}",
+                )
+            used[lb.id] = sid
+            out[sid] = EndpointService(
+                id=sid,
+                vpc=d.vpc,
+                load_balancer=d.load_balancer,
+                auto_accept=d.auto_accept,
+                whitelist=tuple(d.whitelist),
+                snat_cidr=SNAT_CIDR,
+            )
+        return out
+
+    def _endpoints(
+        self,
+        vpcs: Mapping[str, Vpc],
+        groups: Mapping[str, SecurityGroup],
+        services: Mapping[str, EndpointService],
+        owners: dict[tuple[str, IPv4Address], str],
+    ) -> dict[str, Endpoint]:
+        out: dict[str, Endpoint] = {}
+        pending_auto: list[tuple[str, s.EndpointDoc, Subnet]] = []
+        # Endpoints with a chosen IP claim it first, so auto-assignment never takes a chosen address.
+        for eid, d in sorted(self.doc.endpoints.items()):
+            path: Path = ("endpoints", eid)
+            sn = self._placement(path, d.vpc, d.subnet, d.ip, vpcs, "ip")
+            if d.ip is not None:
+                self._claim(owners, d.vpc, d.ip, f"endpoint {eid}", (*path, "ip"))
+            else:
+                pending_auto.append((eid, d, sn))
+        assigned: dict[str, IPv4Address] = {}
+        for eid, d, sn in pending_auto:
+            ip = _first_free(sn.cidr, d.vpc, owners)
+            if ip is None:
+                raise self.err(("endpoints", eid, "subnet"), f"subnet {sn.id} ({sn.cidr}) has no free address left")
+            owners[(d.vpc, ip)] = f"endpoint {eid}"
+            assigned[eid] = ip
+        for eid, d in sorted(self.doc.endpoints.items()):
+            path = ("endpoints", eid)
+            svc = services.get(d.service)
+            if svc is None:
+                raise self.err((*path, "service"), f"unknown endpoint service {d.service!r}" + _known(services))
+            consumer, provider = vpcs[d.vpc], vpcs[svc.vpc]
+            if consumer.region != provider.region:
+                raise self.err(
+                    (*path, "service"),
+                    f"endpoint in {consumer.region} cannot use service {svc.id} in {provider.region}: "
+                    "Private Link is same-region only; reach it from other regions through CCN",
+                )
+            sgs = self._groups_exist(d.security_groups, groups, (*path, "security_groups"))
+            state, why = admission(consumer.account, provider.account, svc)
+            if state is EndpointState.FAILED:
+                self.warnings.append(f"endpoint {eid}: creation FAILED: {why}")
+            ip = d.ip if d.ip is not None else assigned[eid]
+            out[eid] = Endpoint(
+                id=eid,
+                vpc=d.vpc,
+                subnet=d.subnet,
+                ip=ip,
+                ip_assigned=d.ip is None,
+                service=d.service,
+                security_groups=sgs,
+                initial_state=state,
+                state_reason=why,
+            )
+        return out
+
+    # -- ccn -------------------------------------------------------------------------------
+    def _ccns(self, vpcs: Mapping[str, Vpc], settings: Settings) -> dict[str, Ccn]:
+        out: dict[str, Ccn] = {}
+        for cid, d in sorted(self.doc.ccns.items()):
+            path: Path = ("ccns", cid)
+            for i, vid in enumerate(d.attachments):
+                if vid not in vpcs:
+                    raise self.err((*path, "attachments", i), f"unknown VPC {vid!r}" + _known(vpcs))
+                if d.attachments.index(vid) != i:
+                    raise self.err((*path, "attachments", i), f"VPC {vid} is attached twice")
+            out[cid] = Ccn(id=cid, attachments=tuple(d.attachments), bandwidth_bps=d.bandwidth)
+        # A VPC may sit in several CCNs in the model only if it never needs two next hops: keep one.
+        member: dict[str, str] = {}
+        for cid, c in out.items():
+            for i, vid in enumerate(c.attachments):
+                if vid in member:
+                    raise self.err(("ccns", cid, "attachments", i), f"VPC {vid} is already attached to {member[vid]}")
+                member[vid] = cid
+        return out
+
+    def _check_region_delays(self, ccn: Ccn, vpcs: Mapping[str, Vpc], settings: Settings, path: Path) -> None:
+        regions = sorted({vpcs[v].region for v in ccn.attachments})
+        for i, a in enumerate(regions):
+            for b in regions[i + 1 :]:
+                if settings.delays.between_regions(a, b) is None:
+                    raise self.err(
+                        path,
+                        f"no delay known between {a} and {b}: add settings.delays.regions['{a}/{b}'] (one-way)",
+                    )
+
+    # -- timeline --------------------------------------------------------------------------
+    def _timeline(
+        self,
+        endpoints: Mapping[str, Endpoint],
+        ccns: Mapping[str, Ccn],
+        vpcs: Mapping[str, Vpc],
+        groups: Mapping[str, SecurityGroup],
+        instances: Mapping[str, Instance],
+    ) -> tuple[Event, ...]:
+        settings_delays = self._settings()
+        for cid, c in ccns.items():
+            self._check_region_delays(c, vpcs, settings_delays, ("ccns", cid, "attachments"))
+        members = {cid: list(c.attachments) for cid, c in ccns.items()}
+        member_of = {v: cid for cid, c in ccns.items() for v in c.attachments}
+        rule_counts = {(gid, d): len(g.rules(d)) for gid, g in groups.items() for d in ("ingress", "egress")}
+        order = sorted(range(len(self.doc.timeline)), key=lambda i: (self.doc.timeline[i].at, i))
+        events: list[Event] = []
+        for i in order:
+            e = self.doc.timeline[i]
+            path: Path = ("timeline", i)
+            kind = EventKind(e.action)
+            allowed = _EVENT_FIELDS[kind]
+            for name in (
+                "endpoint",
+                "ccn",
+                "vpc",
+                "security_group",
+                "direction",
+                "index",
+                "rule",
+                "instance",
+                "port",
+            ):
+                value = getattr(e, name)
+                if name in allowed and value is None and not (name == "index" and kind is EventKind.ADD_RULE):
+                    raise self.err(path, f"missing required key {name!r} for action {e.action}")
+                if name not in allowed and value is not None:
+                    raise self.err((*path, name), f"action {e.action} takes no {name!r}")
+            rule = None
+            index = e.index
+            if kind in (EventKind.ACCEPT_ENDPOINT, EventKind.REJECT_ENDPOINT):
+                ep = endpoints.get(e.endpoint or "")
+                if ep is None:
+                    raise self.err((*path, "endpoint"), f"unknown endpoint {e.endpoint!r}" + _known(endpoints))
+                if ep.initial_state is EndpointState.FAILED:
+                    raise self.err(
+                        (*path, "endpoint"),
+                        f"endpoint {ep.id} FAILED at creation ({ep.state_reason}); it has no connection to accept or reject",
+                    )
+            elif kind in (EventKind.ATTACH_VPC, EventKind.DETACH_VPC):
+                if e.ccn not in ccns:
+                    raise self.err((*path, "ccn"), f"unknown CCN {e.ccn!r}" + _known(ccns))
+                if e.vpc not in vpcs:
+                    raise self.err((*path, "vpc"), f"unknown VPC {e.vpc!r}" + _known(vpcs))
+                assert e.ccn is not None and e.vpc is not None
+                if kind is EventKind.ATTACH_VPC:
+                    if e.vpc in member_of:
+                        raise self.err((*path, "vpc"), f"VPC {e.vpc} is already attached to {member_of[e.vpc]} then")
+                    members[e.ccn].append(e.vpc)
+                    member_of[e.vpc] = e.ccn
+                    probe = Ccn(id=e.ccn, attachments=tuple(members[e.ccn]), bandwidth_bps=1.0)
+                    self._check_region_delays(probe, vpcs, settings_delays, (*path, "vpc"))
+                else:
+                    if member_of.get(e.vpc) != e.ccn:
+                        raise self.err((*path, "vpc"), f"VPC {e.vpc} is not attached to {e.ccn} then")
+                    members[e.ccn].remove(e.vpc)
+                    del member_of[e.vpc]
+            elif kind in (EventKind.ADD_RULE, EventKind.REMOVE_RULE):
+                if e.security_group not in groups:
+                    raise self.err(
+                        (*path, "security_group"),
+                        f"unknown security group {e.security_group!r}" + _known(groups),
+                    )
+                assert e.security_group is not None and e.direction is not None
+                key = (e.security_group, e.direction)
+                count = rule_counts[key]
+                if kind is EventKind.ADD_RULE:
+                    assert e.rule is not None
+                    rule = self._rule(e.rule, e.direction, (*path, "rule"))
+                    index = count if index is None else index
+                    if index > count:
+                        raise self.err(
+                            (*path, "index"),
+                            f"index {index} is past the end: {e.security_group} has {count} {e.direction} rules then",
+                        )
+                    rule_counts[key] = count + 1
+                else:
+                    assert index is not None
+                    if index >= count:
+                        raise self.err(
+                            (*path, "index"),
+                            f"no {e.direction} rule #{index}: {e.security_group} has {count} then",
+                        )
+                    rule_counts[key] = count - 1
+            else:
+                if e.instance not in instances:
+                    raise self.err((*path, "instance"), f"unknown instance {e.instance!r}" + _known(instances))
+            events.append(
+                Event(
+                    at=e.at,
+                    kind=kind,
+                    order=i,
+                    endpoint=e.endpoint,
+                    ccn=e.ccn,
+                    vpc=e.vpc,
+                    security_group=e.security_group,
+                    direction=e.direction,
+                    index=index,
+                    rule=rule,
+                    instance=e.instance,
+                    port=e.port,
+                )
+            )
+        return tuple(events)
+
+    # -- checks ----------------------------------------------------------------------------
+    def _checks(self, topo: Topology) -> tuple[Check, ...]:
+        out: list[Check] = []
+        reasons = {r.value for r in Reason}
+        for i, c in enumerate(self.doc.checks):
+            path: Path = ("checks", i)
+            if c.from_ not in topo.instances:
+                raise self.err((*path, "from"), f"unknown instance {c.from_!r}" + _known(topo.instances))
+            host, port = c.to
+            try:
+                topo.resolve_host(host)
+            except ValueError:
+                raise self.err(
+                    (*path, "to"),
+                    f"{host!r} is neither an IPv4 address nor the id of an instance, endpoint or load balancer",
+                ) from None
+            if c.reason is not None and c.reason not in reasons:
+                raise self.err((*path, "reason"), f"unknown reason {c.reason!r}; one of: {', '.join(sorted(reasons))}")
+            name = c.name or f"{c.from_} -> {host}:{port}" + (f" at {c.at:g}s" if c.at else "")
+            out.append(
+                Check(
+                    name=name,
+                    source=c.from_,
+                    host=host,
+                    port=port,
+                    at=c.at,
+                    expect=Expectation(c.expect),
+                    expect_reason=c.reason,
+                )
+            )
+        return tuple(out)
+
+
+_EVENT_FIELDS: dict[EventKind, frozenset[str]] = {
+    EventKind.ACCEPT_ENDPOINT: frozenset({"endpoint"}),
+    EventKind.REJECT_ENDPOINT: frozenset({"endpoint"}),
+    EventKind.ATTACH_VPC: frozenset({"ccn", "vpc"}),
+    EventKind.DETACH_VPC: frozenset({"ccn", "vpc"}),
+    EventKind.ADD_RULE: frozenset({"security_group", "direction", "index", "rule"}),
+    EventKind.REMOVE_RULE: frozenset({"security_group", "direction", "index"}),
+    EventKind.STOP_LISTENER: frozenset({"instance", "port"}),
+    EventKind.START_LISTENER: frozenset({"instance", "port"}),
+}
+
+
+def admission(consumer_account: str, provider_account: str, svc: EndpointService) -> tuple[EndpointState, str]:
+    """The state an endpoint is created in, and why [PL6][PL4] (cloud-semantics.md §1)."""
+    if consumer_account == provider_account:
+        return EndpointState.ACTIVE, "same account: accepted automatically"
+    if consumer_account not in svc.whitelist and "*" not in svc.whitelist:
+        return (
+            EndpointState.FAILED,
+            f"account {consumer_account} is not in the whitelist of {svc.id} (owner {provider_account})",
+        )
+    if svc.auto_accept:
+        return EndpointState.ACTIVE, f"account {consumer_account} is whitelisted and {svc.id} auto-accepts"
+    return EndpointState.PENDING, f"{svc.id} does not auto-accept: waiting for the provider to accept"
+
+
+def _first_free(net: IPv4Network, vpc: str, owners: Mapping[tuple[str, IPv4Address], str]) -> IPv4Address | None:
+    """Lowest free address, skipping the network address and the gateway (.1) and broadcast."""
+    first = int(net.network_address) + 2
+    last = int(net.broadcast_address) - 1
+    for n in range(first, last + 1):
+        ip = IPv4Address(n)
+        if (vpc, ip) not in owners:
+            return ip
+    return None
+
+
+def _known(objs: Mapping[str, object]) -> str:
+    ids = sorted(objs)
+    if not ids:
+        return " (none are defined)"
+    shown = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
+    return f" (known: {shown})"

@@ -1,0 +1,53 @@
+"""Per-simulation state that outlives a packet: connection tracking, NAT and LB sessions,
+scheduler counters. A fresh :class:`Sessions` per check keeps checks independent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+FlowKey = tuple[int, int, int, int]
+"""(src, sport, dst, dport)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NatSession:
+    """An endpoint translation: client flow ↔ translated flow toward the load balancer."""
+
+    endpoint: str
+    client: FlowKey
+    translated: FlowKey
+
+
+@dataclass(frozen=True, slots=True)
+class LbSession:
+    """A load-balancer connection: the flow to the VIP, its backend, and where replies return."""
+
+    load_balancer: str
+    listener: str
+    incoming: FlowKey
+    backend: str
+    backend_ip: int
+    backend_port: int
+    return_to: str
+
+
+@dataclass(slots=True)
+class Sessions:
+    conntrack: dict[str, set[FlowKey]] = field(default_factory=dict)
+    """Per host: flows its security groups admitted (either direction), for stateful replies."""
+    nat_forward: dict[FlowKey, NatSession] = field(default_factory=dict)
+    nat_reverse: dict[FlowKey, NatSession] = field(default_factory=dict)
+    """Keyed by the reply as it arrives at the endpoint: (lb vip, vport, snat ip, snat port)."""
+    lb_forward: dict[FlowKey, LbSession] = field(default_factory=dict)
+    lb_reverse: dict[FlowKey, LbSession] = field(default_factory=dict)
+    """Keyed by the backend's reply: (backend ip, backend port, client ip, client port)."""
+    next_snat_port: dict[int, int] = field(default_factory=dict)
+    wrr_current: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    active: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    """Open connections per (load balancer, listener, backend key), for least-connections."""
+
+    def snat_port(self, snat_ip: int, first: int) -> int:
+        """Ports are allocated per flow, in order from a seeded start (PAT, cloud-semantics Q5)."""
+        port = self.next_snat_port.get(snat_ip, first)
+        self.next_snat_port[snat_ip] = 1024 + (port - 1024 + 1) % (65536 - 1024)
+        return port

@@ -1,0 +1,93 @@
+"""TCP as Linux does it for ``connect()``: SYN, retries on a doubling RTO, SYN-ACK completes,
+RST refuses; a listening server answers SYN-ACK and a closed port answers RST.
+
+The client is a SimPy process because it really waits (its retransmission timer); the server
+answers inside the delivery callback, as a kernel does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from vpcsim.sim.packet import ACK, RST_ACK, SYN, SYN_ACK, Header
+
+if TYPE_CHECKING:
+    from vpcsim.sim.engine import Simulation
+
+
+@dataclass(slots=True)
+class ConnectOutcome:
+    """How ``connect()`` returned: ``connected``, ``refused`` or ``timeout``, and when."""
+
+    verdict: str = "pending"
+    at: float = 0.0
+    attempts: int = 0
+
+
+def connect(sim: Simulation, client: str, dst: int, dport: int, outcome: ConnectOutcome) -> Generator[Any, Any, None]:
+    """The client side of a TCP handshake, as a SimPy process body."""
+    env = sim.env
+    net = sim.net
+    sport = sim.rng.randint(32768, 60999)  # Linux ip_local_port_range
+    isn = sim.rng.getrandbits(32)
+    src = net.addresses[client]
+    syn = Header(src, dst, sport, dport, SYN, isn, 0)
+    rto = net.initial_rto
+    for attempt in range(1, net.syn_retries + 2):
+        reply = env.event()
+        sim.sockets[(client, sport)] = reply
+        outcome.attempts = attempt
+        sim.send(
+            syn,
+            client,
+            attempt=attempt,
+            note="connect()" if attempt == 1 else f"retransmission {attempt - 1}",
+        )
+        fired = yield reply | env.timeout(rto)
+        if reply in fired:
+            answer = reply.value
+            assert isinstance(answer, Header)
+            del sim.sockets[(client, sport)]
+            outcome.at = env.now
+            if answer.flags & 0x04:
+                outcome.verdict = "refused"
+                return
+            outcome.verdict = "connected"
+            sim.send(
+                Header(src, dst, sport, dport, ACK, isn + 1, answer.seq + 1),
+                client,
+                attempt=attempt,
+                note="handshake completes",
+            )
+            return
+        rto *= 2
+    sim.sockets.pop((client, sport), None)
+    outcome.verdict = "timeout"
+    outcome.at = env.now
+
+
+def answer(sim: Simulation, host: str, h: Header) -> None:
+    """What the kernel of ``host`` does with a delivered segment."""
+    if h.flags == SYN:
+        node = sim.host(host)
+        if h.dport in node.listening:
+            isn = sim.rng.getrandbits(32)
+            sim.send(
+                Header(h.dst, h.src, h.dport, h.sport, SYN_ACK, isn, h.seq + 1),
+                host,
+                attempt=0,
+                note=f"listening on tcp/{h.dport}",
+            )
+        else:
+            sim.send(
+                Header(h.dst, h.src, h.dport, h.sport, RST_ACK, 0, h.seq + 1),
+                host,
+                attempt=0,
+                note=f"nothing listens on tcp/{h.dport}: connection refused",
+            )
+        return
+    waiting = sim.sockets.get((host, h.dport))
+    if waiting is not None and not waiting.triggered and h.flags in (SYN_ACK, RST_ACK):
+        waiting.succeed(h)

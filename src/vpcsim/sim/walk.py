@@ -1,0 +1,473 @@
+"""The packet walk: one packet, hop by hop, through the compiled forwarding state.
+
+Stateless hops are plain function calls: a walk computes each hop's arrival time from the link
+delays and reads the forwarding state valid at that time, so SimPy is needed only where something
+waits (TCP timers, deliveries). Each node kind has one way in, ``_at_<kind>``, which appends its
+steps and returns where the packet goes next (or None when it stops there).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from vpcsim.compile.ir import (
+    CcnNode,
+    CompiledNetwork,
+    EndpointNode,
+    Filter,
+    HostNode,
+    ListenerIR,
+    LoadBalancerNode,
+    Node,
+    RouterNode,
+)
+from vpcsim.sim.packet import Header, ip_text
+from vpcsim.sim.sessions import FlowKey, LbSession, NatSession, Sessions
+from vpcsim.trace import Disposition, FlowDiff, Hop, PacketTrace, Reason, Step, StepAction, StepKind
+
+MAX_HOPS = 64
+PACKET_BITS = 44 * 8
+"""Size of a SYN with an MSS option, for serialisation delay on bandwidth-capped CCN links."""
+
+Capture = tuple[float, str, Header, str]
+"""(time, capture point 'node:iface', header as seen there, packet kind)."""
+
+_CONNTRACK = Step(
+    StepKind.SESSION,
+    StepAction.MATCHED,
+    "matches a tracked connection: security groups are stateful, rules are not consulted",
+)
+
+
+class WalkResult(NamedTuple):
+    trace: PacketTrace
+    header: Header
+    """The header as delivered (after every translation), or as dropped."""
+    delivered_to: str | None
+    arrived_at: float
+
+
+class _DropError(Exception):
+    """Raised inside a node handler to end the walk with a drop step."""
+
+    def __init__(self, reason: Reason, detail: str, ref: str) -> None:
+        self.step = Step(StepKind.DROP, StepAction.DROPPED, detail, ref, (), reason)
+
+
+class Walker:
+    """Walks packets for one simulation; owns nothing but references to its sessions."""
+
+    def __init__(
+        self, net: CompiledNetwork, sessions: Sessions, *, first_snat_port: int, capture: list[Capture] | None
+    ) -> None:
+        self.net = net
+        self.sessions = sessions
+        self.first_snat_port = first_snat_port
+        self.capture = capture
+        self._delays: dict[tuple[str, str, str, str], float] = {}
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _cached(self, key: tuple[str, ...], kind: StepKind, action: StepAction, detail: str) -> Step:
+        cache = self.net.step_cache
+        step = cache.get(key)
+        if step is None:
+            step = cache[key] = Step(kind, action, detail)
+        return step
+
+    def _ingress(self, node: str, prev: str) -> Step:
+        return self._cached(("in", node, prev), StepKind.INGRESS, StepAction.RECEIVED, f"received from {prev}")
+
+    def _egress(self, node: str, nxt: str) -> Step:
+        return self._cached(("out", node, nxt), StepKind.EGRESS, StepAction.TRANSMITTED, f"sent to {nxt}")
+
+    def _delay(self, zone_a: str, region_a: str, zone_b: str, region_b: str) -> float:
+        key = (zone_a, region_a, zone_b, region_b)
+        d = self._delays.get(key)
+        if d is None:
+            if zone_a == zone_b and zone_a:
+                d = self.net.same_zone
+            elif region_a == region_b:
+                d = self.net.cross_zone
+            else:
+                found = self.net.region_delays.get(frozenset({region_a, region_b}))
+                if found is None:  # validation guarantees a delay for every connected pair
+                    raise RuntimeError(f"no delay between {region_a} and {region_b}")
+                d = found
+            self._delays[key] = d
+        return d
+
+    def _filter(self, f: Filter, peer: int, port: int, steps: list[Step], what: str) -> None:
+        rule = f.first_match(6, peer, port)
+        if rule is not None:
+            steps.append(rule.step)
+            if rule.accept:
+                return
+            raise _DropError(rule.step.reason or Reason.SG_INGRESS_DENIED, f"{what}: {rule.step.detail}", rule.step.ref)
+        reason = Reason.SG_INGRESS_DENIED if f.direction == "ingress" else Reason.SG_EGRESS_DENIED
+        peer_word = "from" if f.direction == "ingress" else "to"
+        if f.groups:
+            detail = (
+                f"{f.ref} {f.direction}: no rule matches tcp/{port} {peer_word} {ip_text(peer)} "
+                f"({len(f.rules)} rules checked): default deny"
+            )
+        else:
+            detail = f"{f.owner} has no security group: {f.direction} tcp/{port} {peer_word} {ip_text(peer)} is denied"
+        steps.append(Step(StepKind.FILTER, StepAction.DENIED, detail, f.ref, (), reason))
+        raise _DropError(reason, f"{what}: {detail}", f.ref)
+
+    def _record(self, t: float, node: Node, neighbour: str, h: Header) -> None:
+        if self.capture is not None:
+            iface = "eth0" if isinstance(node, HostNode) else neighbour
+            self.capture.append((t, f"{node.id}:{iface}", h, h.kind))
+
+    # -- the walk --------------------------------------------------------------------------
+    def walk(self, h: Header, origin: HostNode, t: float, *, attempt: int, note: str = "") -> WalkResult:
+        """Send ``h`` from host ``origin`` at time ``t``; follow it until delivered or dropped."""
+        sent_at = t
+        summary = h.summary()
+        hops: list[Hop] = []
+        steps: list[Step] = [
+            Step(
+                StepKind.ORIGINATE,
+                StepAction.ORIGINATED,
+                f"{origin.id} sends {h.kind}" + (f": {note}" if note else ""),
+            )
+        ]
+        node: Node = origin
+        arrived = t
+        try:
+            self._host_egress(origin, h, steps)
+            nxt = origin.router
+            steps.append(self._egress(origin.id, nxt))
+            hops.append(Hop(origin.id, t, tuple(steps)))
+            self._record(t, origin, nxt, h)
+            prev = origin.id
+            zone, region = origin.zone, origin.region
+            for _ in range(MAX_HOPS):
+                nodes = self.net.state_at(t).nodes
+                node = nodes[nxt]
+                if not isinstance(node, RouterNode | CcnNode):
+                    if zone:  # after a CCN crossing the region delay is paid: zone is ""
+                        t += self._delay(zone, region, node.zone, node.region)
+                    zone, region = node.zone, node.region
+                arrived = t
+                self._record(t, node, prev, h)
+                steps = [self._ingress(node.id, prev)]
+                if isinstance(node, RouterNode):
+                    nxt = self._at_router(node, h, steps)
+                elif isinstance(node, CcnNode):
+                    nxt = self._at_ccn(node, h, prev, steps)
+                    into = node.member_regions[nxt]
+                    if into != region:
+                        # The inter-region delay covers the whole path between the two regions.
+                        t += self._delay("", region, "", into) + PACKET_BITS / node.bandwidth_bps
+                        zone, region = "", into
+                elif isinstance(node, HostNode):
+                    self._at_host(node, h, steps)
+                    hops.append(Hop(node.id, arrived, tuple(steps)))
+                    trace = PacketTrace(
+                        kind=h.kind,
+                        attempt=attempt,
+                        sent_at=sent_at,
+                        summary=summary,
+                        hops=tuple(hops),
+                        disposition=Disposition.DELIVERED,
+                        reason=None,
+                    )
+                    return WalkResult(trace, h, node.id, t)
+                elif isinstance(node, EndpointNode):
+                    nxt, h = self._at_endpoint(node, h, prev, steps)
+                    t += self.net.privatelink  # the Private Link gateway translates both ways
+                else:
+                    nxt, h = self._at_load_balancer(node, h, prev, steps)
+                steps.append(self._egress(node.id, nxt))
+                hops.append(Hop(node.id, arrived, tuple(steps)))
+                self._record(t, node, nxt, h)
+                prev = node.id
+            raise _DropError(Reason.LOOP, f"more than {MAX_HOPS} hops: forwarding loop", node.id)
+        except _DropError as drop:
+            steps.append(drop.step)
+            hops.append(Hop(node.id, arrived, tuple(steps)))
+            assert drop.step.reason is not None
+            trace = PacketTrace(
+                kind=h.kind,
+                attempt=attempt,
+                sent_at=sent_at,
+                summary=summary,
+                hops=tuple(hops),
+                disposition=drop.step.reason.disposition,
+                reason=drop.step.reason,
+            )
+            return WalkResult(trace, h, None, t)
+
+    # -- node handlers ---------------------------------------------------------------------
+    def _tracked(self, host: str, h: Header) -> bool:
+        ct = self.sessions.conntrack.get(host)
+        if ct is None:
+            return False
+        return (h.src, h.sport, h.dst, h.dport) in ct or (h.dst, h.dport, h.src, h.sport) in ct
+
+    def _track(self, host: str, h: Header) -> None:
+        self.sessions.conntrack.setdefault(host, set()).add((h.src, h.sport, h.dst, h.dport))
+
+    def _host_egress(self, node: HostNode, h: Header, steps: list[Step]) -> None:
+        if self._tracked(node.id, h):
+            steps.append(_CONNTRACK)
+            return
+        self._filter(node.egress, h.dst, h.dport, steps, f"{node.id} egress")
+        self._track(node.id, h)
+
+    def _at_host(self, node: HostNode, h: Header, steps: list[Step]) -> None:
+        if h.dst != node.ip:  # pragma: no cover - routers deliver only to the owner
+            raise _DropError(Reason.NO_HOST, f"{ip_text(h.dst)} is not {node.id}'s address", node.id)
+        if self._tracked(node.id, h):
+            steps.append(_CONNTRACK)
+        else:
+            self._filter(node.ingress, h.src, h.dport, steps, f"{node.id} ingress")
+            self._track(node.id, h)
+        steps.append(
+            self._cached(
+                ("deliver", node.id, str(h.dport)),
+                StepKind.DELIVER,
+                StepAction.DELIVERED,
+                f"delivered to {node.id} tcp/{h.dport}",
+            )
+        )
+
+    def _at_router(self, node: RouterNode, h: Header, steps: list[Step]) -> str:
+        lbs = self.sessions.lb_reverse.get((h.src, h.sport, h.dst, h.dport))
+        if lbs is not None:
+            steps.append(
+                self._cached(
+                    ("lbreply", node.id, lbs.load_balancer),
+                    StepKind.SESSION,
+                    StepAction.MATCHED,
+                    f"reply of a {lbs.load_balancer} connection: returned to {lbs.load_balancer}",
+                )
+            )
+            return lbs.load_balancer
+        if (h.dst & node.mask) == node.net:
+            entry = node.local.get(h.dst)
+            if entry is None:
+                raise _DropError(
+                    Reason.NO_HOST,
+                    f"{ip_text(h.dst)} is in {node.id}'s Local route {node.cidr}, but no instance, endpoint or "
+                    "load balancer owns it",
+                    f"{node.id} Local route {node.cidr}",
+                )
+            steps.append(entry.step)
+            return entry.next_hop
+        entry = node.ccn_routes.lookup(h.dst)
+        if entry is None:
+            why = [note for net, mask, note in node.invalid_routes if (h.dst & mask) == net]
+            if node.ccn is None:
+                why.append(f"{node.id} is not attached to any CCN")
+            raise _DropError(
+                Reason.NO_ROUTE,
+                f"{node.id}'s route table has no route to {ip_text(h.dst)}" + (f" ({'; '.join(why)})" if why else ""),
+                f"{node.id} route table",
+            )
+        steps.append(entry.step)
+        return entry.next_hop
+
+    def _at_ccn(self, node: CcnNode, h: Header, prev: str, steps: list[Step]) -> str:
+        entry = node.routes.lookup(h.dst)
+        if entry is None or entry.next_hop == prev:
+            why = [note for net, mask, note in node.invalid_routes if (h.dst & mask) == net]
+            raise _DropError(
+                Reason.NO_ROUTE,
+                f"{node.id} has no valid route to {ip_text(h.dst)}" + (f" ({'; '.join(why)})" if why else ""),
+                f"{node.id} routes",
+            )
+        steps.append(entry.step)
+        return entry.next_hop
+
+    def _at_endpoint(self, node: EndpointNode, h: Header, prev: str, steps: list[Step]) -> tuple[str, Header]:
+        s = self.sessions
+        if prev == node.load_balancer:
+            nat = s.nat_reverse.get((h.src, h.sport, h.dst, h.dport))
+            if nat is None:
+                raise _DropError(
+                    Reason.NO_SESSION,
+                    f"reply {h.summary()} matches no session of endpoint {node.id}",
+                    node.id,
+                )
+            csrc, csport, cdst, cdport = nat.client
+            steps.append(
+                self._cached(
+                    ("natreply", node.id),
+                    StepKind.SESSION,
+                    StepAction.MATCHED,
+                    f"reply of an endpoint {node.id} session",
+                )
+            )
+            new = h._replace(src=cdst, sport=cdport, dst=csrc, dport=csport)
+            steps.append(_nat_step("reverse translation of the endpoint session", h, new))
+            return node.router, new
+        if node.state != "ACTIVE":
+            raise _DropError(
+                Reason.ENDPOINT_NOT_ACTIVE,
+                f"endpoint {node.id} is {node.state} ({node.state_note}): only ACTIVE endpoints forward",
+                node.id,
+            )
+        if node.filter is not None:
+            self._filter(node.filter, h.src, h.dport, steps, f"endpoint {node.id} ingress")
+        key: FlowKey = (h.src, h.sport, h.dst, h.dport)
+        nat = s.nat_forward.get(key)
+        if nat is None:
+            sport = s.snat_port(node.snat_ip, self.first_snat_port)
+            nat = NatSession(endpoint=node.id, client=key, translated=(node.snat_ip, sport, node.lb_vip, h.dport))
+            s.nat_forward[key] = nat
+            s.nat_reverse[(node.lb_vip, h.dport, node.snat_ip, sport)] = nat
+            steps.append(
+                self._cached(
+                    ("natnew", node.id),
+                    StepKind.SESSION,
+                    StepAction.CREATED,
+                    f"new session on endpoint {node.id} (service {node.service})",
+                )
+            )
+        else:
+            steps.append(
+                self._cached(
+                    ("natold", node.id),
+                    StepKind.SESSION,
+                    StepAction.MATCHED,
+                    f"existing session on endpoint {node.id}",
+                )
+            )
+        tsrc, tsport, tdst, _ = nat.translated
+        new = h._replace(src=tsrc, sport=tsport, dst=tdst)
+        steps.append(_nat_step(f"Private Link NAT toward {node.load_balancer} of {node.service}", h, new))
+        return node.load_balancer, new
+
+    def _at_load_balancer(self, node: LoadBalancerNode, h: Header, prev: str, steps: list[Step]) -> tuple[str, Header]:
+        s = self.sessions
+        if h.dst != node.vip:
+            sess = s.lb_reverse.get((h.src, h.sport, h.dst, h.dport))
+            if sess is None:
+                raise _DropError(Reason.NO_SESSION, f"reply {h.summary()} matches no session of {node.id}", node.id)
+            steps.append(
+                self._cached(
+                    ("lbrev", node.id),
+                    StepKind.SESSION,
+                    StepAction.MATCHED,
+                    f"reply of a {node.id} connection via listener {sess.listener}",
+                )
+            )
+            new = h._replace(src=node.vip, sport=sess.incoming[3])
+            steps.append(_nat_step("reverse translation of the load-balancer session", h, new))
+            return sess.return_to, new
+        listener = node.listeners.get(h.dport)
+        if listener is None:
+            ports = ", ".join(str(p) for p in sorted(node.listeners)) or "none"
+            raise _DropError(
+                Reason.NO_LISTENER,
+                f"{node.id} has no TCP listener on port {h.dport} (listeners on: {ports})",
+                f"{node.id} listeners",
+            )
+        if node.filter is not None:
+            self._filter(node.filter, h.src, h.dport, steps, f"{node.id} ingress")
+        key: FlowKey = (h.src, h.sport, h.dst, h.dport)
+        sess = s.lb_forward.get(key)
+        if sess is None:
+            sess = self._schedule(node, listener, key, prev, steps)
+        else:
+            steps.append(
+                self._cached(
+                    ("lbold", node.id),
+                    StepKind.SESSION,
+                    StepAction.MATCHED,
+                    f"existing {node.id} connection: same backend {sess.backend}",
+                )
+            )
+        new = h._replace(dst=sess.backend_ip, dport=sess.backend_port)
+        steps.append(_nat_step(f"{node.id} listener {listener.id} forwards to backend {sess.backend}", h, new))
+        return node.router, new
+
+    def _schedule(
+        self, node: LoadBalancerNode, listener: ListenerIR, key: FlowKey, prev: str, steps: list[Step]
+    ) -> LbSession:
+        s = self.sessions
+        candidates = [b for b in listener.backends if b.weight > 0]
+        if not candidates:
+            raise _DropError(
+                Reason.NO_BACKEND,
+                f"listener {listener.id} of {node.id} has no backend that takes connections "
+                f"({len(listener.backends)} bound, none with weight > 0)",
+                f"{node.id} listener {listener.id}",
+            )
+        pool = [b for b in candidates if b.healthy] if listener.health_checked else candidates
+        pool_word = "healthy" if listener.health_checked else "bound"
+        if not pool:
+            pool_word = "bound"
+            steps.append(
+                Step(
+                    StepKind.LOAD_BALANCE,
+                    StepAction.CHOSEN,
+                    f"all {len(candidates)} backends of listener {listener.id} fail their health checks: "
+                    "all-dead-all-alive, scheduling among all of them",
+                    f"{node.id} listener {listener.id} health check",
+                )
+            )
+            pool = candidates
+        lkey = (node.id, listener.id)
+        if listener.scheduler == "least_conn":
+            active = s.active
+            chosen = min(
+                pool,
+                key=lambda b: (
+                    active.get((node.id, listener.id, f"{b.instance}:{b.port}"), 0) / b.weight,
+                    f"{b.instance}:{b.port}",
+                ),
+            )
+        else:
+            cur = s.wrr_current.setdefault(lkey, {})
+            total = 0
+            best = None
+            best_w = 0
+            for b in pool:  # smooth weighted round robin, ties to the first bound
+                k = f"{b.instance}:{b.port}"
+                w = cur.get(k, 0) + b.weight
+                cur[k] = w
+                total += b.weight
+                if best is None or w > best_w:
+                    best, best_w = b, w
+            assert best is not None
+            cur[f"{best.instance}:{best.port}"] -= total
+            chosen = best
+        bkey = f"{chosen.instance}:{chosen.port}"
+        s.active[(node.id, listener.id, bkey)] = s.active.get((node.id, listener.id, bkey), 0) + 1
+        steps.append(
+            Step(
+                StepKind.LOAD_BALANCE,
+                StepAction.CHOSEN,
+                f"{listener.scheduler} chose {bkey} (weight {chosen.weight}) among {len(pool)} {pool_word} backends",
+                f"{node.id} listener {listener.id}",
+            )
+        )
+        sess = LbSession(
+            load_balancer=node.id,
+            listener=listener.id,
+            incoming=key,
+            backend=bkey,
+            backend_ip=chosen.ip,
+            backend_port=chosen.port,
+            return_to=prev,
+        )
+        s.lb_forward[key] = sess
+        s.lb_reverse[(chosen.ip, chosen.port, key[0], key[1])] = sess
+        return sess
+
+
+def _nat_step(detail: str, old: Header, new: Header) -> Step:
+    diffs: list[FlowDiff] = []
+    if old.src != new.src:
+        diffs.append(FlowDiff("src", ip_text(old.src), ip_text(new.src)))
+    if old.sport != new.sport:
+        diffs.append(FlowDiff("sport", str(old.sport), str(new.sport)))
+    if old.dst != new.dst:
+        diffs.append(FlowDiff("dst", ip_text(old.dst), ip_text(new.dst)))
+    if old.dport != new.dport:
+        diffs.append(FlowDiff("dport", str(old.dport), str(new.dport)))
+    return Step(StepKind.TRANSFORM, StepAction.TRANSFORMED, detail, "", tuple(diffs))

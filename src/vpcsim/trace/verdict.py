@@ -1,0 +1,75 @@
+"""Verdicts, dispositions and the closed set of reason codes (documented in README)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    """What ``telnet HOST PORT`` ends with, as a real TCP stack sees it."""
+
+    CONNECTED = "connected"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+
+
+class Disposition(StrEnum):
+    """How one packet's walk ended. Detail lives in the steps."""
+
+    DELIVERED = "delivered"
+    DENIED = "denied"
+    NO_ROUTE = "no_route"
+    DISCARDED = "discarded"
+
+    @property
+    def is_success(self) -> bool:
+        return self is Disposition.DELIVERED
+
+
+SUCCESS = frozenset({Disposition.DELIVERED})
+
+
+class Reason(StrEnum):
+    """Why a probe ended as it did. A closed set: scripts may match on these codes."""
+
+    ESTABLISHED = "established"
+    """The handshake completed."""
+    PORT_CLOSED = "port_closed"
+    """The server answered RST: nothing listens on the (translated) port."""
+    NO_ROUTE = "no_route"
+    """A VPC router or CCN had no route to the destination."""
+    NO_HOST = "no_host"
+    """The destination is inside a VPC but no instance, endpoint or load balancer owns it."""
+    SG_INGRESS_DENIED = "sg_ingress_denied"
+    """A security group dropped the packet on the way in (a rule, or the default deny)."""
+    SG_EGRESS_DENIED = "sg_egress_denied"
+    """A security group dropped the packet on the way out."""
+    ENDPOINT_NOT_ACTIVE = "endpoint_not_active"
+    """The endpoint is PENDING, ACCEPTING, REJECTED or FAILED: only ACTIVE endpoints forward."""
+    NO_LISTENER = "no_listener"
+    """The load balancer has no listener on the destination port."""
+    NO_BACKEND = "no_backend"
+    """The listener has no backend that can take a new connection (none bound, or all weight 0)."""
+    NO_SESSION = "no_session"
+    """A reply reached a translating node (endpoint, load balancer) that holds no session for it."""
+    LOOP = "loop"
+    """The packet exceeded its hop limit."""
+
+    @property
+    def disposition(self) -> Disposition:
+        return _DISPOSITION[self]
+
+
+_DISPOSITION = {
+    Reason.ESTABLISHED: Disposition.DELIVERED,
+    Reason.PORT_CLOSED: Disposition.DELIVERED,
+    Reason.NO_ROUTE: Disposition.NO_ROUTE,
+    Reason.NO_HOST: Disposition.NO_ROUTE,
+    Reason.SG_INGRESS_DENIED: Disposition.DENIED,
+    Reason.SG_EGRESS_DENIED: Disposition.DENIED,
+    Reason.ENDPOINT_NOT_ACTIVE: Disposition.DISCARDED,
+    Reason.NO_LISTENER: Disposition.DISCARDED,
+    Reason.NO_BACKEND: Disposition.DISCARDED,
+    Reason.NO_SESSION: Disposition.DISCARDED,
+    Reason.LOOP: Disposition.DISCARDED,
+}
