@@ -7,7 +7,6 @@ then probe it as often as you like; every probe runs on its own fresh simulation
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address
 from pathlib import Path
 
 from vpcsim.compile import CompiledNetwork, compile_network
@@ -15,6 +14,7 @@ from vpcsim.errors import UnknownObjectError
 from vpcsim.model import Check, Topology
 from vpcsim.scenario import load
 from vpcsim.sim import ConnectOutcome, Simulation, connect
+from vpcsim.sim.packet import ip_text
 from vpcsim.sim.walk import Capture
 from vpcsim.trace import PacketTrace, Reason, Step, Verdict
 
@@ -69,18 +69,23 @@ class Network:
     def __init__(self, topology: Topology) -> None:
         self.topology = topology
         self.compiled: CompiledNetwork = compile_network(topology)
+        self._addresses: dict[str, int] = dict(self.compiled.addresses)
 
     @classmethod
     def from_file(cls, path: str | Path) -> Network:
         return cls(load(path))
 
     def address_of(self, host: str) -> int:
+        known = self._addresses.get(host)
+        if known is not None:
+            return known
         try:
             ip, _ = self.topology.resolve_host(host)
         except ValueError:
             raise UnknownObjectError(
                 f"{host!r} is neither an IPv4 address nor the id of an instance, endpoint or load balancer"
             ) from None
+        self._addresses[host] = int(ip)
         return int(ip)
 
     def telnet(
@@ -142,11 +147,15 @@ def probe(
     packets = tuple(sim.packets)
     reason, detail, blocked_at, ref = _explain(verdict, packets)
     end = max(outcome.at, packets[-1].arrived_at) if packets else outcome.at
-    events = tuple((s.time, change) for s in net.states if at < s.time <= end for change in s.changes)
+    events = (
+        tuple((s.time, change) for s in net.states if at < s.time <= end for change in s.changes)
+        if len(net.states) > 1
+        else ()
+    )
     return ProbeResult(
         source=source,
         host=host,
-        address=str(IPv4Address(dst)),
+        address=ip_text(dst),
         port=port,
         started_at=at,
         verdict=verdict,

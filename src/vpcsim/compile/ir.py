@@ -129,6 +129,8 @@ class BackendIR:
     port: int
     weight: int
     healthy: bool
+    key: str
+    """``instance:port``, the backend's name in traces and scheduler state."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,9 @@ class ListenerIR:
     scheduler: str
     backends: tuple[BackendIR, ...]
     health_checked: bool
+    takers: tuple[BackendIR, ...]
+    """Backends that take new connections (weight > 0), in bound order."""
+    healthy_takers: tuple[BackendIR, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +192,7 @@ class CompiledNetwork:
     """Object id → address, for instances, endpoints and load balancers."""
     kinds: dict[str, str]
     """Object id → 'instance' | 'endpoint' | 'load_balancer' | 'vpc' | 'ccn'."""
-    step_cache: dict[tuple[str, ...], Step] = field(default_factory=dict, compare=False)
+    step_cache: dict[tuple[object, ...], Step] = field(default_factory=dict, compare=False)
 
     def state_at(self, t: float) -> ForwardingState:
         states, times = self.states, self.times

@@ -112,15 +112,19 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
                     port=b.port,
                     weight=b.weight,
                     healthy=cs.backend_health[(lb.id, lst.id, b.instance, b.port)],
+                    key=f"{b.instance}:{b.port}",
                 )
                 for b in lst.backends
             )
+            takers = tuple(b for b in backends if b.weight > 0)
             listeners[lst.port] = ListenerIR(
                 id=lst.id,
                 port=lst.port,
                 scheduler=lst.scheduler.value,
                 backends=backends,
                 health_checked=lst.health_check.enabled,
+                takers=takers,
+                healthy_takers=tuple(b for b in takers if b.healthy),
             )
         nodes[lb.id] = LoadBalancerNode(
             id=lb.id,

@@ -5,13 +5,13 @@ Each probe gets its own :class:`Simulation`, so checks never influence each othe
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import simpy
 
 from vpcsim.compile.ir import CompiledNetwork, HostNode
 from vpcsim.sim.packet import Header
+from vpcsim.sim.rng import SplitMix64
 from vpcsim.sim.sessions import Sessions
 from vpcsim.sim.tcp import answer
 from vpcsim.sim.walk import Capture, Walker
@@ -22,9 +22,7 @@ class Simulation:
     def __init__(self, net: CompiledNetwork, *, seed: int, start: float = 0.0, capture: bool = False) -> None:
         self.net = net
         self.env = simpy.Environment(initial_time=start)
-        # Seeding from a string hashes with SHA-512: the same on every run and process,
-        # whatever PYTHONHASHSEED says.
-        self.rng = random.Random(f"vpcsim:{seed}")
+        self.rng = SplitMix64(seed)
         self.sessions = Sessions()
         self.captures: list[Capture] | None = [] if capture else None
         self.walker = Walker(net, self.sessions, first_snat_port=self.rng.randint(1024, 65535), capture=self.captures)

@@ -4,22 +4,29 @@ scheduler counters. A fresh :class:`Sessions` per check keeps checks independent
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from vpcsim.trace import Step
 
 FlowKey = tuple[int, int, int, int]
 """(src, sport, dst, dport)."""
 
 
-@dataclass(frozen=True, slots=True)
-class NatSession:
-    """An endpoint translation: client flow ↔ translated flow toward the load balancer."""
+class NatSession(NamedTuple):
+    """An endpoint translation: client flow ↔ translated flow toward the load balancer.
+
+    The two transform steps are built once per session (every packet of a flow is rewritten
+    the same way), which is also why sessions are NamedTuples: they are made per flow.
+    """
 
     endpoint: str
     client: FlowKey
     translated: FlowKey
+    forward_step: Step
+    reverse_step: Step
 
 
-@dataclass(frozen=True, slots=True)
-class LbSession:
+class LbSession(NamedTuple):
     """A load-balancer connection: the flow to the VIP, its backend, and where replies return."""
 
     load_balancer: str
@@ -29,6 +36,8 @@ class LbSession:
     backend_ip: int
     backend_port: int
     return_to: str
+    forward_step: Step
+    reverse_step: Step
 
 
 @dataclass(slots=True)
@@ -43,8 +52,8 @@ class Sessions:
     """Keyed by the backend's reply: (backend ip, backend port, client ip, client port)."""
     next_snat_port: dict[int, int] = field(default_factory=dict)
     wrr_current: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
-    active: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    """Open connections per (load balancer, listener, backend key), for least-connections."""
+    active: dict[tuple[tuple[str, str], str], int] = field(default_factory=dict)
+    """Connections opened per ((load balancer, listener), backend key), for least-connections."""
 
     def snat_port(self, snat_ip: int, first: int) -> int:
         """Ports are allocated per flow, in order from a seeded start (PAT, cloud-semantics Q5)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from vpcsim.sim.packet import ACK, RST_ACK, SYN, SYN_ACK, Header
@@ -36,8 +37,10 @@ def connect(sim: Simulation, client: str, dst: int, dport: int, outcome: Connect
     syn = Header(src, dst, sport, dport, SYN, isn, 0)
     rto = net.initial_rto
     for attempt in range(1, net.syn_retries + 2):
-        reply = env.event()
-        sim.sockets[(client, sport)] = reply
+        # One event per attempt, fired by the answer or by the retransmission timer, whichever
+        # comes first: cheaper than a SimPy condition over two events.
+        wake = env.event()
+        sim.sockets[(client, sport)] = wake
         outcome.attempts = attempt
         sim.send(
             syn,
@@ -45,9 +48,10 @@ def connect(sim: Simulation, client: str, dst: int, dport: int, outcome: Connect
             attempt=attempt,
             note="connect()" if attempt == 1 else f"retransmission {attempt - 1}",
         )
-        fired = yield reply | env.timeout(rto)
-        if reply in fired:
-            answer = reply.value
+        timer = env.timeout(rto)
+        timer.callbacks.append(partial(_expire, wake))
+        answer = yield wake
+        if answer is not None:
             assert isinstance(answer, Header)
             del sim.sockets[(client, sport)]
             outcome.at = env.now
@@ -66,6 +70,11 @@ def connect(sim: Simulation, client: str, dst: int, dport: int, outcome: Connect
     sim.sockets.pop((client, sport), None)
     outcome.verdict = "timeout"
     outcome.at = env.now
+
+
+def _expire(wake: Any, _timer: Any) -> None:
+    if not wake.triggered:
+        wake.succeed(None)
 
 
 def answer(sim: Simulation, host: str, h: Header) -> None:

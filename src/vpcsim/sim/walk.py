@@ -39,6 +39,11 @@ _CONNTRACK = Step(
 )
 
 
+def _hop(node: str, time: float, steps: tuple[Step, ...]) -> Hop:
+    # tuple.__new__ skips the NamedTuple's Python-level __new__: a hop per node per packet adds up.
+    return tuple.__new__(Hop, (node, time, steps))
+
+
 class WalkResult(NamedTuple):
     trace: PacketTrace
     header: Header
@@ -67,7 +72,7 @@ class Walker:
         self._delays: dict[tuple[str, str, str, str], float] = {}
 
     # -- helpers ---------------------------------------------------------------------------
-    def _cached(self, key: tuple[str, ...], kind: StepKind, action: StepAction, detail: str) -> Step:
+    def _cached(self, key: tuple[object, ...], kind: StepKind, action: StepAction, detail: str) -> Step:
         cache = self.net.step_cache
         step = cache.get(key)
         if step is None:
@@ -123,11 +128,18 @@ class Walker:
     # -- the walk --------------------------------------------------------------------------
     def walk(self, h: Header, origin: HostNode, t: float, *, attempt: int, note: str = "") -> WalkResult:
         """Send ``h`` from host ``origin`` at time ``t``; follow it until delivered or dropped."""
+        net = self.net
         sent_at = t
         summary = h.summary()
+        cache = net.step_cache
+        capture = self.capture
+        static = len(net.states) == 1
+        nodes = net.states[0].nodes
         hops: list[Hop] = []
         steps: list[Step] = [
-            Step(
+            cache.get(("from", origin.id, h.flags, note))
+            or self._cached(
+                ("from", origin.id, h.flags, note),
                 StepKind.ORIGINATE,
                 StepAction.ORIGINATED,
                 f"{origin.id} sends {h.kind}" + (f": {note}" if note else ""),
@@ -138,33 +150,44 @@ class Walker:
         try:
             self._host_egress(origin, h, steps)
             nxt = origin.router
-            steps.append(self._egress(origin.id, nxt))
-            hops.append(Hop(origin.id, t, tuple(steps)))
-            self._record(t, origin, nxt, h)
+            steps.append(cache.get(("out", origin.id, nxt)) or self._egress(origin.id, nxt))
+            hops.append(_hop(origin.id, t, tuple(steps)))
+            if capture is not None:
+                self._record(t, origin, nxt, h)
             prev = origin.id
             zone, region = origin.zone, origin.region
             for _ in range(MAX_HOPS):
-                nodes = self.net.state_at(t).nodes
+                if not static:
+                    nodes = net.state_at(t).nodes
                 node = nodes[nxt]
-                if not isinstance(node, RouterNode | CcnNode):
+                kind = type(node)
+                if kind is not RouterNode and kind is not CcnNode:
+                    nz, nr = node.zone, node.region  # type: ignore[union-attr]
                     if zone:  # after a CCN crossing the region delay is paid: zone is ""
-                        t += self._delay(zone, region, node.zone, node.region)
-                    zone, region = node.zone, node.region
+                        d = self._delays.get((zone, region, nz, nr))
+                        t += d if d is not None else self._delay(zone, region, nz, nr)
+                    zone, region = nz, nr
                 arrived = t
-                self._record(t, node, prev, h)
-                steps = [self._ingress(node.id, prev)]
-                if isinstance(node, RouterNode):
-                    nxt = self._at_router(node, h, steps)
-                elif isinstance(node, CcnNode):
-                    nxt = self._at_ccn(node, h, prev, steps)
-                    into = node.member_regions[nxt]
+                if capture is not None:
+                    self._record(t, node, prev, h)
+                steps = [cache.get(("in", node.id, prev)) or self._ingress(node.id, prev)]
+                if kind is RouterNode:
+                    nxt = self._at_router(node, h, steps)  # type: ignore[arg-type]
+                elif kind is LoadBalancerNode:
+                    nxt, h = self._at_load_balancer(node, h, prev, steps)  # type: ignore[arg-type]
+                elif kind is EndpointNode:
+                    nxt, h = self._at_endpoint(node, h, prev, steps)  # type: ignore[arg-type]
+                    t += net.privatelink  # the Private Link gateway translates both ways
+                elif kind is CcnNode:
+                    nxt = self._at_ccn(node, h, prev, steps)  # type: ignore[arg-type]
+                    into = node.member_regions[nxt]  # type: ignore[union-attr]
                     if into != region:
                         # The inter-region delay covers the whole path between the two regions.
-                        t += self._delay("", region, "", into) + PACKET_BITS / node.bandwidth_bps
+                        t += self._delay("", region, "", into) + PACKET_BITS / node.bandwidth_bps  # type: ignore[union-attr]
                         zone, region = "", into
-                elif isinstance(node, HostNode):
-                    self._at_host(node, h, steps)
-                    hops.append(Hop(node.id, arrived, tuple(steps)))
+                else:
+                    self._at_host(node, h, steps)  # type: ignore[arg-type]
+                    hops.append(_hop(node.id, arrived, tuple(steps)))
                     trace = PacketTrace(
                         kind=h.kind,
                         attempt=attempt,
@@ -175,19 +198,15 @@ class Walker:
                         reason=None,
                     )
                     return WalkResult(trace, h, node.id, t)
-                elif isinstance(node, EndpointNode):
-                    nxt, h = self._at_endpoint(node, h, prev, steps)
-                    t += self.net.privatelink  # the Private Link gateway translates both ways
-                else:
-                    nxt, h = self._at_load_balancer(node, h, prev, steps)
-                steps.append(self._egress(node.id, nxt))
-                hops.append(Hop(node.id, arrived, tuple(steps)))
-                self._record(t, node, nxt, h)
+                steps.append(cache.get(("out", node.id, nxt)) or self._egress(node.id, nxt))
+                hops.append(_hop(node.id, arrived, tuple(steps)))
+                if capture is not None:
+                    self._record(t, node, nxt, h)
                 prev = node.id
             raise _DropError(Reason.LOOP, f"more than {MAX_HOPS} hops: forwarding loop", node.id)
         except _DropError as drop:
             steps.append(drop.step)
-            hops.append(Hop(node.id, arrived, tuple(steps)))
+            hops.append(_hop(node.id, arrived, tuple(steps)))
             assert drop.step.reason is not None
             trace = PacketTrace(
                 kind=h.kind,
@@ -201,33 +220,34 @@ class Walker:
             return WalkResult(trace, h, None, t)
 
     # -- node handlers ---------------------------------------------------------------------
-    def _tracked(self, host: str, h: Header) -> bool:
-        ct = self.sessions.conntrack.get(host)
-        if ct is None:
-            return False
-        return (h.src, h.sport, h.dst, h.dport) in ct or (h.dst, h.dport, h.src, h.sport) in ct
-
-    def _track(self, host: str, h: Header) -> None:
-        self.sessions.conntrack.setdefault(host, set()).add((h.src, h.sport, h.dst, h.dport))
-
     def _host_egress(self, node: HostNode, h: Header, steps: list[Step]) -> None:
-        if self._tracked(node.id, h):
+        ct = self.sessions.conntrack.get(node.id)
+        if ct is None:
+            ct = self.sessions.conntrack[node.id] = set()
+        flow = (h.src, h.sport, h.dst, h.dport)
+        if flow in ct or (h.dst, h.dport, h.src, h.sport) in ct:
             steps.append(_CONNTRACK)
             return
         self._filter(node.egress, h.dst, h.dport, steps, f"{node.id} egress")
-        self._track(node.id, h)
+        ct.add(flow)
 
     def _at_host(self, node: HostNode, h: Header, steps: list[Step]) -> None:
         if h.dst != node.ip:  # pragma: no cover - routers deliver only to the owner
             raise _DropError(Reason.NO_HOST, f"{ip_text(h.dst)} is not {node.id}'s address", node.id)
-        if self._tracked(node.id, h):
+        ct = self.sessions.conntrack.get(node.id)
+        if ct is None:
+            ct = self.sessions.conntrack[node.id] = set()
+        flow = (h.src, h.sport, h.dst, h.dport)
+        if flow in ct or (h.dst, h.dport, h.src, h.sport) in ct:
             steps.append(_CONNTRACK)
         else:
             self._filter(node.ingress, h.src, h.dport, steps, f"{node.id} ingress")
-            self._track(node.id, h)
+            ct.add(flow)
+        key = ("deliver", node.id, h.dport)
         steps.append(
-            self._cached(
-                ("deliver", node.id, str(h.dport)),
+            self.net.step_cache.get(key)
+            or self._cached(
+                key,
                 StepKind.DELIVER,
                 StepAction.DELIVERED,
                 f"delivered to {node.id} tcp/{h.dport}",
@@ -284,26 +304,25 @@ class Walker:
 
     def _at_endpoint(self, node: EndpointNode, h: Header, prev: str, steps: list[Step]) -> tuple[str, Header]:
         s = self.sessions
+        cache = self.net.step_cache
         if prev == node.load_balancer:
             nat = s.nat_reverse.get((h.src, h.sport, h.dst, h.dport))
             if nat is None:
                 raise _DropError(
-                    Reason.NO_SESSION,
-                    f"reply {h.summary()} matches no session of endpoint {node.id}",
-                    node.id,
+                    Reason.NO_SESSION, f"reply {h.summary()} matches no session of endpoint {node.id}", node.id
                 )
             csrc, csport, cdst, cdport = nat.client
             steps.append(
-                self._cached(
+                cache.get(("natreply", node.id))
+                or self._cached(
                     ("natreply", node.id),
                     StepKind.SESSION,
                     StepAction.MATCHED,
                     f"reply of an endpoint {node.id} session",
                 )
             )
-            new = h._replace(src=cdst, sport=cdport, dst=csrc, dport=csport)
-            steps.append(_nat_step("reverse translation of the endpoint session", h, new))
-            return node.router, new
+            steps.append(nat.reverse_step)
+            return node.router, Header(cdst, csrc, cdport, csport, h.flags, h.seq, h.ack, h.ttl)
         if node.state != "ACTIVE":
             raise _DropError(
                 Reason.ENDPOINT_NOT_ACTIVE,
@@ -316,7 +335,18 @@ class Walker:
         nat = s.nat_forward.get(key)
         if nat is None:
             sport = s.snat_port(node.snat_ip, self.first_snat_port)
-            nat = NatSession(endpoint=node.id, client=key, translated=(node.snat_ip, sport, node.lb_vip, h.dport))
+            translated = (node.snat_ip, sport, node.lb_vip, h.dport)
+            nat = NatSession(
+                node.id,
+                key,
+                translated,
+                _nat_step(f"Private Link NAT toward {node.load_balancer} of {node.service}", key, translated),
+                _nat_step(
+                    "reverse translation of the endpoint session",
+                    (node.lb_vip, h.dport, node.snat_ip, sport),
+                    (h.dst, h.dport, h.src, h.sport),
+                ),
+            )
             s.nat_forward[key] = nat
             s.nat_reverse[(node.lb_vip, h.dport, node.snat_ip, sport)] = nat
             steps.append(
@@ -336,10 +366,9 @@ class Walker:
                     f"existing session on endpoint {node.id}",
                 )
             )
+        steps.append(nat.forward_step)
         tsrc, tsport, tdst, _ = nat.translated
-        new = h._replace(src=tsrc, sport=tsport, dst=tdst)
-        steps.append(_nat_step(f"Private Link NAT toward {node.load_balancer} of {node.service}", h, new))
-        return node.load_balancer, new
+        return node.load_balancer, Header(tsrc, tdst, tsport, h.dport, h.flags, h.seq, h.ack, h.ttl)
 
     def _at_load_balancer(self, node: LoadBalancerNode, h: Header, prev: str, steps: list[Step]) -> tuple[str, Header]:
         s = self.sessions
@@ -349,15 +378,14 @@ class Walker:
                 raise _DropError(Reason.NO_SESSION, f"reply {h.summary()} matches no session of {node.id}", node.id)
             steps.append(
                 self._cached(
-                    ("lbrev", node.id),
+                    ("lbrev", node.id, sess.listener),
                     StepKind.SESSION,
                     StepAction.MATCHED,
                     f"reply of a {node.id} connection via listener {sess.listener}",
                 )
             )
-            new = h._replace(src=node.vip, sport=sess.incoming[3])
-            steps.append(_nat_step("reverse translation of the load-balancer session", h, new))
-            return sess.return_to, new
+            steps.append(sess.reverse_step)
+            return sess.return_to, Header(node.vip, h.dst, sess.incoming[3], h.dport, h.flags, h.seq, h.ack, h.ttl)
         listener = node.listeners.get(h.dport)
         if listener is None:
             ports = ", ".join(str(p) for p in sorted(node.listeners)) or "none"
@@ -375,99 +403,101 @@ class Walker:
         else:
             steps.append(
                 self._cached(
-                    ("lbold", node.id),
+                    ("lbold", node.id, sess.backend),
                     StepKind.SESSION,
                     StepAction.MATCHED,
                     f"existing {node.id} connection: same backend {sess.backend}",
                 )
             )
-        new = h._replace(dst=sess.backend_ip, dport=sess.backend_port)
-        steps.append(_nat_step(f"{node.id} listener {listener.id} forwards to backend {sess.backend}", h, new))
-        return node.router, new
+        steps.append(sess.forward_step)
+        return node.router, Header(h.src, sess.backend_ip, h.sport, sess.backend_port, h.flags, h.seq, h.ack, h.ttl)
 
     def _schedule(
         self, node: LoadBalancerNode, listener: ListenerIR, key: FlowKey, prev: str, steps: list[Step]
     ) -> LbSession:
         s = self.sessions
-        candidates = [b for b in listener.backends if b.weight > 0]
-        if not candidates:
+        if not listener.takers:
             raise _DropError(
                 Reason.NO_BACKEND,
                 f"listener {listener.id} of {node.id} has no backend that takes connections "
                 f"({len(listener.backends)} bound, none with weight > 0)",
                 f"{node.id} listener {listener.id}",
             )
-        pool = [b for b in candidates if b.healthy] if listener.health_checked else candidates
-        pool_word = "healthy" if listener.health_checked else "bound"
-        if not pool:
-            pool_word = "bound"
+        if not listener.health_checked:
+            pool, pool_word = listener.takers, "bound"
+        elif listener.healthy_takers:
+            pool, pool_word = listener.healthy_takers, "healthy"
+        else:
             steps.append(
-                Step(
+                self._cached(
+                    ("alldead", node.id, listener.id),
                     StepKind.LOAD_BALANCE,
                     StepAction.CHOSEN,
-                    f"all {len(candidates)} backends of listener {listener.id} fail their health checks: "
+                    f"all {len(listener.takers)} backends of listener {listener.id} fail their health checks: "
                     "all-dead-all-alive, scheduling among all of them",
-                    f"{node.id} listener {listener.id} health check",
                 )
             )
-            pool = candidates
+            pool, pool_word = listener.takers, "bound"
         lkey = (node.id, listener.id)
         if listener.scheduler == "least_conn":
             active = s.active
-            chosen = min(
-                pool,
-                key=lambda b: (
-                    active.get((node.id, listener.id, f"{b.instance}:{b.port}"), 0) / b.weight,
-                    f"{b.instance}:{b.port}",
-                ),
-            )
+            chosen = min(pool, key=lambda b: (active.get((lkey, b.key), 0) / b.weight, b.key))
         else:
             cur = s.wrr_current.setdefault(lkey, {})
             total = 0
-            best = None
-            best_w = 0
+            chosen = pool[0]
+            best_w = -1
             for b in pool:  # smooth weighted round robin, ties to the first bound
-                k = f"{b.instance}:{b.port}"
-                w = cur.get(k, 0) + b.weight
-                cur[k] = w
+                w = cur.get(b.key, 0) + b.weight
+                cur[b.key] = w
                 total += b.weight
-                if best is None or w > best_w:
-                    best, best_w = b, w
-            assert best is not None
-            cur[f"{best.instance}:{best.port}"] -= total
-            chosen = best
-        bkey = f"{chosen.instance}:{chosen.port}"
-        s.active[(node.id, listener.id, bkey)] = s.active.get((node.id, listener.id, bkey), 0) + 1
+                if w > best_w:
+                    chosen, best_w = b, w
+            cur[chosen.key] -= total
+        akey = (lkey, chosen.key)
+        s.active[akey] = s.active.get(akey, 0) + 1
         steps.append(
-            Step(
+            self._cached(
+                ("lbchose", node.id, listener.id, chosen.key, str(len(pool)), pool_word),
                 StepKind.LOAD_BALANCE,
                 StepAction.CHOSEN,
-                f"{listener.scheduler} chose {bkey} (weight {chosen.weight}) among {len(pool)} {pool_word} backends",
-                f"{node.id} listener {listener.id}",
+                f"{listener.scheduler} chose {chosen.key} (weight {chosen.weight}) among {len(pool)} {pool_word} backends",
             )
         )
+        vip, vport = key[2], key[3]
         sess = LbSession(
-            load_balancer=node.id,
-            listener=listener.id,
-            incoming=key,
-            backend=bkey,
-            backend_ip=chosen.ip,
-            backend_port=chosen.port,
-            return_to=prev,
+            node.id,
+            listener.id,
+            key,
+            chosen.key,
+            chosen.ip,
+            chosen.port,
+            prev,
+            _nat_step(
+                f"{node.id} listener {listener.id} forwards to backend {chosen.key}",
+                key,
+                (key[0], key[1], chosen.ip, chosen.port),
+            ),
+            _nat_step(
+                "reverse translation of the load-balancer session",
+                (chosen.ip, chosen.port, key[0], key[1]),
+                (vip, vport, key[0], key[1]),
+            ),
         )
         s.lb_forward[key] = sess
         s.lb_reverse[(chosen.ip, chosen.port, key[0], key[1])] = sess
         return sess
 
 
-def _nat_step(detail: str, old: Header, new: Header) -> Step:
+def _nat_step(detail: str, old: FlowKey, new: FlowKey) -> Step:
+    """A transformation step with the changed fields as diffs; keys are (src, sport, dst, dport)."""
     diffs: list[FlowDiff] = []
-    if old.src != new.src:
-        diffs.append(FlowDiff("src", ip_text(old.src), ip_text(new.src)))
-    if old.sport != new.sport:
-        diffs.append(FlowDiff("sport", str(old.sport), str(new.sport)))
-    if old.dst != new.dst:
-        diffs.append(FlowDiff("dst", ip_text(old.dst), ip_text(new.dst)))
-    if old.dport != new.dport:
-        diffs.append(FlowDiff("dport", str(old.dport), str(new.dport)))
+    if old[0] != new[0]:
+        diffs.append(FlowDiff("src", ip_text(old[0]), ip_text(new[0])))
+    if old[1] != new[1]:
+        diffs.append(FlowDiff("sport", str(old[1]), str(new[1])))
+    if old[2] != new[2]:
+        diffs.append(FlowDiff("dst", ip_text(old[2]), ip_text(new[2])))
+    if old[3] != new[3]:
+        diffs.append(FlowDiff("dport", str(old[3]), str(new[3])))
     return Step(StepKind.TRANSFORM, StepAction.TRANSFORMED, detail, "", tuple(diffs))
