@@ -5,14 +5,39 @@ balancers, Private Link endpoints, CCN). The data flows one way::
 
     scenario file → Topology → control-plane snapshots → compiled forwarding state
                  → SimPy packet walk → traces and verdicts → reports
+
+The public names below load lazily, so ``import vpcsim.scenario`` (say, to validate a file)
+does not pull in the engine, SimPy or Scapy.
 """
 
-from vpcsim.errors import ScenarioError, UnknownObjectError, VpcsimError
-from vpcsim.model import Topology
-from vpcsim.probes import CheckResult, Network, ProbeResult
-from vpcsim.scenario import load, loads
-from vpcsim.testing import assert_reachable, assert_unreachable
-from vpcsim.trace import Reason, Verdict
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vpcsim.errors import ScenarioError, UnknownObjectError, VpcsimError
+    from vpcsim.model import Topology
+    from vpcsim.probes import CheckResult, Network, ProbeResult
+    from vpcsim.scenario import load, loads
+    from vpcsim.testing import assert_reachable, assert_unreachable
+    from vpcsim.trace import Reason, Verdict
+
+_HOME = {
+    "CheckResult": "vpcsim.probes",
+    "Network": "vpcsim.probes",
+    "ProbeResult": "vpcsim.probes",
+    "Reason": "vpcsim.trace",
+    "ScenarioError": "vpcsim.errors",
+    "Topology": "vpcsim.model",
+    "UnknownObjectError": "vpcsim.errors",
+    "Verdict": "vpcsim.trace",
+    "VpcsimError": "vpcsim.errors",
+    "assert_reachable": "vpcsim.testing",
+    "assert_unreachable": "vpcsim.testing",
+    "load": "vpcsim.scenario",
+    "loads": "vpcsim.scenario",
+}
 
 __all__ = [
     "CheckResult",
@@ -29,3 +54,17 @@ __all__ = [
     "load",
     "loads",
 ]
+assert sorted(__all__) == sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'vpcsim' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

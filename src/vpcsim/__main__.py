@@ -1,0 +1,5 @@
+"""``python -m vpcsim`` runs the command line."""
+
+from vpcsim.cli import main
+
+main()
