@@ -141,8 +141,10 @@ def probe(
     """Run one telnet on a fresh simulation of ``net``."""
     sim = Simulation(net, seed=seed, start=at, capture=capture)
     outcome = ConnectOutcome()
-    sim.env.process(connect(sim, source, dst, port, outcome))
-    sim.env.run()
+    client = sim.env.process(connect(sim, source, dst, port, outcome))
+    # Stop when connect() returns: the ACK's walk is already traced, and what is still in
+    # flight then (a pending retransmission timer) cannot change the verdict.
+    sim.env.run(until=client)
     verdict = Verdict(outcome.verdict)
     packets = tuple(sim.packets)
     reason, detail, blocked_at, ref = _explain(verdict, packets)

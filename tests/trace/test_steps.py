@@ -16,7 +16,7 @@ DROP = Step(StepKind.DROP, StepAction.DROPPED, "no route", "r", (), Reason.NO_RO
 def trace(hops: tuple[Hop, ...], disposition: Disposition = Disposition.DELIVERED) -> PacketTrace:
     reason = None if disposition is Disposition.DELIVERED else Reason.NO_ROUTE
     return PacketTrace(
-        kind="SYN", attempt=1, sent_at=0.0, summary="s", hops=hops, disposition=disposition, reason=reason
+        kind="SYN", attempt=1, sent_at=0.0, flow=(1, 2, 3, 4), hops=hops, disposition=disposition, reason=reason
     )
 
 

@@ -218,15 +218,8 @@ def lower_router(topo: Topology, cs: ControlState, vpc_id: str) -> RouterNode:
                     )
                 )
                 continue
-            if r.prefix.overlaps(vpc.cidr):
-                invalid.append(
-                    (
-                        int(r.prefix.network_address),
-                        int(r.prefix.netmask),
-                        f"CCN route {r.prefix} to {r.vpc} overlaps {vpc_id}'s own CIDR {vpc.cidr}: Local wins",
-                    )
-                )
-                continue
+            # A learned route may overlap the VPC's own CIDR: the router tries the Local route
+            # first, so the learned one applies only to destinations outside the VPC [RT1].
             step = _route_step(
                 f"longest prefix {r.prefix} (subnet {r.subnet} of {r.vpc}, learned from {ccn_id}): next hop {ccn_id}",
                 f"{vpc_id} route {r.prefix} via {ccn_id}",

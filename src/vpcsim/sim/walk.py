@@ -130,7 +130,7 @@ class Walker:
         """Send ``h`` from host ``origin`` at time ``t``; follow it until delivered or dropped."""
         net = self.net
         sent_at = t
-        summary = h.summary()
+        flow = (h.src, h.sport, h.dst, h.dport)
         cache = net.step_cache
         capture = self.capture
         static = len(net.states) == 1
@@ -192,7 +192,7 @@ class Walker:
                         kind=h.kind,
                         attempt=attempt,
                         sent_at=sent_at,
-                        summary=summary,
+                        flow=flow,
                         hops=tuple(hops),
                         disposition=Disposition.DELIVERED,
                         reason=None,
@@ -212,7 +212,7 @@ class Walker:
                 kind=h.kind,
                 attempt=attempt,
                 sent_at=sent_at,
-                summary=summary,
+                flow=flow,
                 hops=tuple(hops),
                 disposition=drop.step.reason.disposition,
                 reason=drop.step.reason,

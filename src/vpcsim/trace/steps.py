@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from ipaddress import IPv4Address
 from typing import NamedTuple
 
 from vpcsim.trace.verdict import Disposition, Reason
@@ -89,28 +90,37 @@ class PacketTrace:
     kind: str
     attempt: int
     sent_at: float
-    summary: str
+    flow: tuple[int, int, int, int]
+    """The packet's (src, sport, dst, dport) when sent; addresses as ints."""
     hops: tuple[Hop, ...]
     disposition: Disposition
     reason: Reason | None
     """The drop reason, for packets that did not arrive; None when delivered."""
 
     def __post_init__(self) -> None:
-        if not self.hops:
+        hops = self.hops
+        if not hops:
             raise ValueError("a packet trace needs at least one hop")
-        last = len(self.hops) - 1
-        for i, hop in enumerate(self.hops):
-            if not hop.steps:
+        for i, hop in enumerate(hops):
+            steps = hop.steps
+            if not steps:
                 raise ValueError(f"hop {i} ({hop.node}) has no steps")
-            if hop.steps[0].kind not in _ENTRY:
+            if steps[0].kind not in _ENTRY:
                 raise ValueError(f"hop {i} ({hop.node}) does not start with an ingress step")
-            if i < last and hop.steps[-1].kind is not _EXIT:
+        for i, hop in enumerate(hops[:-1]):
+            if hop.steps[-1].kind is not _EXIT:
                 raise ValueError(f"hop {i} ({hop.node}) does not end with an egress step")
-        end = self.hops[-1].steps[-1].kind
+        end = hops[-1].steps[-1].kind
         if self.disposition is Disposition.DELIVERED and end is not StepKind.DELIVER:
             raise ValueError("a delivered packet's last step must be a delivery")
         if self.disposition is not Disposition.DELIVERED and end is not StepKind.DROP:
             raise ValueError("a dropped packet's last step must be a drop")
+
+    @property
+    def summary(self) -> str:
+        """``src:sport > dst:dport KIND`` as sent."""
+        src, sport, dst, dport = self.flow
+        return f"{IPv4Address(src)}:{sport} > {IPv4Address(dst)}:{dport} {self.kind}"
 
     @property
     def arrived_at(self) -> float:
