@@ -143,3 +143,7 @@ def validate(scenario: str) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point. Click's own usage errors already exit 2."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="vpcsim")
+
+from vpcsim.emulate.cli import emulate  # noqa: E402
+
+cli.add_command(emulate)

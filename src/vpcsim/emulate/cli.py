@@ -1,0 +1,146 @@
+"""``vpcsim emulate SCENARIO [--json] [--cleanup]``: the scenario's checks, simulated and run for real.
+
+Exit codes: 0 every emulated check agrees with the simulator; 1 a disagreement; 2 invalid input;
+3 this machine cannot emulate (not root, iproute2 or iptables missing, no network namespaces).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import click
+
+from vpcsim.emulate.kernel import CannotEmulateError, KernelError, cleanup_leftovers, preflight
+from vpcsim.emulate.runner import DEFAULT_DEADLINE, EmulationReport
+from vpcsim.emulate.runner import emulate as run_emulation
+from vpcsim.errors import VpcsimError
+
+EXIT_OK, EXIT_DISAGREE, EXIT_INVALID, EXIT_CANNOT = 0, 1, 2, 3
+
+
+class _TerminatedError(Exception):
+    """Raised from a signal handler so that ``finally`` blocks remove what was built."""
+
+
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        raise _TerminatedError(signal.Signals(signum).name)
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    for s in saved:
+        signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+
+
+def render_text(rep: EmulationReport) -> str:
+    rows = [("#", "from", "to", "at", "simulator", "kernel", "result")]
+    for c in rep.checks:
+        result = {"agree": "agree", "disagree": "DISAGREE", "not_emulable": "not emulable"}[c.status]
+        rows.append(
+            (
+                str(c.index),
+                c.source,
+                f"{c.host}:{c.port}",
+                f"{c.at:g}s",
+                f"{c.simulator} ({c.simulator_reason})",
+                "-"
+                if c.kernel is None
+                else f"{c.kernel} ({c.kernel_seconds * 1000:.1f} ms)"
+                if c.kernel_seconds is not None
+                else c.kernel,
+                result,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.extend(f"#{c.index} {c.name}: {c.note}" for c in rep.checks if c.note)
+    lines.extend(
+        f"build: state(s) at {', '.join(f'{t:g}s' for t in b.state_times)}: {b.namespaces} namespaces, "
+        f"{b.links} veth pairs, built in {b.build_seconds:.2f}s, {b.checks} connects in {b.run_seconds:.2f}s"
+        for b in rep.builds
+    )
+    n = rep.counts()
+    lines.append(
+        f"{n['agree']} agree, {n['disagree']} disagree, {n['not_emulable']} not emulable "
+        f"(of {n['checks']} checks; a connect counts as timed out after {rep.deadline:g}s)"
+    )
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False), required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
+@click.option(
+    "--cleanup",
+    is_flag=True,
+    help="Remove the namespaces of vpcsim runs that were killed outright (then run SCENARIO, if given).",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(0.05, 60.0),
+    default=DEFAULT_DEADLINE,
+    show_default=True,
+    help="Seconds a real connect may take before it counts as timed out.",
+)
+def emulate(scenario: str | None, as_json: bool, cleanup: bool, deadline: float) -> None:
+    """Build SCENARIO as real Linux networking and check every verdict against the kernel.
+
+    Needs root, iproute2 and iptables. Everything is built in network namespaces named
+    vpcsim-PID-N-I and removed at the end, on failure and on Ctrl-C.
+    """
+    from vpcsim.scenario import load
+
+    if scenario is None and not cleanup:
+        click.echo("vpcsim: emulate needs a SCENARIO (or --cleanup)", err=True)
+        sys.exit(EXIT_INVALID)
+    topo = None
+    if scenario is not None:
+        try:
+            topo = load(scenario)
+        except VpcsimError as exc:
+            click.echo(f"vpcsim: {exc}", err=True)
+            sys.exit(EXIT_INVALID)
+    try:
+        preflight()
+    except CannotEmulateError as exc:
+        click.echo(f"vpcsim: cannot emulate here: {exc}", err=True)
+        sys.exit(EXIT_CANNOT)
+    if cleanup:
+        try:
+            removed = cleanup_leftovers()
+        except KernelError as exc:
+            click.echo(f"vpcsim: cleanup failed: {exc}", err=True)
+            sys.exit(EXIT_CANNOT)
+        if topo is None:
+            if as_json:
+                click.echo(json.dumps({"removed": removed}, indent=2))
+            else:
+                click.echo(
+                    f"removed {len(removed)} leftover namespaces" + (f": {' '.join(removed)}" if removed else "")
+                )
+            sys.exit(EXIT_OK)
+    assert topo is not None
+    try:
+        with _signals_raise():
+            rep = run_emulation(topo, deadline=deadline)
+    except (_TerminatedError, KeyboardInterrupt) as exc:
+        click.echo(f"vpcsim: interrupted ({exc or 'SIGINT'}); everything built was removed", err=True)
+        sys.exit(130)
+    except KernelError as exc:
+        click.echo(f"vpcsim: cannot emulate here: {exc}", err=True)
+        sys.exit(EXIT_CANNOT)
+    if as_json:
+        click.echo(json.dumps(rep.to_dict(), indent=2))
+    else:
+        click.echo(render_text(rep))
+    sys.exit(EXIT_OK if rep.agree else EXIT_DISAGREE)

@@ -1,0 +1,384 @@
+"""Apply build plans to the running kernel, run real TCP connects, and remove everything again.
+
+Everything this module creates lives in network namespaces named ``vpcsim-<pid>-<n>-<i>``: veth pairs
+are created from inside a namespace straight into its peer's namespace (never in the host
+namespace), addresses, routes and iptables rules are set inside them, and listening and
+connecting sockets are opened inside them (``setns`` on the calling thread, verified, then
+restored). Teardown deletes the namespaces, which deletes their veths, rules and conntrack tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import re
+import select
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from vpcsim.emulate.plan import NetPlan, NsPlan, Pin, pin_document
+
+NETNS_DIR = "/var/run/netns"
+NAME_PREFIX = "vpcsim-"
+_CLONE_NEWNET = 0x40000000
+_LEFTOVER = re.compile(r"^vpcsim-(\d+)-\d+-\d+$")
+
+
+class CannotEmulateError(Exception):
+    """This machine cannot run the emulation (not root, tools missing, no netns support)."""
+
+
+class KernelError(Exception):
+    """A kernel configuration step failed."""
+
+
+def preflight() -> None:
+    """Raise :class:`CannotEmulateError` unless we are root with iproute2, iptables and netns."""
+    if os.geteuid() != 0:
+        raise CannotEmulateError("needs root (network namespaces, veth pairs and iptables)")
+    missing = [t for t in ("ip", "iptables", "iptables-restore") if shutil.which(t) is None]
+    if missing:
+        raise CannotEmulateError(f"missing tools: {', '.join(missing)} (Debian packages iproute2 and iptables)")
+    if not os.path.exists("/proc/self/ns/net"):
+        raise CannotEmulateError("this kernel has no network namespace support")
+
+
+def _run(cmd: Sequence[str], stdin: str = "") -> None:
+    proc = subprocess.run(list(cmd), input=stdin, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise KernelError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
+
+
+def _run_parallel(jobs: Sequence[tuple[Sequence[str], str]], width: int = 32) -> None:
+    """Run commands with their stdin, ``width`` at a time; raise on the first failure."""
+    errors: list[str] = []
+    for start in range(0, len(jobs), width):
+        procs = []
+        for cmd, stdin in jobs[start : start + width]:
+            p = subprocess.Popen(
+                list(cmd), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            procs.append((cmd, p, stdin))
+        for cmd, p, stdin in procs:
+            out, err = p.communicate(stdin)
+            if p.returncode != 0:
+                errors.append(f"{' '.join(cmd)} failed ({p.returncode}): {err.strip() or out.strip()}")
+    if errors:
+        raise KernelError(errors[0])
+
+
+_libc: ctypes.CDLL | None = None
+
+
+def _setns(fd: int) -> None:
+    global _libc
+    if hasattr(os, "setns"):
+        os.setns(fd, _CLONE_NEWNET)
+        return
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if _libc.setns(fd, _CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns: {os.strerror(err)}")
+
+
+def _thread_netns() -> int:
+    return os.stat("/proc/thread-self/ns/net").st_ino
+
+
+@contextlib.contextmanager
+def in_netns(name: str) -> Iterator[None]:
+    """Run the body with this thread in namespace ``name``; always come back (verified)."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    home_ino = os.fstat(home).st_ino
+    target = os.open(os.path.join(NETNS_DIR, name), os.O_RDONLY)
+    try:
+        _setns(target)
+        if _thread_netns() != os.fstat(target).st_ino:
+            raise KernelError(f"setns into {name} did not take effect")
+        try:
+            yield
+        finally:
+            _setns(home)
+            if _thread_netns() != home_ino:  # pragma: no cover - would be a kernel bug
+                os.write(2, b"vpcsim: could not return to the original network namespace\n")
+                os._exit(70)
+    finally:
+        os.close(target)
+        os.close(home)
+
+
+def list_namespaces() -> list[str]:
+    try:
+        return sorted(os.listdir(NETNS_DIR))
+    except FileNotFoundError:
+        return []
+
+
+def delete_namespaces(names: Sequence[str]) -> None:
+    if names:
+        _run(["ip", "-force", "-batch", "-"], "".join(f"netns delete {n}\n" for n in names))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def leftovers() -> list[str]:
+    """Namespaces of vpcsim runs whose process no longer exists."""
+    out = []
+    for name in list_namespaces():
+        m = _LEFTOVER.match(name)
+        if m and not _pid_alive(int(m.group(1))):
+            out.append(name)
+    return out
+
+
+def cleanup_leftovers() -> list[str]:
+    """Delete the namespaces of killed vpcsim runs; returns their names."""
+    names = leftovers()
+    delete_namespaces(names)
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One real connect: from the namespace ``source`` (a namespace key) to ``dst:port``, with the
+    load-balancer pins the simulator's run implies."""
+
+    source: str
+    dst: str
+    port: int
+    pins: tuple[Pin, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    verdict: str
+    """connected | refused | timeout | error"""
+    detail: str
+    seconds: float
+
+
+_fabric_counter = 0
+
+
+class Fabric:
+    """The namespaces of one or more plans, built together; a context manager that always tears down."""
+
+    def __init__(self, plans: Sequence[NetPlan]) -> None:
+        global _fabric_counter
+        self.plans = list(plans)
+        self.prefix = f"{NAME_PREFIX}{os.getpid()}-{_fabric_counter}"
+        _fabric_counter += 1
+        self.ns: dict[str, str] = {}
+        self.by_key: dict[str, NsPlan] = {}
+        i = 0
+        for plan in self.plans:
+            for nsp in plan.namespaces:
+                if nsp.key in self.by_key:
+                    raise KernelError(f"namespace key {nsp.key} is used twice")
+                self.by_key[nsp.key] = nsp
+                self.ns[nsp.key] = f"{self.prefix}-{i}"
+                i += 1
+        self.created: list[str] = []
+        self.sockets: list[socket.socket] = []
+        self.pins: dict[str, dict[int, Pin]] = {}
+        self.build_seconds = 0.0
+
+    # -- build ------------------------------------------------------------------------------
+    def __enter__(self) -> Fabric:
+        try:
+            self.build()
+        except BaseException:
+            self.teardown()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.teardown()
+
+    def build(self) -> None:
+        t0 = time.perf_counter()
+        names = [self.ns[k] for k in self.by_key]
+        # Record first, then create: a failure halfway still removes what exists.
+        self.created = list(names)
+        _run(["ip", "-batch", "-"], "".join(f"netns add {n}\n" for n in names))
+        for key, nsp in self.by_key.items():
+            self._sysctls(self.ns[key], nsp)
+        by_ns: dict[str, list[str]] = {}
+        for plan in self.plans:
+            for link in plan.links:
+                by_ns.setdefault(self.ns[link.a], []).append(
+                    f"link add name {link.a_if} type veth peer name {link.b_if} netns {self.ns[link.b]}\n"
+                )
+        _run_parallel([(["ip", "-n", ns, "-batch", "-"], "".join(lines)) for ns, lines in by_ns.items()])
+        batches = []
+        for key, nsp in self.by_key.items():
+            lines = ["link set dev lo up\n"]
+            for iface in nsp.ifaces:
+                lines.append(f"addr add {iface.address} dev {iface.name}\n")
+                lines.append(f"link set dev {iface.name} up\n")
+            lines += [line + "\n" for line in nsp.ip_lines]
+            batches.append((["ip", "-n", self.ns[key], "-batch", "-"], "".join(lines)))
+        _run_parallel(batches)
+        for key, nsp in self.by_key.items():
+            self._sysctls(self.ns[key], nsp, ifaces=True)
+        docs = []
+        for key, nsp in self.by_key.items():
+            doc = nsp.iptables
+            docs.append((["ip", "netns", "exec", self.ns[key], "iptables-restore", "-w"], doc))
+        _run_parallel(docs)
+        self.apply_pins({})
+        for key, nsp in self.by_key.items():
+            if nsp.listen:
+                self._listen(self.ns[key], nsp.listen)
+        self.build_seconds = time.perf_counter() - t0
+
+    def _sysctls(self, ns: str, nsp: NsPlan, *, ifaces: bool = False) -> None:
+        values: dict[str, str] = {}
+        confs = ["all", "default"] if not ifaces else [i.name for i in nsp.ifaces]
+        for conf in confs:
+            values[f"net/ipv4/conf/{conf}/rp_filter"] = "0"
+            values[f"net/ipv4/conf/{conf}/send_redirects"] = "0"
+            values[f"net/ipv4/conf/{conf}/accept_local"] = "1" if nsp.forwarding else "0"
+            if not ifaces:
+                values[f"net/ipv6/conf/{conf}/disable_ipv6"] = "1"
+        if not ifaces:
+            values["net/ipv4/ip_forward"] = "1" if nsp.forwarding else "0"
+        with in_netns(ns):
+            for path, value in values.items():
+                with open(f"/proc/sys/{path}", "w", encoding="ascii") as fh:
+                    fh.write(value)
+
+    def _listen(self, ns: str, ports: Sequence[int]) -> None:
+        with in_netns(ns):
+            for port in ports:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("0.0.0.0", port))
+                s.listen(4096)
+                s.setblocking(False)
+                self.sockets.append(s)
+
+    def apply_pins(self, wanted: dict[tuple[str, int], Pin]) -> None:
+        """Pin each load balancer's listeners: ``wanted`` (lb key, port) first, defaults for the rest."""
+        jobs = []
+        for key, nsp in self.by_key.items():
+            if nsp.kind != "load_balancer":
+                continue
+            pins = {p.port: p for p in nsp.default_pins}
+            for (lb, port), pin in wanted.items():
+                if lb == key:
+                    pins[port] = pin
+            if self.pins.get(key) == pins:
+                continue
+            self.pins[key] = pins
+            doc = pin_document([pins[p] for p in sorted(pins)])
+            jobs.append((["ip", "netns", "exec", self.ns[key], "iptables-restore", "-w", "--noflush"], doc))
+        _run_parallel(jobs)
+
+    # -- run --------------------------------------------------------------------------------
+    def run(self, jobs: Sequence[Job], *, deadline: float) -> list[Outcome]:
+        """Run every job as a real non-blocking connect; jobs whose pins agree run concurrently."""
+        rounds: list[tuple[dict[tuple[str, int], Pin], list[int]]] = []
+        for i, job in enumerate(jobs):
+            for wanted, members in rounds:
+                if all(wanted.get((p.lb, p.port), p) == p for p in job.pins):
+                    for p in job.pins:
+                        wanted[(p.lb, p.port)] = p
+                    members.append(i)
+                    break
+            else:
+                rounds.append(({(p.lb, p.port): p for p in job.pins}, [i]))
+        results: dict[int, Outcome] = {}
+        for wanted, members in rounds:
+            self.apply_pins(wanted)
+            outcomes = self._connect_all([jobs[i] for i in members], deadline)
+            results.update(zip(members, outcomes, strict=True))
+        return [results[i] for i in range(len(jobs))]
+
+    def _connect_all(self, jobs: Sequence[Job], deadline: float) -> list[Outcome]:
+        socks: list[socket.socket] = []
+        outcomes: list[Outcome | None] = [None] * len(jobs)
+        started: list[float] = []
+        try:
+            for job in jobs:
+                with in_netns(self.ns[job.source]):
+                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                socks.append(s)
+            for i, (job, s) in enumerate(zip(jobs, socks, strict=True)):
+                started.append(time.perf_counter())
+                rc = s.connect_ex((job.dst, job.port))
+                if rc not in (0, errno.EINPROGRESS):
+                    outcomes[i] = _outcome_of(rc, 0.0)
+            end = time.perf_counter() + deadline
+            pending = {s.fileno(): i for i, s in enumerate(socks) if outcomes[i] is None}
+            listeners = {s.fileno(): s for s in self.sockets}
+            while pending:
+                left = end - time.perf_counter()
+                if left <= 0:
+                    break
+                readable, writable, _ = select.select(list(listeners), list(pending), [], min(left, 0.05))
+                for fd in readable:
+                    self._accept(listeners[fd])
+                for fd in writable:
+                    i = pending.pop(fd)
+                    rc = socks[i].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    outcomes[i] = _outcome_of(rc, time.perf_counter() - started[i])
+            for i in pending.values():
+                outcomes[i] = Outcome("timeout", f"no answer within {deadline:g}s", time.perf_counter() - started[i])
+        finally:
+            for s in socks:
+                with contextlib.suppress(OSError):
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                s.close()
+            for s in self.sockets:
+                self._accept(s)
+        return [o for o in outcomes if o is not None]
+
+    @staticmethod
+    def _accept(listener: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            conn.close()
+
+    # -- teardown ---------------------------------------------------------------------------
+    def teardown(self) -> None:
+        for s in self.sockets:
+            with contextlib.suppress(OSError):
+                s.close()
+        self.sockets = []
+        existing = set(list_namespaces())
+        doomed = [n for n in self.created if n in existing]
+        self.created = []
+        if doomed:
+            delete_namespaces(doomed)
+        still = [n for n in list_namespaces() if n.startswith(self.prefix + "-")]
+        if still:
+            delete_namespaces(still)
+
+
+def _outcome_of(rc: int, seconds: float) -> Outcome:
+    if rc == 0:
+        return Outcome("connected", "handshake completed", seconds)
+    if rc == errno.ECONNREFUSED:
+        return Outcome("refused", "connection refused (RST)", seconds)
+    name = errno.errorcode.get(rc, str(rc))
+    return Outcome("error", f"{name}: {os.strerror(rc)}", seconds)

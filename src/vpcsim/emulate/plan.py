@@ -1,0 +1,396 @@
+"""From one compiled forwarding state to a kernel build plan: pure data, no side effects.
+
+Every node of the IR becomes a network namespace (instances, VPC routers, CCNs, endpoints, load
+balancers); every edge the simulator's walk can take becomes a veth pair between two namespaces:
+
+- instance, endpoint and load balancer <-> the router of their VPC (the owner's side carries the
+  scenario's own address as a /32, the router's side a link address from a private pool);
+- VPC router <-> CCN, for each VPC attached in this state;
+- endpoint <-> the load balancer of its service (both sides link addresses).
+
+Routes come from the compiled tables (Local owners as /32, CCN routes as compiled, a blackhole for
+the VPC CIDR so unowned addresses drop silently, and a blackhole default). Filters are iptables
+rulesets (conntrack first, then the security-group rules in order, then drop). The plan is a value:
+``vpcsim.emulate.kernel`` applies it, tests read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+
+from vpcsim.compile.ir import (
+    CcnNode,
+    EndpointNode,
+    Filter,
+    ForwardingState,
+    HostNode,
+    LoadBalancerNode,
+    RouteEntry,
+    RouterNode,
+)
+from vpcsim.compile.lpm import LpmTable
+
+LINK_POOLS = (
+    IPv4Network("169.254.0.0/16"),
+    IPv4Network("100.64.0.0/10"),
+    IPv4Network("198.18.0.0/15"),
+)
+"""Candidate pools for link addresses, taken in order: the first that no scenario address,
+prefix or check destination touches is used."""
+
+PIN_CHAIN = "VPCSIM-PIN"
+SG_CHAIN = "VPCSIM-SG"
+_PROTO_NAMES = {6: "tcp", 17: "udp", 1: "icmp"}
+
+
+class PlanError(Exception):
+    """The state has something the kernel build cannot express faithfully."""
+
+
+@dataclass(frozen=True, slots=True)
+class Iface:
+    name: str
+    address: str
+    """``a.b.c.d/len``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A veth pair: interface ``a_if`` in namespace ``a`` and ``b_if`` in ``b`` (namespace keys)."""
+
+    a: str
+    a_if: str
+    b: str
+    b_if: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """The load balancer in namespace ``lb`` sends new connections to ``vip:port`` to one backend."""
+
+    lb: str
+    vip: str
+    port: int
+    backend: str
+    backend_port: int
+
+
+@dataclass(frozen=True, slots=True)
+class NsPlan:
+    key: str
+    """``TAG/NODE``: unique across every plan of a build."""
+    kind: str
+    node: str
+    ifaces: tuple[Iface, ...]
+    ip_lines: tuple[str, ...]
+    """``ip -batch`` lines (routes, rules) applied after addresses are set and links are up."""
+    forwarding: bool
+    iptables: str
+    """An ``iptables-restore`` document."""
+    listen: tuple[int, ...] = ()
+    default_pins: tuple[Pin, ...] = ()
+    """Load balancers: for each listener with a backend that takes connections, the pin used when
+    no check asks for a particular backend."""
+
+
+@dataclass(frozen=True, slots=True)
+class NetPlan:
+    tag: str
+    time: float
+    namespaces: tuple[NsPlan, ...]
+    links: tuple[Link, ...]
+    pool: IPv4Network
+
+    def key(self, node: str) -> str:
+        return f"{self.tag}/{node}"
+
+
+def lpm_items(table: LpmTable[RouteEntry]) -> list[tuple[IPv4Network, RouteEntry]]:
+    """The routes of an LPM table, longest prefix first then by address.
+
+    ``LpmTable`` exposes lookups only; this reads its buckets (a small public ``items()`` on
+    ``LpmTable`` would remove the need)."""
+    out: list[tuple[IPv4Network, RouteEntry]] = []
+    for mask, bucket in table._buckets:
+        plen = bin(mask).count("1")
+        out.extend((IPv4Network((net, plen)), bucket[net]) for net in sorted(bucket))
+    return out
+
+
+def choose_pool(used: list[IPv4Network]) -> IPv4Network | None:
+    """The first link pool that overlaps none of ``used`` (scenario prefixes and addresses)."""
+    for pool in LINK_POOLS:
+        if not any(pool.overlaps(n) for n in used):
+            return pool
+    return None
+
+
+def _ip(value: int) -> str:
+    return str(IPv4Address(value))
+
+
+def _rule_lines(f: Filter, chain: str) -> list[str]:
+    """The security-group rules of ``f`` as iptables rules in ``chain``, in order, then drop."""
+    lines: list[str] = []
+    peer_flag = "-s" if f.direction == "ingress" else "-d"
+    for r in f.rules:
+        net = IPv4Network((r.net, bin(r.mask).count("1")))
+        parts = [f"-A {chain}"]
+        if net.prefixlen:
+            parts.append(f"{peer_flag} {net}")
+        if r.proto == 0:
+            if (r.low, r.high) != (1, 65535):
+                raise PlanError(f"{r.group} {f.direction} rule #{r.index}: protocol 'all' with a port range")
+        elif r.proto in (6, 17):
+            name = _PROTO_NAMES[r.proto]
+            parts.append(f"-p {name} -m {name} --dport {r.low}:{r.high}")
+        elif r.proto in _PROTO_NAMES:
+            parts.append(f"-p {_PROTO_NAMES[r.proto]}")
+        else:
+            parts.append(f"-p {r.proto}")
+        parts.append("-j ACCEPT" if r.accept else "-j DROP")
+        lines.append(" ".join(parts))
+    lines.append(f"-A {chain} -j DROP")
+    return lines
+
+
+_ESTABLISHED = "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
+
+
+def _filter_table(policies: dict[str, str], rules: list[str], chains: tuple[str, ...] = ()) -> str:
+    head = ["*filter"] + [f":{c} {p} [0:0]" for c, p in policies.items()] + [f":{c} - [0:0]" for c in chains]
+    return "\n".join([*head, *rules, "COMMIT"]) + "\n"
+
+
+class _Links:
+    """Allocates /30 link subnets from the pool and records the veth pairs."""
+
+    def __init__(self, pool: IPv4Network) -> None:
+        self.base = int(pool.network_address)
+        self.size = pool.num_addresses
+        self.n = 0
+        self.links: list[Link] = []
+
+    def subnet(self) -> tuple[str, str]:
+        """(first, second) host addresses of the next /30."""
+        off = 4 * self.n
+        if off + 4 > self.size:
+            raise PlanError("too many links for the link address pool")
+        self.n += 1
+        return _ip(self.base + off + 1), _ip(self.base + off + 2)
+
+    def add(self, a: str, a_if: str, b: str, b_if: str) -> None:
+        self.links.append(Link(a, a_if, b, b_if))
+
+
+def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
+    """The kernel build of ``state``; namespace keys are ``TAG/NODE``."""
+    nodes = state.nodes
+
+    def key(node: str) -> str:
+        return f"{tag}/{node}"
+
+    links = _Links(pool)
+    ifaces: dict[str, list[Iface]] = {nid: [] for nid in nodes}
+    ip_lines: dict[str, list[str]] = {nid: [] for nid in nodes}
+    routers = {nid: n for nid, n in sorted(nodes.items()) if isinstance(n, RouterNode)}
+    router_lb_marks: dict[str, list[tuple[str, str, int]]] = {nid: [] for nid in routers}
+    router_if_count: dict[str, int] = dict.fromkeys(routers, 0)
+    # Where each owner's link toward its router lives: node -> (router side address).
+    gateway: dict[str, str] = {}
+
+    def router_iface(rid: str) -> str:
+        router_if_count[rid] += 1
+        return f"r{router_if_count[rid] - 1}"
+
+    # Owners (instances, endpoints, load balancers) hang off their VPC router.
+    for rid, router in routers.items():
+        for addr in sorted(router.local):
+            owner = router.local[addr].next_hop
+            node = nodes[owner]
+            if not isinstance(node, HostNode | EndpointNode | LoadBalancerNode) or node.router != rid:
+                raise PlanError(f"{rid}'s Local route to {_ip(addr)} leads to {owner}, which is not in {rid}")
+            rside, _ = links.subnet()
+            rif = router_iface(rid)
+            oif = "eth0" if isinstance(node, HostNode) else "r"
+            links.add(key(rid), rif, key(owner), oif)
+            ifaces[rid].append(Iface(rif, f"{rside}/30"))
+            ifaces[owner].append(Iface(oif, f"{_ip(addr)}/32"))
+            ip_lines[rid].append(f"route add {_ip(addr)}/32 dev {rif}")
+            ip_lines[owner].append(f"route add default via {rside} dev {oif} onlink")
+            gateway[owner] = rside
+            if isinstance(node, LoadBalancerNode):
+                mark = len(router_lb_marks[rid]) + 1
+                router_lb_marks[rid].append((rif, _ip(addr), mark))
+                ip_lines[rid].append(f"route add default via {_ip(addr)} dev {rif} onlink table {100 + mark}")
+                ip_lines[rid].append(f"rule add fwmark {mark} table {100 + mark}")
+    # Routers <-> CCNs.
+    ccn_side: dict[tuple[str, str], tuple[str, str]] = {}
+    for rid, router in routers.items():
+        if router.ccn is None:
+            continue
+        ccn = nodes.get(router.ccn)
+        if not isinstance(ccn, CcnNode):
+            raise PlanError(f"{rid} is attached to {router.ccn}, which is not a CCN in this state")
+        rside, cside = links.subnet()
+        cif = f"v{len(ifaces[router.ccn])}"
+        links.add(key(rid), "c", key(router.ccn), cif)
+        ifaces[rid].append(Iface("c", f"{rside}/30"))
+        ifaces[router.ccn].append(Iface(cif, f"{cside}/30"))
+        ccn_side[(router.ccn, rid)] = (cif, rside)
+        for prefix, _entry in lpm_items(router.ccn_routes):
+            ip_lines[rid].append(f"route add {prefix} via {cside} dev c onlink")
+    for rid, router in routers.items():
+        ip_lines[rid].append(f"route add blackhole {router.cidr}")
+        ip_lines[rid].append("route add blackhole default")
+    for cid, ccn in sorted(nodes.items()):
+        if not isinstance(ccn, CcnNode):
+            continue
+        for prefix, entry in lpm_items(ccn.routes):
+            side = ccn_side.get((cid, entry.next_hop))
+            if side is None:
+                raise PlanError(f"{cid} routes {prefix} to {entry.next_hop}, which is not attached to it")
+            ip_lines[cid].append(f"route add {prefix} via {side[1]} dev {side[0]} onlink")
+        ip_lines[cid].append("route add blackhole default")
+    # Endpoints <-> the load balancer of their service.
+    lb_endpoint_ifs: dict[str, list[tuple[str, str]]] = {}
+    for eid, ep in sorted(nodes.items()):
+        if not isinstance(ep, EndpointNode):
+            continue
+        lb = nodes.get(ep.load_balancer)
+        if not isinstance(lb, LoadBalancerNode):
+            raise PlanError(f"endpoint {eid}'s load balancer {ep.load_balancer} is not in this state")
+        eside, lside = links.subnet()
+        lif = f"e{len(lb_endpoint_ifs.setdefault(ep.load_balancer, []))}"
+        links.add(key(eid), "l", key(ep.load_balancer), lif)
+        ifaces[eid].append(Iface("l", f"{eside}/30"))
+        ifaces[ep.load_balancer].append(Iface(lif, f"{lside}/30"))
+        ip_lines[eid].append(f"route add {_ip(ep.lb_vip)}/32 via {lside} dev l onlink")
+        lb_endpoint_ifs[ep.load_balancer].append((lif, eside))
+
+    plans: list[NsPlan] = []
+    for nid, node in sorted(nodes.items()):
+        k = key(nid)
+        if isinstance(node, HostNode):
+            if nid not in gateway:
+                raise PlanError(f"instance {nid} is not reachable from its router {node.router}")
+            rules = [
+                f"-A INPUT {_ESTABLISHED}",
+                "-A INPUT -j VPCSIM-IN",
+                f"-A OUTPUT {_ESTABLISHED}",
+                "-A OUTPUT -j VPCSIM-OUT",
+            ]
+            rules += _rule_lines(node.ingress, "VPCSIM-IN") + _rule_lines(node.egress, "VPCSIM-OUT")
+            ipt = _filter_table(
+                {"INPUT": "DROP", "FORWARD": "DROP", "OUTPUT": "DROP"}, rules, ("VPCSIM-IN", "VPCSIM-OUT")
+            )
+            plans.append(
+                NsPlan(
+                    k,
+                    "instance",
+                    nid,
+                    tuple(ifaces[nid]),
+                    tuple(ip_lines[nid]),
+                    False,
+                    ipt,
+                    tuple(sorted(node.listening)),
+                )
+            )
+        elif isinstance(node, RouterNode):
+            ipt = _filter_table({"INPUT": "DROP", "FORWARD": "ACCEPT", "OUTPUT": "DROP"}, [])
+            marks = router_lb_marks[nid]
+            if marks:
+                mangle = ["*mangle", "-A PREROUTING -m conntrack --ctdir REPLY -j CONNMARK --restore-mark"]
+                mangle += [
+                    f"-A PREROUTING -i {rif} -m conntrack --ctstate NEW -j CONNMARK --set-mark {mark}"
+                    for rif, _vip, mark in marks
+                ]
+                ipt += "\n".join([*mangle, "COMMIT"]) + "\n"
+            plans.append(NsPlan(k, "router", nid, tuple(ifaces[nid]), tuple(ip_lines[nid]), True, ipt))
+        elif isinstance(node, CcnNode):
+            rules = [f"-A FORWARD -i {i.name} -o {i.name} -j DROP" for i in ifaces[nid]]
+            ipt = _filter_table({"INPUT": "DROP", "FORWARD": "ACCEPT", "OUTPUT": "DROP"}, rules)
+            plans.append(NsPlan(k, "ccn", nid, tuple(ifaces[nid]), tuple(ip_lines[nid]), True, ipt))
+        elif isinstance(node, EndpointNode):
+            plans.append(_endpoint_plan(k, node, ifaces[nid], ip_lines[nid]))
+        else:
+            plans.append(_lb_plan(k, node, ifaces[nid], ip_lines[nid], gateway[nid], lb_endpoint_ifs.get(nid, [])))
+    return NetPlan(tag=tag, time=state.time, namespaces=tuple(plans), links=tuple(links.links), pool=pool)
+
+
+def _endpoint_plan(k: str, ep: EndpointNode, ifaces: list[Iface], ip_lines: list[str]) -> NsPlan:
+    policies = {"INPUT": "DROP", "FORWARD": "DROP", "OUTPUT": "DROP"}
+    if ep.state != "ACTIVE":
+        # Only ACTIVE endpoints forward: no translation, everything drops silently.
+        ipt = _filter_table(policies, [])
+        return NsPlan(k, "endpoint", ep.id, tuple(ifaces), tuple(ip_lines), True, ipt)
+    vip, lb_vip, snat = _ip(ep.ip), _ip(ep.lb_vip), _ip(ep.snat_ip)
+    rules = [f"-A FORWARD {_ESTABLISHED}"]
+    chains: tuple[str, ...] = ()
+    if ep.filter is not None:
+        # The endpoint's security groups see the client's real source: FORWARD runs before SNAT.
+        rules.append(f"-A FORWARD -i r -o l -j {SG_CHAIN}")
+        rules += _rule_lines(ep.filter, SG_CHAIN)
+        chains = (SG_CHAIN,)
+    else:
+        rules.append("-A FORWARD -i r -o l -j ACCEPT")
+    ipt = _filter_table(policies, rules, chains)
+    ipt += (
+        "*nat\n"
+        f"-A PREROUTING -i r -d {vip}/32 -p tcp -j DNAT --to-destination {lb_vip}\n"
+        f"-A POSTROUTING -o l -j SNAT --to-source {snat}\n"
+        "COMMIT\n"
+    )
+    return NsPlan(k, "endpoint", ep.id, tuple(ifaces), tuple(ip_lines), True, ipt)
+
+
+def _lb_plan(
+    k: str,
+    lb: LoadBalancerNode,
+    ifaces: list[Iface],
+    ip_lines: list[str],
+    router_gw: str,
+    endpoint_ifs: list[tuple[str, str]],
+) -> NsPlan:
+    vip = _ip(lb.vip)
+    lines = list(ip_lines)
+    # Replies leave by the interface their connection came in on (the simulator's return_to).
+    ways = [("r", router_gw), *endpoint_ifs]
+    mangle = ["*mangle", "-A PREROUTING -m conntrack --ctdir REPLY -j CONNMARK --restore-mark"]
+    for i, (ifname, peer) in enumerate(ways, start=1):
+        lines.append(f"route add default via {peer} dev {ifname} onlink table {100 + i}")
+        lines.append(f"rule add fwmark {i} table {100 + i}")
+        mangle.append(f"-A PREROUTING -i {ifname} -m conntrack --ctstate NEW -j CONNMARK --set-mark {i}")
+    mangle.append(f"-A PREROUTING {_ESTABLISHED}")
+    chains = ""
+    if lb.filter is not None:
+        # Evaluated before DNAT: the rule ports are the listener's port, as the simulator checks them.
+        mangle.append(f"-A PREROUTING -d {vip}/32 -j {SG_CHAIN}")
+        mangle += _rule_lines(lb.filter, SG_CHAIN)
+        chains = f":{SG_CHAIN} - [0:0]\n"
+    mangle_text = mangle[0] + "\n" + chains + "\n".join(mangle[1:]) + "\nCOMMIT\n"
+    filt = _filter_table(
+        {"INPUT": "DROP", "FORWARD": "DROP", "OUTPUT": "DROP"},
+        [f"-A FORWARD {_ESTABLISHED}", "-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT"],
+    )
+    nat = f"*nat\n:{PIN_CHAIN} - [0:0]\n-A PREROUTING -j {PIN_CHAIN}\nCOMMIT\n"
+    pins: list[Pin] = []
+    for port, listener in sorted(lb.listeners.items()):
+        taking = [b for b in listener.backends if b.weight > 0]
+        if taking:
+            b = taking[0]
+            pins.append(Pin(k, vip, port, _ip(b.ip), b.port))
+    return NsPlan(
+        k, "load_balancer", lb.id, tuple(ifaces), tuple(lines), True, filt + mangle_text + nat, (), tuple(pins)
+    )
+
+
+def pin_document(lb_vip_pins: list[Pin]) -> str:
+    """The ``iptables-restore --noflush`` document that replaces a load balancer's pins."""
+    lines = ["*nat", f"-F {PIN_CHAIN}"]
+    lines += [
+        f"-A {PIN_CHAIN} -d {p.vip}/32 -p tcp -m tcp --dport {p.port} -j DNAT --to-destination {p.backend}:{p.backend_port}"
+        for p in lb_vip_pins
+    ]
+    return "\n".join([*lines, "COMMIT"]) + "\n"

@@ -1,0 +1,378 @@
+"""Run a scenario's checks through the simulator and through the real kernel, and compare.
+
+For each check: the simulator runs it (its verdict, and the backend its load balancer chose);
+the check is either *not emulable* (with the reason) or becomes a kernel job in the build of the
+control state at its start time. Builds are made once per distinct control state (and, for many
+scenarios at once, many states share one set of namespaces); pins are set per check.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+
+from vpcsim.compile.ir import EndpointNode, ForwardingState, HostNode, LoadBalancerNode
+from vpcsim.emulate.kernel import Fabric, Job, Outcome
+from vpcsim.emulate.plan import NetPlan, Pin, PlanError, choose_pool, plan_state
+from vpcsim.model import Check, Topology
+from vpcsim.probes import Network, ProbeResult
+from vpcsim.trace import StepKind
+
+DEFAULT_DEADLINE = 2.0
+"""Seconds a real connect may take before it counts as timed out. The clouds drop silently and
+the namespaces answer in well under a millisecond, so this only needs to exceed scheduling noise;
+it stays below Linux's first SYN retransmission (1 s) times two."""
+
+_ZERO_NET = IPv4Network("0.0.0.0/8")
+_BROADCAST = IPv4Address("255.255.255.255")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckEmulation:
+    index: int
+    name: str
+    source: str
+    host: str
+    address: str
+    port: int
+    at: float
+    simulator: str
+    simulator_reason: str
+    backend: str | None
+    """``ip:port`` of the backend the simulator's load balancer chose (the kernel's pin)."""
+    kernel: str | None
+    """connected | refused | timeout | error; None when not emulable."""
+    kernel_detail: str
+    kernel_seconds: float | None
+    status: str
+    """agree | disagree | not_emulable"""
+    note: str
+    """Why the check is not emulable, or what disagrees."""
+    state_time: float | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "name": self.name,
+            "from": self.source,
+            "to": f"{self.host}:{self.port}",
+            "address": self.address,
+            "at": self.at,
+            "status": self.status,
+            "simulator": {"verdict": self.simulator, "reason": self.simulator_reason, "backend": self.backend},
+            "kernel": None
+            if self.kernel is None
+            else {
+                "verdict": self.kernel,
+                "detail": self.kernel_detail,
+                "seconds": None if self.kernel_seconds is None else round(self.kernel_seconds, 6),
+                "state_time": self.state_time,
+            },
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildInfo:
+    state_times: tuple[float, ...]
+    scenarios: int
+    namespaces: int
+    links: int
+    checks: int
+    build_seconds: float
+    run_seconds: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "state_times": list(self.state_times),
+            "scenarios": self.scenarios,
+            "namespaces": self.namespaces,
+            "links": self.links,
+            "checks": self.checks,
+            "build_seconds": round(self.build_seconds, 4),
+            "run_seconds": round(self.run_seconds, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmulationReport:
+    scenario: str
+    checks: tuple[CheckEmulation, ...]
+    builds: tuple[BuildInfo, ...]
+    deadline: float
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def disagreements(self) -> tuple[CheckEmulation, ...]:
+        return tuple(c for c in self.checks if c.status == "disagree")
+
+    @property
+    def agree(self) -> bool:
+        return not self.disagreements
+
+    def counts(self) -> dict[str, int]:
+        out = {"checks": len(self.checks), "agree": 0, "disagree": 0, "not_emulable": 0}
+        for c in self.checks:
+            out[c.status] += 1
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "scenario": self.scenario,
+            "agree": self.agree,
+            "counts": self.counts(),
+            "deadline_seconds": self.deadline,
+            "builds": [b.to_dict() for b in self.builds],
+            "warnings": list(self.warnings),
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass(slots=True)
+class _Entry:
+    check: Check
+    result: ProbeResult
+    state_index: int | None
+    backend: Pin | None
+    not_emulable: str = ""
+    job: Job | None = None
+    outcome: Outcome | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Prepared:
+    """One scenario, simulated and planned, waiting for the kernel."""
+
+    tag: str
+    topology: Topology
+    network: Network
+    plans: dict[int, NetPlan] = field(default_factory=dict)
+    entries: list[_Entry] = field(default_factory=list)
+    builds: list[BuildInfo] = field(default_factory=list)
+
+
+def _lb_choice(result: ProbeResult, check: Check) -> tuple[str, int, str, int] | None:
+    """(load balancer, listener port, backend ip, backend port) the simulator chose, if any."""
+    for pkt in result.packets:
+        if pkt.kind != "SYN":
+            continue
+        for hop in pkt.hops:
+            if not any(s.kind is StepKind.LOAD_BALANCE for s in hop.steps):
+                continue
+            for s in hop.steps:
+                if s.kind is StepKind.TRANSFORM:
+                    diffs = {d.field: d for d in s.diffs}
+                    dport = diffs.get("dport")
+                    dst = diffs.get("dst")
+                    listener_port = int(dport.old) if dport else check.port
+                    backend_port = int(dport.new) if dport else check.port
+                    if dst is None:
+                        return None
+                    return hop.node, listener_port, dst.new, backend_port
+    return None
+
+
+def _special(addr: IPv4Address) -> str:
+    if addr.is_loopback:
+        return "a loopback address"
+    if addr.is_multicast:
+        return "a multicast address"
+    if addr in _ZERO_NET or addr == _BROADCAST:
+        return "an address Linux never routes (0.0.0.0/8 or the limited broadcast)"
+    if addr.is_reserved:
+        return "a reserved (240.0.0.0/4) address"
+    return ""
+
+
+def _used_prefixes(topo: Topology) -> list[IPv4Network]:
+    used: list[IPv4Network] = []
+    for vpc in topo.vpcs.values():
+        used.append(vpc.cidr)
+        used.extend(s.cidr for s in vpc.subnets)
+    used.extend(svc.snat_cidr for svc in topo.endpoint_services.values())
+    for c in topo.checks:
+        try:
+            ip, _ = topo.resolve_host(c.host)
+        except ValueError:
+            continue
+        used.append(IPv4Network(ip))
+    return used
+
+
+def prepare(topo: Topology, tag: str = "s") -> Prepared:
+    """Simulate every check of ``topo`` and plan the kernel builds it needs."""
+    net = Network(topo)
+    compiled = net.compiled
+    prep = Prepared(tag=tag, topology=topo, network=net)
+    pool = choose_pool(_used_prefixes(topo))
+    plan_errors: dict[int, str] = {}
+    for check in topo.checks:
+        result = net.run_check(check).result
+        state = compiled.state_at(check.at)
+        index = next(i for i, s in enumerate(compiled.states) if s is state)
+        choice = _lb_choice(result, check)
+        entry = _Entry(check=check, result=result, state_index=index, backend=None)
+        prep.entries.append(entry)
+        if choice is not None:
+            entry.backend = Pin(f"{tag}.{index}/{choice[0]}", "", choice[1], choice[2], choice[3])
+        why = _why_not_emulable(compiled.times, state, check, result, choice, pool)
+        if not why and index not in prep.plans and index not in plan_errors:
+            assert pool is not None
+            try:
+                prep.plans[index] = plan_state(f"{tag}.{index}", state, pool)
+            except PlanError as exc:
+                plan_errors[index] = f"the kernel build of this state is not faithful: {exc}"
+        if not why and index in plan_errors:
+            why = plan_errors[index]
+        if why:
+            entry.not_emulable = why
+            continue
+        plan = prep.plans[index]
+        pins: tuple[Pin, ...] = ()
+        if choice is not None:
+            lb_node = state.nodes[choice[0]]
+            assert isinstance(lb_node, LoadBalancerNode)
+            pins = (Pin(plan.key(choice[0]), str(IPv4Address(lb_node.vip)), choice[1], choice[2], choice[3]),)
+        entry.job = Job(plan.key(check.source), result.address, check.port, pins)
+    return prep
+
+
+def _why_not_emulable(
+    times: tuple[float, ...],
+    state: ForwardingState,
+    check: Check,
+    result: ProbeResult,
+    choice: tuple[str, int, str, int] | None,
+    pool: IPv4Network | None,
+) -> str:
+    if pool is None:
+        return "the scenario uses every private link-address pool vpcsim could number its veth links from"
+    # The kernel holds one control state; the simulator's connect must have been decided in it.
+    end = check.at + result.connect_time
+    events = [t for t in times if check.at < t <= end]
+    if events:
+        return (
+            f"a control-state change at {events[0]:g}s falls inside this connect's window "
+            f"({check.at:g}s to {end:g}s): the kernel build holds one state"
+        )
+    dst = IPv4Address(result.address)
+    special = _special(dst)
+    if special:
+        return f"{dst} is {special}: the kernel answers it locally instead of sending it to the VPC"
+    source = state.nodes[check.source]
+    assert isinstance(source, HostNode)
+    if int(dst) == source.ip:
+        return "the destination is the source's own address: the kernel connects over loopback, not through the VPC"
+    if choice is not None and choice[2] == str(IPv4Address(source.ip)):
+        return (
+            f"the load balancer chose the source itself ({choice[2]}:{choice[3]}) as backend: a hairpin whose "
+            "packets arrive with the host's own source address, which Linux drops as martian"
+        )
+    for node in state.nodes.values():
+        owned: list[int] = []
+        if isinstance(node, EndpointNode):
+            owned = [node.ip, node.snat_ip]
+        elif isinstance(node, LoadBalancerNode):
+            owned = [node.vip]
+        if source.ip in owned:
+            return f"the source address {IPv4Address(source.ip)} is also an address of {node.id} in the kernel build"
+    return ""
+
+
+def execute(preps: Sequence[Prepared], *, deadline: float = DEFAULT_DEADLINE, max_namespaces: int = 600) -> None:
+    """Build the needed states (many scenarios per build, up to ``max_namespaces``), run every job."""
+    batch: list[tuple[Prepared, NetPlan]] = []
+    size = 0
+    for prep in preps:
+        for index in sorted(prep.plans):
+            plan = prep.plans[index]
+            if batch and size + len(plan.namespaces) > max_namespaces:
+                _run_batch(batch, deadline)
+                batch, size = [], 0
+            batch.append((prep, plan))
+            size += len(plan.namespaces)
+    if batch:
+        _run_batch(batch, deadline)
+
+
+def _run_batch(batch: Sequence[tuple[Prepared, NetPlan]], deadline: float) -> None:
+    tags = {plan.tag for _, plan in batch}
+    entries = [
+        e
+        for prep in dict.fromkeys(p for p, _ in batch)
+        for e in prep.entries
+        if e.job is not None and f"{prep.tag}.{e.state_index}" in tags
+    ]
+    with Fabric([plan for _, plan in batch]) as fabric:
+        t0 = time.perf_counter()
+        outcomes = fabric.run([e.job for e in entries if e.job is not None], deadline=deadline)
+        run_seconds = time.perf_counter() - t0
+    for e, o in zip(entries, outcomes, strict=True):
+        e.outcome = o
+    info = BuildInfo(
+        state_times=tuple(plan.time for _, plan in batch),
+        scenarios=len({id(p) for p, _ in batch}),
+        namespaces=sum(len(plan.namespaces) for _, plan in batch),
+        links=sum(len(plan.links) for _, plan in batch),
+        checks=len(entries),
+        build_seconds=fabric.build_seconds,
+        run_seconds=run_seconds,
+    )
+    for prep in dict.fromkeys(p for p, _ in batch):
+        prep.builds.append(info)
+
+
+def report(prep: Prepared, deadline: float = DEFAULT_DEADLINE) -> EmulationReport:
+    checks: list[CheckEmulation] = []
+    states = prep.network.compiled.states
+    for i, e in enumerate(prep.entries):
+        r = e.result
+        backend = None if e.backend is None else f"{e.backend.backend}:{e.backend.backend_port}"
+        if e.not_emulable or e.outcome is None:
+            status, note = "not_emulable", e.not_emulable or "not run"
+            kernel, kdetail, ksec = None, "", None
+        else:
+            kernel, kdetail, ksec = e.outcome.verdict, e.outcome.detail, e.outcome.seconds
+            if kernel == r.verdict.value:
+                status, note = "agree", ""
+            else:
+                status = "disagree"
+                note = (
+                    f"simulator says {r.verdict.value} ({r.reason.value}: {r.detail}); kernel says {kernel} ({kdetail})"
+                )
+        checks.append(
+            CheckEmulation(
+                index=i,
+                name=e.check.name,
+                source=e.check.source,
+                host=e.check.host,
+                address=r.address,
+                port=e.check.port,
+                at=e.check.at,
+                simulator=r.verdict.value,
+                simulator_reason=r.reason.value,
+                backend=backend,
+                kernel=kernel,
+                kernel_detail=kdetail,
+                kernel_seconds=ksec,
+                status=status,
+                note=note,
+                state_time=None if e.state_index is None else states[e.state_index].time,
+            )
+        )
+    return EmulationReport(
+        scenario=prep.topology.source,
+        checks=tuple(checks),
+        builds=tuple(prep.builds),
+        deadline=deadline,
+        warnings=prep.topology.warnings,
+    )
+
+
+def emulate(topo: Topology, *, deadline: float = DEFAULT_DEADLINE) -> EmulationReport:
+    """Simulate and emulate every check of ``topo``; the caller checks :func:`preflight` first."""
+    prep = prepare(topo)
+    execute([prep], deadline=deadline)
+    return report(prep, deadline)
