@@ -72,11 +72,11 @@ class Walker:
         self._delays: dict[tuple[str, str, str, str], float] = {}
 
     # -- helpers ---------------------------------------------------------------------------
-    def _cached(self, key: tuple[object, ...], kind: StepKind, action: StepAction, detail: str) -> Step:
+    def _cached(self, key: tuple[object, ...], kind: StepKind, action: StepAction, detail: str, ref: str = "") -> Step:
         cache = self.net.step_cache
         step = cache.get(key)
         if step is None:
-            step = cache[key] = Step(kind, action, detail)
+            step = cache[key] = Step(kind, action, detail, ref)
         return step
 
     def _ingress(self, node: str, prev: str) -> Step:
@@ -435,12 +435,14 @@ class Walker:
                     StepAction.CHOSEN,
                     f"all {len(listener.takers)} backends of listener {listener.id} fail their health checks: "
                     "all-dead-all-alive, scheduling among all of them",
+                    f"{node.id} listener {listener.id} health check",
                 )
             )
             pool, pool_word = listener.takers, "bound"
         lkey = (node.id, listener.id)
         if listener.scheduler == "least_conn":
             active = s.active
+            # Fewest connections per unit of weight; ties break by sorted backend id (instance:port).
             chosen = min(pool, key=lambda b: (active.get((lkey, b.key), 0) / b.weight, b.key))
         else:
             cur = s.wrr_current.setdefault(lkey, {})
@@ -462,6 +464,7 @@ class Walker:
                 StepKind.LOAD_BALANCE,
                 StepAction.CHOSEN,
                 f"{listener.scheduler} chose {chosen.key} (weight {chosen.weight}) among {len(pool)} {pool_word} backends",
+                f"{node.id} listener {listener.id}",
             )
         )
         vip, vport = key[2], key[3]
