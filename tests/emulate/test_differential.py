@@ -1,0 +1,92 @@
+"""Simulator against the Linux kernel: the seed scenarios and generated variants, zero disagreements.
+
+Each variant is simulated; each emulable check becomes a real TCP connect in network namespaces
+built from the same control state. Many variants share one build (up to a few hundred namespaces),
+so the suite costs a handful of builds and connect rounds, not one per check.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.emulate.conftest import SUMMARY
+from tests.emulate.generator import variant
+from tests.emulate.shrink import disagrees, dump, shrink
+from vpcsim.emulate import EmulationReport, Prepared, execute, prepare, report
+from vpcsim.scenario import load
+from vpcsim.scenario.load import from_data
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = [ROOT / "scenarios" / "chengdu_chongqing.yaml", ROOT / "scenarios" / "chengdu_chongqing_cross_account.yaml"]
+VARIANTS = 220
+DEADLINE = 1.5
+"""Seconds before a real connect counts as timed out (answers take well under 10 ms here)."""
+
+pytestmark = pytest.mark.kernel
+
+
+def _tally(reports: list[EmulationReport]) -> tuple[Counter[str], int, int]:
+    verdicts: Counter[str] = Counter()
+    not_emulable = disagree = 0
+    for rep in reports:
+        for c in rep.checks:
+            if c.status == "not_emulable":
+                not_emulable += 1
+            else:
+                verdicts[c.simulator] += 1
+                disagree += c.status == "disagree"
+    return verdicts, not_emulable, disagree
+
+
+@pytest.mark.usefixtures("kernel_ready")
+def test_simulator_agrees_with_the_kernel(seed_data: dict[str, object]) -> None:
+    t0 = time.perf_counter()
+    preps: list[Prepared] = []
+    data: dict[str, dict[str, object]] = {}
+    for path in SEEDS:
+        if path.exists():
+            preps.append(prepare(load(path), f"seed-{path.stem}"))
+            data[preps[-1].tag] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for n in range(VARIANTS):
+        doc = variant(seed_data, n)
+        tag = f"v{n}"
+        preps.append(prepare(from_data(doc, source=f"variant-{n}"), tag))
+        data[tag] = doc
+    execute(preps, deadline=DEADLINE)
+    reports = [report(p, DEADLINE) for p in preps]
+    elapsed = time.perf_counter() - t0
+
+    verdicts, not_emulable, disagree = _tally(reports)
+    total = sum(verdicts.values()) + not_emulable
+    emulated = sum(verdicts.values())
+    builds = {id(b): b for r in reports for b in r.builds}.values()
+    line = (
+        f"kernel differential: {len(preps)} scenarios ({VARIANTS} generated variants), {total} checks: "
+        f"{emulated} emulated ({', '.join(f'{k} {v}' for k, v in sorted(verdicts.items()))}), "
+        f"{not_emulable} not emulable, {disagree} disagreements; {len(builds)} builds of "
+        f"{sum(b.namespaces for b in builds)} namespaces in {sum(b.build_seconds for b in builds):.1f}s, "
+        f"connects {sum(b.run_seconds for b in builds):.1f}s, total {elapsed:.1f}s"
+    )
+    SUMMARY.append(line)
+
+    messages = []
+    for prep, rep in zip(preps, reports, strict=True):
+        if rep.agree:
+            continue
+        bad = [c for c in rep.checks if c.status == "disagree"]
+        doc = data[prep.tag]
+        if len(messages) < 3:
+            minimal = shrink(doc, lambda d: disagrees(d, deadline=DEADLINE))
+            messages.append(f"{prep.tag}: {bad[0].name}: {bad[0].note}\nminimal scenario:\n{dump(minimal)}")
+        else:
+            messages.append(f"{prep.tag}: {len(bad)} disagreements, first: {bad[0].name}: {bad[0].note}")
+    assert not messages, f"{disagree} disagreements between simulator and kernel\n" + "\n".join(messages)
+
+    assert not_emulable <= 0.05 * total, line
+    for verdict in ("connected", "refused", "timeout"):
+        assert verdicts[verdict] >= 0.15 * emulated, f"too few {verdict} verdicts: {line}"
