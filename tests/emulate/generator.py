@@ -180,7 +180,9 @@ def variant(seed_data: dict[str, Any], n: int, seed: int = 20240) -> dict[str, A
     ep = d["endpoints"]["vpce-vpc1"]["ip"]
     vip = lb["vip"]
     lports = [lst["port"] for lst in listeners.values()]
-    checks = [{"from": src, "to": f"{ep}:{rng.choice(lports)}"} for src in ("cvm-vpc1", "cvm-vpc3")]
+    checks: list[dict[str, Any]] = [
+        {"from": src, "to": f"{ep}:{rng.choice(lports)}"} for src in ("cvm-vpc1", "cvm-vpc3")
+    ]
     checks.append({"from": rng.choice(["cvm-vpc1", "cvm-vpc3"]), "to": f"vpce-vpc1:{rng.choice(LISTENER_PORTS)}"})
     checks.append({"from": "cvm-vpc2", "to": f"{vip}:{rng.choice(lports)}"})
     checks.append(

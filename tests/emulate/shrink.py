@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -28,37 +28,40 @@ def disagrees(data: Data, *, deadline: float) -> bool:
     return not report(prep, deadline).agree
 
 
-def _candidates(data: Data) -> Iterator[Data]:
-    """Every document one deletion smaller than ``data`` (lists items, then map entries)."""
+def _paths(data: Data) -> list[tuple[Any, ...]]:
+    """Every deletable position in ``data``, parents before children."""
+    out: list[tuple[Any, ...]] = []
 
-    def walk(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
         if isinstance(node, dict):
             for k in list(node):
-                if path == () and k in ("version", "vpcs"):
-                    yield from walk(node[k], (*path, k))
-                    continue
-                yield (*path, k)
-                yield from walk(node[k], (*path, k))
+                if path != () or k not in ("version", "vpcs"):
+                    out.append((*path, k))
+                walk(node[k], (*path, k))
         elif isinstance(node, list):
             for i in range(len(node)):
-                yield (*path, i)
-                yield from walk(node[i], (*path, i))
+                out.append((*path, i))
+                walk(node[i], (*path, i))
 
-    for path in list(walk(data, ())):
-        new = copy.deepcopy(data)
-        parent = new
-        for key in path[:-1]:
-            parent = parent[key]
-        del parent[path[-1]]
-        yield new
+    walk(data, ())
+    return out
+
+
+def _without(data: Data, path: tuple[Any, ...]) -> Data:
+    new = copy.deepcopy(data)
+    parent: Any = new
+    for key in path[:-1]:
+        parent = parent[key]
+    del parent[path[-1]]
+    return new
 
 
 def shrink(data: Data, still_fails: Callable[[Data], bool], *, budget: int = 400) -> Data:
-    """Greedy one-deletion shrinking: keep any deletion that keeps the failure, until none does."""
+    """Greedy shrinking: keep any one deletion that keeps the failure, pass after pass, until a
+    pass deletes nothing or ``budget`` candidates were tried."""
     best = copy.deepcopy(data)
     tries = 0
-    # Single checks first: the cheapest big step.
-    for check in list(best.get("checks", [])):
+    for check in list(best.get("checks", [])):  # a single check first: the cheapest big step
         one = copy.deepcopy(best)
         one["checks"] = [check]
         tries += 1
@@ -68,14 +71,15 @@ def shrink(data: Data, still_fails: Callable[[Data], bool], *, budget: int = 400
     progress = True
     while progress and tries < budget:
         progress = False
-        for cand in _candidates(best):
+        paths = _paths(best)
+        i = 0
+        while i < len(paths) and tries < budget:
+            cand = _without(best, paths[i])
             tries += 1
-            if tries >= budget:
-                break
             if still_fails(cand):
-                best = cand
-                progress = True
-                break
+                best, paths, progress = cand, _paths(cand), True
+            else:
+                i += 1
     return best
 
 

@@ -74,7 +74,7 @@ def test_simulator_agrees_with_the_kernel(seed_data: dict[str, object]) -> None:
     )
     SUMMARY.append(line)
 
-    messages = []
+    messages: list[str] = []
     for prep, rep in zip(preps, reports, strict=True):
         if rep.agree:
             continue
@@ -90,3 +90,33 @@ def test_simulator_agrees_with_the_kernel(seed_data: dict[str, object]) -> None:
     assert not_emulable <= 0.05 * total, line
     for verdict in ("connected", "refused", "timeout"):
         assert verdicts[verdict] >= 0.15 * emulated, f"too few {verdict} verdicts: {line}"
+
+
+@pytest.mark.usefixtures("kernel_ready")
+def test_the_kernel_catches_a_planted_simulator_bug(
+    seed_data: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The oracle is only worth something if it can disagree: make the simulator ignore the port
+    of security-group rules, and the kernel must catch it and shrink it to a small scenario."""
+    from vpcsim.compile.ir import Filter, FilterRule
+
+    def portless_first_match(self: Filter, proto: int, peer: int, port: int) -> FilterRule | None:
+        for r in self.rules:
+            if (peer & r.mask) == r.net and (r.proto == 0 or r.proto == proto):
+                return r
+        return None
+
+    monkeypatch.setattr(Filter, "first_match", portless_first_match)
+    preps = [prepare(from_data(variant(seed_data, n), source=f"variant-{n}"), f"m{n}") for n in range(40)]
+    execute(preps, deadline=DEADLINE)
+    bad = [(p, r) for p in preps if not (r := report(p, DEADLINE)).agree]
+    assert bad, "a simulator that ignores rule ports went unnoticed by the kernel"
+    doc = variant(seed_data, int(bad[0][0].tag[1:]))
+    minimal = shrink(doc, lambda d: disagrees(d, deadline=0.5), budget=80)
+    assert len(minimal["checks"]) == 1
+    assert disagrees(minimal, deadline=0.5)
+    assert len(dump(minimal)) < len(dump(doc))
+    SUMMARY.append(
+        f"planted bug (rule ports ignored): {len(bad)} of 40 variants disagree; shrunk "
+        f"{len(dump(doc).splitlines())} -> {len(dump(minimal).splitlines())} YAML lines"
+    )

@@ -1,0 +1,125 @@
+"""The kernel build plan and the emulability rules, checked without a kernel (no root needed)."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from tests.conftest import SEED
+from vpcsim import Network
+from vpcsim.emulate import plan_state, prepare
+from vpcsim.emulate.plan import LINK_POOLS, choose_pool, pin_document
+from vpcsim.scenario import load
+from vpcsim.scenario.load import from_data
+
+
+def _seed_plan() -> Any:
+    net = Network(load(SEED))
+    return plan_state("t", net.compiled.states[0], LINK_POOLS[0])
+
+
+def test_one_namespace_per_node_and_a_link_per_edge() -> None:
+    plan = _seed_plan()
+    kinds = sorted(n.kind for n in plan.namespaces)
+    assert kinds.count("instance") == 4
+    assert kinds.count("router") == 3
+    assert kinds.count("ccn") == 1
+    assert kinds.count("endpoint") == 1
+    assert kinds.count("load_balancer") == 1
+    assert len(plan.links) == 9
+    for nsp in plan.namespaces:
+        for iface in nsp.ifaces:
+            assert len(iface.name) <= 15
+
+
+def test_scenario_addresses_stay_in_their_owners_namespaces() -> None:
+    plan = _seed_plan()
+    by = {n.node: n for n in plan.namespaces}
+    assert [i.address for i in by["cvm-vpc1"].ifaces] == ["172.16.2.10/32"]
+    assert "172.16.2.16/32" in [i.address for i in by["vpce-vpc1"].ifaces]
+    assert "10.0.1.100/32" in [i.address for i in by["lb-service"].ifaces]
+    for router in ("vpc1", "vpc2", "vpc3", "ccn-chengdu-chongqing"):
+        for iface in by[router].ifaces:
+            assert IPv4Address(iface.address.split("/")[0]) in LINK_POOLS[0]
+
+
+def test_routers_drop_silently_and_route_as_compiled() -> None:
+    by = {n.node: n for n in _seed_plan().namespaces}
+    vpc1 = by["vpc1"].ip_lines
+    assert "route add blackhole default" in vpc1
+    assert "route add blackhole 172.16.0.0/16" in vpc1
+    assert any(line.startswith("route add 192.168.1.0/24 via") for line in vpc1)
+    assert not any("10.0." in line for line in vpc1), "VPC1 has no route to the provider VPC"
+    assert "route add blackhole default" in by["ccn-chengdu-chongqing"].ip_lines
+
+
+def test_security_groups_are_ordered_stateful_default_deny() -> None:
+    by = {n.node: n for n in _seed_plan().namespaces}
+    rules = by["cvm-backend1"].iptables.splitlines()
+    assert ":INPUT DROP [0:0]" in rules
+    assert ":OUTPUT DROP [0:0]" in rules
+    assert rules.index("-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT") < rules.index(
+        "-A INPUT -j VPCSIM-IN"
+    )
+    sg = [r for r in rules if r.startswith("-A VPCSIM-IN")]
+    assert sg == [
+        "-A VPCSIM-IN -s 11.163.0.0/16 -p tcp -m tcp --dport 8080:8080 -j ACCEPT",
+        "-A VPCSIM-IN -j DROP",
+        "-A VPCSIM-IN -j DROP",
+    ]
+
+
+def test_endpoint_translates_only_when_active(seed_data: dict[str, Any]) -> None:
+    by = {n.node: n for n in _seed_plan().namespaces}
+    ep = by["vpce-vpc1"].iptables
+    assert "-j DNAT --to-destination 10.0.1.100" in ep
+    assert "-j SNAT --to-source 11.163.0.1" in ep
+    seed_data["timeline"] = [{"at": 0, "action": "reject_endpoint", "endpoint": "vpce-vpc1"}]
+    net = Network(from_data(seed_data))
+    rejected = {n.node: n for n in plan_state("t", net.compiled.states[0], LINK_POOLS[0]).namespaces}
+    assert "DNAT" not in rejected["vpce-vpc1"].iptables
+    assert ":FORWARD DROP" in rejected["vpce-vpc1"].iptables
+
+
+def test_pins_replace_the_chain() -> None:
+    plan = _seed_plan()
+    lb = next(n for n in plan.namespaces if n.kind == "load_balancer")
+    assert [(p.port, p.backend, p.backend_port) for p in lb.default_pins] == [(1044, "10.0.2.11", 8080)]
+    doc = pin_document(list(lb.default_pins))
+    assert "-F VPCSIM-PIN" in doc
+    assert "--dport 1044 -j DNAT --to-destination 10.0.2.11:8080" in doc
+
+
+def test_link_pool_avoids_the_scenario() -> None:
+    assert choose_pool([IPv4Network("10.0.0.0/16")]) == LINK_POOLS[0]
+    assert choose_pool([IPv4Network("169.254.10.0/24")]) == LINK_POOLS[1]
+    assert choose_pool(list(LINK_POOLS)) is None
+
+
+def test_not_emulable_reasons(seed_data: dict[str, Any]) -> None:
+    seed_data["instances"]["cvm-vpc2"] = {
+        "vpc": "vpc2",
+        "subnet": "subnet-app",
+        "ip": "10.0.2.20",
+        "security_groups": ["sg-client"],
+    }
+    seed_data["timeline"] = [
+        {"at": 50, "action": "remove_rule", "security_group": "sg-backend", "direction": "ingress", "index": 0}
+    ]
+    seed_data["checks"] = [
+        {"from": "cvm-vpc1", "to": "172.16.2.16:1044", "at": 0, "expect": "connected"},
+        {"from": "cvm-vpc1", "to": "172.16.2.16:1045", "at": 0, "expect": "timeout"},
+        {"from": "cvm-vpc1", "to": "cvm-vpc1:22", "expect": "refused"},
+        {"from": "cvm-backend1", "to": "lb-service:1044", "at": 60, "expect": "timeout"},
+        {"from": "cvm-vpc1", "to": "127.0.0.1:22", "at": 60, "expect": "timeout"},
+        {"from": "cvm-vpc2", "to": "lb-service:1044", "at": 100, "expect": "timeout"},
+    ]
+    prep = prepare(from_data(seed_data))
+    why = [e.not_emulable for e in prep.entries]
+    assert why[0] == "", "connected in a millisecond, long before the change at 50 s"
+    assert "control-state change at 50s" in why[1]
+    assert "own address" in why[2]
+    assert "hairpin" in why[3]
+    assert "loopback" in why[4]
+    assert why[5] == ""
+    assert sorted(prep.plans) == [0, 1]
