@@ -409,6 +409,14 @@ class Walker:
                     f"existing {node.id} connection: same backend {sess.backend}",
                 )
             )
+        if sess.backend_ip == h.src:
+            # The backend would answer itself directly, never through the load balancer.
+            raise _DropError(
+                Reason.LB_LOOPBACK,
+                f"{node.id} chose backend {sess.backend}, which is the client itself: a backend cannot "
+                "reach its own load balancer's VIP (layer-4 CLB loopback is not supported)",
+                f"{node.id} listener {sess.listener}",
+            )
         steps.append(sess.forward_step)
         return node.router, Header(h.src, sess.backend_ip, h.sport, sess.backend_port, h.flags, h.seq, h.ack, h.ttl)
 

@@ -50,6 +50,9 @@ class Reason(StrEnum):
     """The load balancer has no listener on the destination port."""
     NO_BACKEND = "no_backend"
     """The listener has no backend that can take a new connection (none bound, or all weight 0)."""
+    LB_LOOPBACK = "lb_loopback"
+    """The load balancer sent a backend's own connection back to that backend: the reply
+    would not return through the load balancer, so a CLB backend cannot use its own VIP."""
     NO_SESSION = "no_session"
     """A reply reached a translating node (endpoint, load balancer) that holds no session for it."""
     LOOP = "loop"
@@ -70,6 +73,7 @@ _DISPOSITION = {
     Reason.ENDPOINT_NOT_ACTIVE: Disposition.DISCARDED,
     Reason.NO_LISTENER: Disposition.DISCARDED,
     Reason.NO_BACKEND: Disposition.DISCARDED,
+    Reason.LB_LOOPBACK: Disposition.DISCARDED,
     Reason.NO_SESSION: Disposition.DISCARDED,
     Reason.LOOP: Disposition.DISCARDED,
 }
