@@ -199,6 +199,8 @@ def variant(seed_data: dict[str, Any], n: int, seed: int = 20240) -> dict[str, A
     checks.append({"from": "cvm-vpc2", "to": f"cvm-backend2:{rng.choice([*BACKEND_PORTS, 22, 7000])}"})
     if rng.random() < 0.2:
         checks.append({"from": "cvm-vpc3", "to": f"172.16.2.{hosts[3]}:{rng.choice(lports)}"})
+    if rng.random() < 0.2:  # a backend through its own load balancer: may be scheduled to itself
+        checks.append({"from": "cvm-backend2", "to": f"lb-service:{rng.choice(lports)}"})
     for c in checks:
         c["expect"] = "connected"
         if at:

@@ -30,13 +30,21 @@ def _ours(pid: int) -> list[str]:
     return [n for n in list_namespaces() if n.startswith(f"vpcsim-{pid}-")]
 
 
+def _others() -> list[str]:
+    """Namespaces that are not vpcsim's: other vpcsim runs (other sessions, parallel tests)
+    come and go while a test runs, so they are compared by prefix instead."""
+    return [n for n in list_namespaces() if not n.startswith("vpcsim-")]
+
+
 @pytest.mark.kernel
 @pytest.mark.usefixtures("kernel_ready")
 def test_seed_emulates_agrees_and_leaves_nothing() -> None:
-    before = list_namespaces()
-    proc = _vpcsim("emulate", str(SEED), "--json")
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    before = _others()
+    proc = subprocess.Popen([*VPCSIM, "emulate", str(SEED), "--json"], stdout=subprocess.PIPE, text=True)
+    stdout, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    assert not _ours(proc.pid)
+    out = json.loads(stdout)
     assert out["agree"] is True
     assert out["counts"]["disagree"] == 0
     assert out["counts"]["not_emulable"] == 0
@@ -49,7 +57,7 @@ def test_seed_emulates_agrees_and_leaves_nothing() -> None:
         assert c["simulator"]["backend"] in ("10.0.2.11:8080", "10.0.2.12:8080")
     assert {c["kernel"]["verdict"] for c in out["checks"]} == {"connected", "timeout"}
     assert out["builds"][0]["namespaces"] == 10
-    assert list_namespaces() == before
+    assert _others() == before
 
 
 @pytest.mark.kernel
@@ -90,20 +98,21 @@ def _wait_for_namespaces(proc: subprocess.Popen[str]) -> list[str]:
 @pytest.mark.usefixtures("kernel_ready")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_removes_everything(tmp_path: Path, sig: signal.Signals) -> None:
-    before = list_namespaces()
+    before = _others()
     proc = _start_long_run(tmp_path)
     assert _wait_for_namespaces(proc)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "interrupted" in err
-    assert list_namespaces() == before
+    assert not _ours(proc.pid)
+    assert _others() == before
 
 
 @pytest.mark.kernel
 @pytest.mark.usefixtures("kernel_ready")
 def test_killed_run_is_cleaned_by_cleanup(tmp_path: Path) -> None:
-    before = list_namespaces()
+    before = _others()
     proc = _start_long_run(tmp_path)
     left = _wait_for_namespaces(proc)
     proc.kill()
@@ -112,7 +121,8 @@ def test_killed_run_is_cleaned_by_cleanup(tmp_path: Path) -> None:
     cleaned = _vpcsim("emulate", "--cleanup", "--json")
     assert cleaned.returncode == 0, cleaned.stderr
     assert set(left) <= set(json.loads(cleaned.stdout)["removed"])
-    assert list_namespaces() == before
+    assert not _ours(proc.pid)
+    assert _others() == before
 
 
 def test_invalid_scenario_exits_2(tmp_path: Path) -> None:

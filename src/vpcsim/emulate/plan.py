@@ -40,6 +40,7 @@ LINK_POOLS = (
 prefix or check destination touches is used."""
 
 PIN_CHAIN = "VPCSIM-PIN"
+LOCAL_TABLE = 200
 SG_CHAIN = "VPCSIM-SG"
 _PROTO_NAMES = {6: "tcp", 17: "udp", 1: "icmp"}
 
@@ -217,14 +218,14 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
             links.add(key(rid), rif, key(owner), oif)
             ifaces[rid].append(Iface(rif, f"{rside}/30"))
             ifaces[owner].append(Iface(oif, f"{_ip(addr)}/32"))
-            ip_lines[rid].append(f"route add {_ip(addr)}/32 dev {rif}")
+            ip_lines[rid].append(f"route add {_ip(addr)}/32 dev {rif} table {LOCAL_TABLE}")
             ip_lines[owner].append(f"route add default via {rside} dev {oif} onlink")
             gateway[owner] = rside
             if isinstance(node, LoadBalancerNode):
                 mark = len(router_lb_marks[rid]) + 1
                 router_lb_marks[rid].append((rif, _ip(addr), mark))
                 ip_lines[rid].append(f"route add default via {_ip(addr)} dev {rif} onlink table {100 + mark}")
-                ip_lines[rid].append(f"rule add fwmark {mark} table {100 + mark}")
+                ip_lines[rid].append(f"rule add fwmark {mark} table {100 + mark} priority {100 + mark}")
     # Routers <-> CCNs.
     ccn_side: dict[tuple[str, str], tuple[str, str]] = {}
     for rid, router in routers.items():
@@ -242,7 +243,11 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
         for prefix, _entry in lpm_items(router.ccn_routes):
             ip_lines[rid].append(f"route add {prefix} via {cside} dev c onlink")
     for rid, router in routers.items():
-        ip_lines[rid].append(f"route add blackhole {router.cidr}")
+        # The Local route wins for every address inside the VPC CIDR, whatever the CCN learned:
+        # a table of its own, consulted first, holding the owners and a blackhole for the rest.
+        # Replies of load-balancer connections are steered before it (priority 101+).
+        ip_lines[rid].append(f"route add blackhole {router.cidr} table {LOCAL_TABLE}")
+        ip_lines[rid].append(f"rule add to {router.cidr} table {LOCAL_TABLE} priority 1000")
         ip_lines[rid].append("route add blackhole default")
     for cid, ccn in sorted(nodes.items()):
         if not isinstance(ccn, CcnNode):

@@ -8,6 +8,7 @@ scenarios at once, many states share one set of namespaces); pins are set per ch
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -153,24 +154,34 @@ class Prepared:
     builds: list[BuildInfo] = field(default_factory=list)
 
 
-def _lb_choice(result: ProbeResult, check: Check) -> tuple[str, int, str, int] | None:
-    """(load balancer, listener port, backend ip, backend port) the simulator chose, if any."""
+_CHOSE = re.compile(r" chose (\S+):(\d+) \(weight ")
+
+
+def _lb_choice(result: ProbeResult, check: Check, state: ForwardingState) -> tuple[str, int, str, int] | None:
+    """(load balancer, listener port, backend ip, backend port) the simulator chose, if any.
+
+    Read from the NAT diffs of the first SYN's load-balancer hop; when the walk stopped at the load
+    balancer after choosing (a backend that is the client itself), from the load-balance step."""
     for pkt in result.packets:
         if pkt.kind != "SYN":
             continue
         for hop in pkt.hops:
-            if not any(s.kind is StepKind.LOAD_BALANCE for s in hop.steps):
+            balance = next((s for s in hop.steps if s.kind is StepKind.LOAD_BALANCE), None)
+            if balance is None:
                 continue
             for s in hop.steps:
                 if s.kind is StepKind.TRANSFORM:
                     diffs = {d.field: d for d in s.diffs}
-                    dport = diffs.get("dport")
-                    dst = diffs.get("dst")
-                    listener_port = int(dport.old) if dport else check.port
-                    backend_port = int(dport.new) if dport else check.port
-                    if dst is None:
-                        return None
-                    return hop.node, listener_port, dst.new, backend_port
+                    dport, dst = diffs.get("dport"), diffs.get("dst")
+                    if dst is not None:
+                        listener_port = int(dport.old) if dport else check.port
+                        return hop.node, listener_port, dst.new, int(dport.new) if dport else check.port
+            m = _CHOSE.search(balance.detail)
+            if m is not None:
+                backend = state.nodes.get(m.group(1))
+                if isinstance(backend, HostNode):
+                    return hop.node, check.port, str(IPv4Address(backend.ip)), int(m.group(2))
+            raise PlanError(f"cannot tell which backend {hop.node} chose: {balance.detail!r}")
     return None
 
 
@@ -212,7 +223,13 @@ def prepare(topo: Topology, tag: str = "s") -> Prepared:
         result = net.run_check(check).result
         state = compiled.state_at(check.at)
         index = next(i for i, s in enumerate(compiled.states) if s is state)
-        choice = _lb_choice(result, check)
+        try:
+            choice = _lb_choice(result, check, state)
+        except PlanError as exc:
+            prep.entries.append(
+                _Entry(check=check, result=result, state_index=index, backend=None, not_emulable=str(exc))
+            )
+            continue
         entry = _Entry(check=check, result=result, state_index=index, backend=None)
         prep.entries.append(entry)
         if choice is not None:
@@ -265,11 +282,6 @@ def _why_not_emulable(
     assert isinstance(source, HostNode)
     if int(dst) == source.ip:
         return "the destination is the source's own address: the kernel connects over loopback, not through the VPC"
-    if choice is not None and choice[2] == str(IPv4Address(source.ip)):
-        return (
-            f"the load balancer chose the source itself ({choice[2]}:{choice[3]}) as backend: a hairpin whose "
-            "packets arrive with the host's own source address, which Linux drops as martian"
-        )
     for node in state.nodes.values():
         owned: list[int] = []
         if isinstance(node, EndpointNode):
