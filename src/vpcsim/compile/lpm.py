@@ -44,6 +44,14 @@ class LpmTable(Generic[V]):
     def __len__(self) -> int:
         return self._size
 
+    def items(self) -> list[tuple[IPv4Network, V]]:
+        """Every route, longest prefix first, then by address."""
+        out: list[tuple[IPv4Network, V]] = []
+        for mask, bucket in self._buckets:
+            plen = bin(mask).count("1")
+            out.extend((IPv4Network((net, plen)), bucket[net]) for net in sorted(bucket))
+        return out
+
 
 def _mask(plen: int) -> int:
     return (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF if plen else 0

@@ -108,15 +108,8 @@ class NetPlan:
 
 
 def lpm_items(table: LpmTable[RouteEntry]) -> list[tuple[IPv4Network, RouteEntry]]:
-    """The routes of an LPM table, longest prefix first then by address.
-
-    ``LpmTable`` exposes lookups only; this reads its buckets (a small public ``items()`` on
-    ``LpmTable`` would remove the need)."""
-    out: list[tuple[IPv4Network, RouteEntry]] = []
-    for mask, bucket in table._buckets:
-        plen = bin(mask).count("1")
-        out.extend((IPv4Network((net, plen)), bucket[net]) for net in sorted(bucket))
-    return out
+    """The routes of an LPM table, longest prefix first then by address."""
+    return table.items()
 
 
 def choose_pool(used: list[IPv4Network]) -> IPv4Network | None:

@@ -148,6 +148,8 @@ class Walker:
         node: Node = origin
         arrived = t
         try:
+            if h.dst == origin.ip:
+                return self._loopback(origin, h, t, steps, attempt, flow)
             self._host_egress(origin, h, steps)
             nxt = origin.router
             steps.append(cache.get(("out", origin.id, nxt)) or self._egress(origin.id, nxt))
@@ -218,6 +220,41 @@ class Walker:
                 reason=drop.step.reason,
             )
             return WalkResult(trace, h, None, t)
+
+    def _loopback(
+        self, node: HostNode, h: Header, t: float, steps: list[Step], attempt: int, flow: tuple[int, int, int, int]
+    ) -> WalkResult:
+        """A host talking to its own address: the kernel uses lo, the cloud never sees it."""
+        if self.capture is not None:
+            self.capture.append((t, f"{node.id}:lo", h, h.kind))
+        steps.append(
+            self._cached(
+                ("lo", node.id),
+                StepKind.ROUTE,
+                StepAction.FORWARDED,
+                f"{ip_text(node.ip)} is {node.id}'s own address: delivered over loopback, "
+                "security groups and routes do not apply",
+                f"{node.id} lo",
+            )
+        )
+        steps.append(
+            self._cached(
+                ("deliver", node.id, h.dport),
+                StepKind.DELIVER,
+                StepAction.DELIVERED,
+                f"delivered to {node.id} tcp/{h.dport}",
+            )
+        )
+        trace = PacketTrace(
+            kind=h.kind,
+            attempt=attempt,
+            sent_at=t,
+            flow=flow,
+            hops=(_hop(node.id, t, tuple(steps)),),
+            disposition=Disposition.DELIVERED,
+            reason=None,
+        )
+        return WalkResult(trace, h, node.id, t)
 
     # -- node handlers ---------------------------------------------------------------------
     def _host_egress(self, node: HostNode, h: Header, steps: list[Step]) -> None:
