@@ -20,7 +20,8 @@ class ScenarioError(VpcsimError):
     """A scenario is invalid.
 
     ``str(error)`` is the one-line message users see: ``FILE:LINE:COL: KEY.PATH: problem``
-    (line and column when known).
+    (line and column when known). Characters that would break the line (newlines, control
+    characters, lone surrogates) are shown as escapes, so the message is always exactly one line.
     """
 
     def __init__(
@@ -43,7 +44,14 @@ class ScenarioError(VpcsimError):
             if self.column is not None:
                 where += f":{self.column}"
         key = f" {self.path}:" if self.path else ""
-        return f"{where}:{key} {self.problem}"
+        return _one_line(f"{where}:{key} {self.problem}")
+
+
+def _one_line(text: str) -> str:
+    """Escape what a terminal would not show as one line of text (newlines, controls, lone surrogates)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 class UnknownObjectError(VpcsimError):

@@ -143,6 +143,7 @@ class _Builder:
     def _settings(self) -> Settings:
         d = self.doc.settings
         regions = dict(DEFAULT_REGION_DELAYS)
+        given: dict[frozenset[str], str] = {}
         for key, delay in d.delays.regions.items():
             parts = key.split("/")
             if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
@@ -152,7 +153,15 @@ class _Builder:
                 )
             if delay > 10:
                 raise self.err(("settings", "delays", "regions", key), "a one-way delay over 10 s is not plausible")
-            regions[frozenset(parts)] = delay
+            pair = frozenset(parts)
+            if pair in given:
+                # A delay is one value per unordered pair: 'A/B' and 'B/A' together would let key order decide.
+                raise self.err(
+                    ("settings", "delays", "regions", key),
+                    f"the delay between {parts[0]} and {parts[1]} is already given as {given[pair]!r}: give it once",
+                )
+            given[pair] = key
+            regions[pair] = delay
         base = Delays()
         for name in ("same_zone", "cross_zone", "privatelink"):
             v = getattr(d.delays, name)

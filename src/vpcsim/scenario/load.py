@@ -1,16 +1,28 @@
-"""Read a scenario file: YAML → plain data → schema → :class:`Topology`."""
+"""Read a scenario file: YAML → plain data → schema → :class:`Topology`.
+
+Every way a file can be wrong ends as one :class:`ScenarioError` (``FILE:LINE:COL: key.path: problem``):
+an unreadable or non-UTF-8 file, YAML syntax, a refused tag or limit, a shape error from the schema
+(translated here from pydantic's wording into what was expected and what was found), or a
+cross-reference problem from :mod:`vpcsim.scenario.build`.
+"""
 
 from __future__ import annotations
 
+import difflib
+import types
+import typing
 from pathlib import Path as FsPath
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from vpcsim.errors import ScenarioError
 from vpcsim.model.topology import Topology
+from vpcsim.scenario import schema as s
 from vpcsim.scenario.build import Locator, build_topology
 from vpcsim.scenario.schema import parse_document
+from vpcsim.scenario.values import shown
 from vpcsim.scenario.yamlsafe import MAX_BYTES, Path, path_text, read_yaml
 
 
@@ -18,13 +30,27 @@ def load(path: str | FsPath) -> Topology:
     """Load and validate the scenario file at ``path``."""
     name = str(path)
     try:
-        raw = FsPath(path).read_bytes()[: MAX_BYTES + 1]
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise ScenarioError(name, "", "is a directory, not a scenario file") from None
     except OSError as exc:
         raise ScenarioError(name, "", f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(name, "", f"file too large: more than {MAX_BYTES} bytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(name, "", f"the file is not UTF-8 text (byte {exc.start})") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = " (it looks like UTF-16: save it as UTF-8)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise ScenarioError(
+            name,
+            "",
+            f"the file is not UTF-8 text: byte 0x{raw[exc.start]:02X} cannot be decoded{hint}",
+            line=line,
+            column=column,
+        ) from None
     return loads(text, source=name)
 
 
@@ -38,55 +64,190 @@ def from_data(data: Any, *, source: str = "<data>", marks: dict[Path, tuple[int,
     """Validate already-parsed plain data (dicts, lists, scalars) as a scenario."""
     locator = Locator(source, marks or {})
     if not isinstance(data, dict):
-        raise locator.error((), f"a scenario is a mapping of sections (version, vpcs, ...), not {type(data).__name__}")
+        raise locator.error((), f"a scenario is a mapping of sections (version, vpcs, ...), not {shown(data)}")
     try:
         doc = parse_document(data)
     except ValidationError as exc:
         raise _first_error(exc, locator) from None
+    except RecursionError:
+        raise locator.error((), "nesting too deep") from None
     return build_topology(doc, locator)
 
 
-def _first_error(exc: ValidationError, locator: Locator) -> ScenarioError:
-    err = exc.errors(include_url=False)[0]
+# -- pydantic errors → one sentence ------------------------------------------------------------
+
+_NOUNS: dict[type[BaseModel], str] = {
+    s.ScenarioDoc: "scenario",
+    s.SettingsDoc: "settings",
+    s.DelaysDoc: "delay settings",
+    s.TcpDoc: "TCP settings",
+    s.VpcDoc: "VPC",
+    s.SubnetDoc: "subnet",
+    s.SecurityGroupDoc: "security group",
+    s.RuleDoc: "rule",
+    s.InstanceDoc: "instance",
+    s.LoadBalancerDoc: "load balancer",
+    s.ListenerDoc: "listener",
+    s.BackendDoc: "backend",
+    s.HealthCheckDoc: "health check",
+    s.EndpointServiceDoc: "endpoint service",
+    s.EndpointDoc: "endpoint",
+    s.CcnDoc: "CCN",
+    s.EventDoc: "timeline event",
+    s.CheckDoc: "check",
+}
+
+
+def _strip(tp: Any) -> Any:
+    """``Annotated[X, ...]`` → X; ``X | None`` → X."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def _a(noun: str) -> str:
+    if noun in ("settings", "delay settings", "TCP settings"):
+        return f"the {noun}"
+    return ("an " if noun[0] in "aeiouAEIU" else "a ") + noun
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _type_at(loc: Path) -> Any:
+    """The schema type expected at ``loc`` (a model class, ``dict[...]``, ``list[...]``, a scalar type), or None."""
+    tp: Any = s.ScenarioDoc
+    for part in loc:
+        tp = _strip(tp)
+        origin = typing.get_origin(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = next((f for n, f in tp.model_fields.items() if (f.alias or n) == part), None)
+            if field is None:
+                return None
+            tp = field.annotation
+        elif origin is dict:
+            tp = typing.get_args(tp)[1]
+        elif origin is list:
+            tp = typing.get_args(tp)[0]
+        else:
+            return None
+    return _strip(tp)
+
+
+def _expected(tp: Any) -> str:
+    """What a value of schema type ``tp`` looks like, for 'expected ..., got ...'."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return f"a mapping ({_a(_NOUNS[tp])} with keys such as {', '.join(_keys(tp)[:6])})"
+    origin = typing.get_origin(tp)
+    if origin is dict:
+        value = _strip(typing.get_args(tp)[1])
+        item = _NOUNS.get(value) if isinstance(value, type) else None
+        return f"a mapping of ids to {item} definitions (id: {{...}})" if item else "a mapping (key: value)"
+    if origin is list:
+        return "a list ([a, b] or one '- item' per line)"
+    return "a mapping"
+
+
+def _mark_of(locator: Locator, loc: Path) -> tuple[int, int]:
+    probe = loc
+    while probe not in locator.marks and probe:
+        probe = probe[:-1]
+    return locator.marks.get(probe, (0, 0))
+
+
+def _loc(err: ErrorDetails) -> tuple[Path, bool]:
     loc: list[str | int] = []
     key_problem = False
     for part in err["loc"]:
         if part == "[key]":
             key_problem = True
             continue
-        loc.append(part if isinstance(part, int) else ("from" if part == "from_" else str(part)))
+        loc.append(part)
+    return tuple(loc), key_problem
+
+
+def _first_error(exc: ValidationError, locator: Locator) -> ScenarioError:
+    """The error that comes first in the file, as one sentence with its key path."""
+    errors = exc.errors(include_url=False)
+    # Values that are there but wrong come before keys that are missing, each in file order.
+    err = min(errors, key=lambda e: (e["type"] == "missing", _mark_of(locator, _loc(e)[0])))
+    path, key_problem = _loc(err)
+    if err["type"] == "missing":
+        return locator.error(path[:-1], _sentence(err, path, key_problem))
+    return locator.error(path, _sentence(err, path, key_problem))
+
+
+def _sentence(err: ErrorDetails, path: Path, key_problem: bool) -> str:
     kind = err["type"]
+    ctx: dict[str, Any] = dict(err.get("ctx") or {})
+    got = err.get("input")
     msg = str(err["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    path: Path = tuple(loc)
     if kind == "missing":
-        return locator.error(path[:-1], f"missing required key {path[-1]!r}")
+        parent = _type_at(path[:-1])
+        if isinstance(parent, type) and issubclass(parent, BaseModel):
+            required = [f.alias or n for n, f in parent.model_fields.items() if f.is_required()]
+            return f"missing required key {path[-1]!r} ({_a(_NOUNS[parent])} needs {', '.join(required)})"
+        return f"missing required key {path[-1]!r}"
     if kind == "extra_forbidden":
-        return locator.error(path, f"unknown key {path[-1]!r} (see README: scenario format)")
+        parent = _type_at(path[:-1])
+        allowed = _keys(parent) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        key = str(path[-1])
+        lowered = {a.lower(): a for a in allowed}
+        close = [lowered[m] for m in difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)]
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown key {key!r} ({hint}allowed: {', '.join(allowed)})" if allowed else f"unknown key {key!r}"
     if key_problem or kind == "string_pattern_mismatch":
         what = "id" if key_problem else "value"
-        return locator.error(
-            path,
-            f"{what} {err.get('input')!r} is not a valid id: use 1-64 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit",
+        if key_problem and kind == "string_type":
+            return f"id {shown(got)} must be text"
+        return (
+            f"{what} {shown(got)} is not a valid id: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
         )
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
     if kind == "literal_error":
-        return locator.error(path, f"{err.get('input')!r} is not allowed: {msg[0].lower()}{msg[1:]}")
-    got = err.get("input")
-    shown = repr(got) if isinstance(got, str | int | float | bool) or got is None else type(got).__name__
-    if kind in (
-        "too_long",
-        "too_short",
-        "greater_than_equal",
-        "less_than_equal",
-        "greater_than",
-        "less_than",
-    ):
-        return locator.error(path, f"{msg[0].lower()}{msg[1:]} (got {shown})")
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        return locator.error(path, f"{msg[0].lower()}{msg[1:]}, got {shown}")
-    return locator.error(path, msg)
+        return f"expected {ctx.get('expected', 'one of the allowed values')}, got {shown(got)}"
+    if kind in ("model_type", "model_attributes_type", "dict_type", "list_type"):
+        tp = _type_at(path)
+        empty = "[]" if typing.get_origin(tp) is list else "{}"
+        hint = f" (write {empty} for none, or leave the key out)" if got is None else ""
+        return f"expected {_expected(tp)}, got {shown(got)}{hint}"
+    if kind == "string_type":
+        hint = " (put it in quotes to make it text)" if isinstance(got, int | float) or got is None else ""
+        return f"expected text, got {shown(got)}{hint}"
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return f"expected a whole number, got {shown(got)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {shown(got)}"
+    if kind in ("float_type", "float_parsing"):
+        return f"expected a number, got {shown(got)}"
+    if kind == "too_long" or kind == "string_too_long":
+        limit = ctx.get("max_length")
+        if kind == "string_too_long":
+            return f"text too long: {len(got) if isinstance(got, str) else '?'} characters (at most {limit})"
+        return f"too many entries: {ctx.get('actual_length', '?')} (at most {limit})"
+    if kind in ("too_short", "string_too_short"):
+        return "must not be empty: define at least one"
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("more than", "gt"),
+        "less_than_equal": ("at most", "le"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"must be {words} {ctx.get(key)}, got {shown(got)}"
+    return f"{msg[0].lower()}{msg[1:]}, got {shown(got)}"
 
 
 __all__ = ["from_data", "load", "loads", "path_text"]

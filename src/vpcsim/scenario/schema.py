@@ -9,7 +9,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from vpcsim.model.security import PortRange
 from vpcsim.scenario import values
@@ -22,6 +22,37 @@ Port = Annotated[int, BeforeValidator(values.port)]
 Ports = Annotated[PortRange, BeforeValidator(values.port_range)]
 Bandwidth = Annotated[float, BeforeValidator(values.bandwidth)]
 HostPort = Annotated[tuple[str, int], BeforeValidator(values.host_port)]
+
+
+# Times with bounds are checked by the parser, so the message speaks in seconds of the value written.
+Rto = Annotated[float, BeforeValidator(values.duration_between(0, 60, above=True))]
+AcceptDelay = Annotated[float, BeforeValidator(values.duration_between(0, 3600))]
+HealthInterval = Annotated[float, BeforeValidator(values.duration_between(2, 300))]
+HealthTimeout = Annotated[float, BeforeValidator(values.duration_between(2, 60))]
+
+
+def _version(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected the scenario format version, the number 1, got {values.shown(value)}")
+    if value != 1:
+        raise ValueError(f"unsupported scenario format version {value}: this vpcsim reads version 1")
+    return value
+
+
+def _text(one_line: bool) -> Any:
+    def check(value: str) -> str:
+        for ch in value:
+            if (ch < " " and not (ch in "\t\n\r" and not one_line)) or ch == "\x7f" or (0xD800 <= ord(ch) <= 0xDFFF):
+                raise ValueError(f"contains the control character U+{ord(ch):04X}: write plain text")
+        if one_line and ("\u2028" in value or "\u2029" in value):
+            raise ValueError("must fit on one line")
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, Field(max_length=200), _text(one_line=True)]
+Description = Annotated[str, Field(max_length=1000), _text(one_line=False)]
 
 MAX_OBJECTS = 10_000
 MAX_RULES = 1_000
@@ -41,14 +72,14 @@ class DelaysDoc(_Doc):
 
 class TcpDoc(_Doc):
     syn_retries: Annotated[int, Field(ge=0, le=15)] = 6
-    initial_rto: Annotated[Seconds, Field(gt=0, le=60)] = 1.0
+    initial_rto: Rto = 1.0
 
 
 class SettingsDoc(_Doc):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     delays: DelaysDoc = Field(default_factory=DelaysDoc)
     tcp: TcpDoc = Field(default_factory=TcpDoc)
-    endpoint_accept_delay: Annotated[Seconds, Field(le=3600)] = 2.0
+    endpoint_accept_delay: AcceptDelay = 2.0
 
 
 class SubnetDoc(_Doc):
@@ -69,13 +100,13 @@ class RuleDoc(_Doc):
     port: Ports | None = None
     source: Cidr | None = None
     destination: Cidr | None = None
-    description: Annotated[str, Field(max_length=1000)] = ""
+    description: Description = ""
 
 
 class SecurityGroupDoc(_Doc):
     ingress: list[RuleDoc] = Field(default_factory=list, max_length=MAX_RULES)
     egress: list[RuleDoc] = Field(default_factory=list, max_length=MAX_RULES)
-    description: Annotated[str, Field(max_length=1000)] = ""
+    description: Description = ""
 
 
 class InstanceDoc(_Doc):
@@ -89,8 +120,8 @@ class InstanceDoc(_Doc):
 class HealthCheckDoc(_Doc):
     enabled: bool = True
     port: Port | None = None
-    interval: Annotated[Seconds, Field(ge=2, le=300)] = 5.0
-    timeout: Annotated[Seconds, Field(ge=2, le=60)] = 2.0
+    interval: HealthInterval = 5.0
+    timeout: HealthTimeout = 2.0
     healthy_threshold: Annotated[int, Field(ge=2, le=10)] = 3
     unhealthy_threshold: Annotated[int, Field(ge=2, le=10)] = 3
 
@@ -163,16 +194,16 @@ class EventDoc(_Doc):
 
 
 class CheckDoc(_Doc):
-    name: Annotated[str, Field(max_length=200)] | None = None
+    name: Name | None = None
     from_: Id = Field(alias="from")
     to: HostPort
     at: Seconds = 0.0
     expect: Literal["connected", "refused", "timeout"]
-    reason: Annotated[str, Field(max_length=64)] | None = None
+    reason: Annotated[str, Field(max_length=64), _text(one_line=True)] | None = None
 
 
 class ScenarioDoc(_Doc):
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_version)]
     settings: SettingsDoc = Field(default_factory=SettingsDoc)
     vpcs: dict[Id, VpcDoc] = Field(min_length=1, max_length=MAX_OBJECTS)
     security_groups: dict[Id, SecurityGroupDoc] = Field(default_factory=dict, max_length=MAX_OBJECTS)
