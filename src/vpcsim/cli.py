@@ -32,6 +32,10 @@ def _load(path: str) -> Any:
         _fail_input(str(exc))
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _dump(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False))
 
@@ -133,16 +137,47 @@ def validate(scenario: str) -> None:
     for w in topo.warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(
-        f"{scenario}: valid: {len(topo.vpcs)} VPCs, {len(topo.instances)} instances, "
-        f"{len(topo.load_balancers)} load balancers, {len(topo.endpoints)} endpoints, {len(topo.ccns)} CCNs, "
-        f"{len(topo.timeline)} timeline events, {len(topo.checks)} checks"
+        f"{scenario}: valid: "
+        + ", ".join(
+            _count(n, word)
+            for n, word in (
+                (len(topo.vpcs), "VPC"),
+                (len(topo.instances), "instance"),
+                (len(topo.load_balancers), "load balancer"),
+                (len(topo.endpoints), "endpoint"),
+                (len(topo.ccns), "CCN"),
+                (len(topo.timeline), "timeline event"),
+                (len(topo.checks), "check"),
+            )
+        )
     )
     sys.exit(EXIT_OK)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point. Click's own usage errors already exit 2."""
-    cli.main(args=list(argv) if argv is not None else None, prog_name="vpcsim")
+    """Console entry point: every error a user can cause is one line on stderr and exit 2."""
+    try:
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="vpcsim", standalone_mode=False)
+    except click.UsageError as exc:
+        no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+        if isinstance(exc, no_args) and exc.ctx is not None:  # bare `vpcsim`: show the help
+            click.echo(exc.ctx.get_help(), err=True)
+            sys.exit(EXIT_INVALID)
+        where = ""
+        if exc.ctx is not None:
+            usage = " ".join([exc.ctx.command_path, *exc.ctx.command.collect_usage_pieces(exc.ctx)])
+            where = f" (usage: {usage}; see '{exc.ctx.command_path} --help')"
+        message = " ".join(exc.format_message().split())
+        click.echo(f"vpcsim: {message}{where}", err=True)
+        sys.exit(EXIT_INVALID)
+    except click.ClickException as exc:
+        click.echo(f"vpcsim: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(EXIT_INVALID if exc.exit_code == 2 else exc.exit_code)
+    except click.Abort:
+        click.echo("vpcsim: aborted", err=True)
+        sys.exit(EXIT_FAIL)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
 
 from vpcsim.emulate.cli import emulate  # noqa: E402
 

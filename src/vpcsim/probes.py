@@ -187,11 +187,21 @@ def _explain(verdict: Verdict, packets: tuple[PacketTrace, ...]) -> tuple[Reason
             server,
             server,
         )
-    dropped = next((p for p in reversed(packets) if p.reason is not None), None)
-    if dropped is None:  # pragma: no cover - every unanswered SYN is dropped somewhere
-        raise RuntimeError("timeout without a dropped packet")
+    # The last attempt decides: its SYN's drop, else the drop of an answer sent after it.
+    last = max(i for i, p in enumerate(packets) if p.kind == "SYN")
+    dropped = next((p for p in packets[last:] if p.reason is not None), None)
+    if dropped is None:
+        syn = packets[last]
+        return (
+            Reason.NO_ANSWER_IN_TIME,
+            f"connect() gave up while the answer to SYN #{syn.attempt} (delivered to {syn.hops[-1].node}) "
+            "was still on its way: the round trip is longer than the SYN retries wait",
+            syn.hops[-1].node,
+            "settings.tcp",
+        )
     step = dropped.drop
-    assert step is not None and dropped.reason is not None
+    assert step is not None
+    assert dropped.reason is not None
     return (
         dropped.reason,
         f"{dropped.kind} dropped at {dropped.hops[-1].node}: {step.detail}",

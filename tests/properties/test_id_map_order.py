@@ -15,7 +15,6 @@ from collections import Counter
 from ipaddress import IPv4Address
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -288,18 +287,9 @@ def test_least_connections_breaks_a_tie_by_sorted_backend_id_not_by_bound_order(
     assert chosen[0] == chosen[1] == min(b["instance"] for b in listener["backends"])
 
 
-# -- a bug: one region pair, two spellings --------------------------------------------------------
+# -- one region pair, two spellings ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "bug: scenario/build.py _settings accepts both 'A/B' and 'B/A' in settings.delays.regions and the "
-        "later key silently overwrites the earlier (line 155), so the key order of that map changes "
-        "connect_time_ms; a pair given twice should be an invalid-input error"
-    ),
-)
 def test_a_region_pair_delay_does_not_depend_on_which_spelling_comes_last() -> None:
     delays = {"ap-chengdu/ap-chongqing": "3ms", "ap-chongqing/ap-chengdu": "5ms"}
     outcomes = []

@@ -630,12 +630,6 @@ def test_a_directory_on_the_command_line_exits_2(tmp_path: Path, capsys: pytest.
     assert "is a directory" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.py lets click print its own multi-line usage error (Usage:, Try ..., blank, Error: ...) "
-    "for arguments click checks itself (a directory for SCENARIO, PORT out of range); issue #2 asks "
-    "for one line on stderr",
-)
 def test_a_directory_on_the_command_line_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "validate", str(tmp_path))
     assert code == 2
@@ -693,7 +687,6 @@ def test_telnet_refuses_a_port_out_of_range(port: str, capsys: pytest.CaptureFix
     assert port in err
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py: click's usage error for PORT spans four lines (see above)")
 def test_telnet_refuses_a_port_out_of_range_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "telnet", str(SEED), "--from", "cvm-vpc1", "172.16.2.16", "70000")
     assert code == 2

@@ -8,6 +8,7 @@ objects. Steps that do not depend on the packet are built here, once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from vpcsim.compile.lpm import LpmTable
 from vpcsim.trace import Step
@@ -55,6 +56,13 @@ class Filter:
         return ", ".join(self.groups) if self.groups else f"{self.owner} (no security group)"
 
 
+class Link(NamedTuple):
+    """The two steps recorded at a node for one neighbour: received from it, sent to it."""
+
+    arrive: Step
+    leave: Step
+
+
 @dataclass(frozen=True, slots=True)
 class HostNode:
     """An instance: one interface, security groups, listening TCP ports."""
@@ -67,6 +75,8 @@ class HostNode:
     ingress: Filter
     egress: Filter
     listening: frozenset[int]
+    links: dict[str, Link] = field(default_factory=dict, compare=False)
+    """Neighbour id → the prebuilt steps of entering from it and leaving toward it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +99,8 @@ class RouterNode:
     ccn: str | None
     ccn_routes: LpmTable[RouteEntry]
     invalid_routes: tuple[tuple[int, int, str], ...]
+    links: dict[str, Link] = field(default_factory=dict, compare=False)
+    """Neighbour id → the prebuilt steps of entering from it and leaving toward it."""
     """(net, mask, note) of CCN routes that exist but are invalid, to explain a missing route."""
 
 
@@ -101,6 +113,8 @@ class CcnNode:
     bandwidth_bps: float
     member_regions: dict[str, str]
     invalid_routes: tuple[tuple[int, int, str], ...]
+    links: dict[str, Link] = field(default_factory=dict, compare=False)
+    """Neighbour id → the prebuilt steps of entering from it and leaving toward it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +134,8 @@ class EndpointNode:
     load_balancer: str
     lb_vip: int
     snat_ip: int
+    links: dict[str, Link] = field(default_factory=dict, compare=False)
+    """Neighbour id → the prebuilt steps of entering from it and leaving toward it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +172,8 @@ class LoadBalancerNode:
     router: str
     filter: Filter | None
     listeners: dict[int, ListenerIR]
+    links: dict[str, Link] = field(default_factory=dict, compare=False)
+    """Neighbour id → the prebuilt steps of entering from it and leaving toward it."""
 
 
 Node = HostNode | RouterNode | CcnNode | EndpointNode | LoadBalancerNode

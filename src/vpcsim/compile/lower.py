@@ -22,6 +22,7 @@ from vpcsim.compile.ir import (
     FilterRule,
     ForwardingState,
     HostNode,
+    Link,
     ListenerIR,
     LoadBalancerNode,
     Node,
@@ -135,7 +136,29 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
             filter=lower_filter(lb.id, "ingress", lb.security_groups, groups) if lb.security_groups else None,
             listeners=listeners,
         )
+    _link_neighbours(topo, cs, nodes)
     return ForwardingState(time=cs.time, nodes=nodes, changes=cs.changes)
+
+
+def _link_neighbours(topo: Topology, cs: ControlState, nodes: Mapping[str, Node]) -> None:
+    """Prebuild the ingress and egress steps of every edge a walk can take."""
+    edges: set[tuple[str, str]] = set()
+    for inst in topo.instances.values():
+        edges.add((inst.id, inst.vpc))
+    for ep in topo.endpoints.values():
+        edges.add((ep.id, ep.vpc))
+        edges.add((ep.id, topo.endpoint_services[ep.service].load_balancer))
+    for lb in topo.load_balancers.values():
+        edges.add((lb.id, lb.vpc))
+    for cid, table in cs.ccn_tables.items():
+        edges.update((cid, vid) for vid in table.attachments)
+    for a, b in sorted(edges):
+        for here, there in ((a, b), (b, a)):
+            # Built while the state is assembled; nodes are not shared until it is returned.
+            nodes[here].links[there] = Link(
+                Step(StepKind.INGRESS, StepAction.RECEIVED, f"received from {there}"),
+                Step(StepKind.EGRESS, StepAction.TRANSMITTED, f"sent to {there}"),
+            )
 
 
 def snat_address(topo: Topology, endpoint_id: str) -> int:

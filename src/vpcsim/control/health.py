@@ -38,9 +38,13 @@ def health_transitions(
     horizon = changes[-1][0] + (max(hc.healthy_threshold, hc.unhealthy_threshold) + 2) * hc.interval
     streak_ok = streak_fail = 0
     k = math.ceil(changes[0][0] / hc.interval)
+    listening, seen = initial_listening, 0
     while k * hc.interval <= horizon:
         probe = k * hc.interval
-        ok = listening_at(initial_listening, changes, probe)
+        while seen < len(changes) and changes[seen][0] <= probe:  # probes only move forward
+            listening = changes[seen][1]
+            seen += 1
+        ok = listening
         if ok:
             streak_ok, streak_fail = streak_ok + 1, 0
             if not healthy and streak_ok >= hc.healthy_threshold:

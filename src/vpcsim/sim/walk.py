@@ -152,7 +152,7 @@ class Walker:
                 return self._loopback(origin, h, t, steps, attempt, flow)
             self._host_egress(origin, h, steps)
             nxt = origin.router
-            steps.append(cache.get(("out", origin.id, nxt)) or self._egress(origin.id, nxt))
+            steps.append(origin.links[nxt].leave)
             hops.append(_hop(origin.id, t, tuple(steps)))
             if capture is not None:
                 self._record(t, origin, nxt, h)
@@ -172,7 +172,8 @@ class Walker:
                 arrived = t
                 if capture is not None:
                     self._record(t, node, prev, h)
-                steps = [cache.get(("in", node.id, prev)) or self._ingress(node.id, prev)]
+                link = node.links.get(prev)
+                steps = [link.arrive if link is not None else self._ingress(node.id, prev)]
                 if kind is RouterNode:
                     nxt = self._at_router(node, h, steps)  # type: ignore[arg-type]
                 elif kind is LoadBalancerNode:
@@ -200,7 +201,8 @@ class Walker:
                         reason=None,
                     )
                     return WalkResult(trace, h, node.id, t)
-                steps.append(cache.get(("out", node.id, nxt)) or self._egress(node.id, nxt))
+                link = node.links.get(nxt)
+                steps.append(link.leave if link is not None else self._egress(node.id, nxt))
                 hops.append(_hop(node.id, arrived, tuple(steps)))
                 if capture is not None:
                     self._record(t, node, nxt, h)

@@ -57,6 +57,9 @@ class Reason(StrEnum):
     """A reply reached a translating node (endpoint, load balancer) that holds no session for it."""
     LOOP = "loop"
     """The packet exceeded its hop limit."""
+    NO_ANSWER_IN_TIME = "no_answer_in_time"
+    """Nothing was dropped, but connect() gave up before the answer arrived (the round trip is
+    longer than the SYN retries wait)."""
 
     @property
     def disposition(self) -> Disposition:
@@ -76,4 +79,5 @@ _DISPOSITION = {
     Reason.LB_LOOPBACK: Disposition.DISCARDED,
     Reason.NO_SESSION: Disposition.DISCARDED,
     Reason.LOOP: Disposition.DISCARDED,
+    Reason.NO_ANSWER_IN_TIME: Disposition.DELIVERED,
 }
