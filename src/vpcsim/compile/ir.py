@@ -211,6 +211,8 @@ class CompiledNetwork:
     kinds: dict[str, str]
     """Object id → 'instance' | 'endpoint' | 'load_balancer' | 'vpc' | 'ccn'."""
     step_cache: dict[tuple[object, ...], Step] = field(default_factory=dict, compare=False)
+    delay_cache: dict[tuple[str, str, str, str], float] = field(default_factory=dict, compare=False)
+    """Memoised one-way delays between (zone, region) pairs; like ``step_cache``, only saves work."""
 
     def state_at(self, t: float) -> ForwardingState:
         states, times = self.states, self.times

@@ -69,7 +69,7 @@ class Walker:
         self.sessions = sessions
         self.first_snat_port = first_snat_port
         self.capture = capture
-        self._delays: dict[tuple[str, str, str, str], float] = {}
+        self._delays = net.delay_cache
 
     # -- helpers ---------------------------------------------------------------------------
     def _cached(self, key: tuple[object, ...], kind: StepKind, action: StepAction, detail: str, ref: str = "") -> Step:
