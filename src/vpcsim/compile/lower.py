@@ -204,6 +204,11 @@ def lower_filter(owner: str, direction: str, bound: tuple[str, ...], groups: Map
     return Filter(owner=owner, direction=direction, groups=bound, rules=tuple(rules))
 
 
+def _invalid(prefix: IPv4Network, note: str) -> tuple[int, int, str]:
+    """An invalid route as (net, mask, why), kept to explain a drop that it would have routed."""
+    return int(prefix.network_address), int(prefix.netmask), note
+
+
 def _route_step(detail: str, ref: str) -> Step:
     return Step(StepKind.ROUTE, StepAction.FORWARDED, detail, ref)
 
@@ -233,13 +238,7 @@ def lower_router(topo: Topology, cs: ControlState, vpc_id: str) -> RouterNode:
             if r.vpc == vpc_id:
                 continue
             if not r.enabled:
-                invalid.append(
-                    (
-                        int(r.prefix.network_address),
-                        int(r.prefix.netmask),
-                        f"CCN route {r.prefix} to {r.vpc} in {ccn_id} is {r.note}",
-                    )
-                )
+                invalid.append(_invalid(r.prefix, f"CCN route {r.prefix} to {r.vpc} in {ccn_id} is {r.note}"))
                 continue
             # A learned route may overlap the VPC's own CIDR: the router tries the Local route
             # first, so the learned one applies only to destinations outside the VPC [RT1].
@@ -267,13 +266,7 @@ def lower_ccn(topo: Topology, cs: ControlState, ccn_id: str) -> CcnNode:
     invalid: list[tuple[int, int, str]] = []
     for r in table.routes:
         if not r.enabled:
-            invalid.append(
-                (
-                    int(r.prefix.network_address),
-                    int(r.prefix.netmask),
-                    f"route {r.prefix} to {r.vpc} is {r.note}",
-                )
-            )
+            invalid.append(_invalid(r.prefix, f"route {r.prefix} to {r.vpc} is {r.note}"))
             continue
         step = _route_step(
             f"longest prefix {r.prefix} (subnet {r.subnet}): next hop {r.vpc}",
