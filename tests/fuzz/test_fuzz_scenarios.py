@@ -17,15 +17,11 @@ import collections
 import contextlib
 import io
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -35,6 +31,7 @@ from hypothesis import strategies as st
 
 from tests.fuzz import mutator
 from tests.strategies import DETERMINISTIC
+from tests.watchdog import Hang, watchdog
 from vpcsim import Network
 from vpcsim.cli import main
 from vpcsim.errors import ScenarioError
@@ -58,27 +55,6 @@ PWNED = Path("/tmp/vpcsim-fuzz-pwned")
 
 STATS: dict[str, Any] = {}
 """Filled by the corpus run; printed by ``conftest.pytest_terminal_summary``."""
-
-
-class _Hang(BaseException):
-    """Raised by the watchdog; a BaseException so no ``except Exception`` on the way can swallow it."""
-
-
-@contextlib.contextmanager
-def watchdog(seconds: float) -> Iterator[None]:
-    """Fail the document if it runs longer than ``seconds`` (SIGALRM on the main thread)."""
-    assert threading.current_thread() is threading.main_thread(), "the watchdog needs the main thread"
-
-    def fire(signum: int, frame: FrameType | None) -> None:
-        raise _Hang(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass
@@ -144,12 +120,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
                 if code == 0:
                     try:
                         run.probes += _probe(path)
-                    except _Hang:
+                    except Hang:
                         raise
                     except BaseException as exc:
                         where = _keep(keep, index, data)
                         run.engine_failures.append(f"doc {index} ({where}): {type(exc).__name__}: {exc}")
-        except _Hang as exc:
+        except Hang as exc:
             where = _keep(keep, index, data)
             run.loader_failures.append(f"doc {index} ({where}): {exc}")
             continue

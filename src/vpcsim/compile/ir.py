@@ -99,9 +99,9 @@ class RouterNode:
     ccn: str | None
     ccn_routes: LpmTable[RouteEntry]
     invalid_routes: tuple[tuple[int, int, str], ...]
+    """(net, mask, note) of CCN routes that exist but are invalid, to explain a missing route."""
     links: dict[str, Link] = field(default_factory=dict, compare=False)
     """Neighbour id → the prebuilt steps of entering from it and leaving toward it."""
-    """(net, mask, note) of CCN routes that exist but are invalid, to explain a missing route."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +159,16 @@ class ListenerIR:
     takers: tuple[BackendIR, ...]
     """Backends that take new connections (weight > 0), in bound order."""
     healthy_takers: tuple[BackendIR, ...]
+    any_healthy: bool
+    """Whether any bound backend, whatever its weight, passes its health checks."""
+
+    @property
+    def schedules(self) -> bool:
+        """Whether a new connection gets a backend: healthy takers, or (all-dead-all-alive) any
+        taker when every backend fails its checks, or any taker when checks are off."""
+        if not self.takers:
+            return False
+        return not self.health_checked or bool(self.healthy_takers) or not self.any_healthy
 
 
 @dataclass(frozen=True, slots=True)

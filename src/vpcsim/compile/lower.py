@@ -126,6 +126,7 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
                 health_checked=lst.health_check.enabled,
                 takers=takers,
                 healthy_takers=tuple(b for b in takers if b.healthy),
+                any_healthy=any(b.healthy for b in backends),
             )
         nodes[lb.id] = LoadBalancerNode(
             id=lb.id,

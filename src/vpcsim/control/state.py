@@ -84,6 +84,8 @@ def control_timeline(topo: Topology) -> list[ControlState]:
                             push(when, 1_000_000, "health", ((lb.id, lst.id, b.instance, b.port), healthy))
 
     snapshots = [state]
+    accepts: dict[str, int] = {}
+    """How many accepts each endpoint has had: names the one an activation belongs to."""
     while queue:
         at = queue[0][0]
         notes: list[str] = []
@@ -104,8 +106,9 @@ def control_timeline(topo: Topology) -> list[ControlState]:
                     + ("healthy" if healthy else "unhealthy")
                 )
             elif kind == "activate":
-                eid = payload
-                if endpoint_states[eid] is EndpointState.ACCEPTING:
+                eid, generation = payload
+                # Only the latest accept may finish: a reject (and a new accept) in between voids it.
+                if endpoint_states[eid] is EndpointState.ACCEPTING and accepts[eid] == generation:
                     endpoint_states[eid] = EndpointState.ACTIVE
                     endpoint_notes[eid] = f"accepted by the provider; ACTIVE since {at:g}s"
                     notes.append(f"endpoint {eid} is now ACTIVE")
@@ -120,7 +123,8 @@ def control_timeline(topo: Topology) -> list[ControlState]:
                         endpoint_notes[eid] = (
                             f"accepted at {at:g}s; ACCEPTING until {at + topo.settings.endpoint_accept_delay:g}s"
                         )
-                        push(at + topo.settings.endpoint_accept_delay, 1_000_001, "activate", eid)
+                        accepts[eid] = accepts.get(eid, 0) + 1
+                        push(at + topo.settings.endpoint_accept_delay, 1_000_001, "activate", (eid, accepts[eid]))
                 elif k is EventKind.REJECT_ENDPOINT:
                     endpoint_states[ev.endpoint] = EndpointState.REJECTED
                     endpoint_notes[ev.endpoint] = f"rejected by the provider at {at:g}s"

@@ -143,4 +143,10 @@ def emulate(scenario: str | None, as_json: bool, cleanup: bool, deadline: float)
         click.echo(json.dumps(rep.to_dict(), indent=2))
     else:
         click.echo(render_text(rep))
-    sys.exit(EXIT_OK if rep.agree else EXIT_DISAGREE)
+    if not rep.agree:
+        sys.exit(EXIT_DISAGREE)
+    if rep.checks and all(c.status == "not_emulable" for c in rep.checks):
+        # Agreement over nothing proves nothing: say so instead of exiting 0.
+        click.echo("vpcsim: no check of this scenario could be emulated (see the reasons above)", err=True)
+        sys.exit(EXIT_CANNOT)
+    sys.exit(EXIT_OK)

@@ -375,9 +375,8 @@ def _lb_plan(
     nat = f"*nat\n:{PIN_CHAIN} - [0:0]\n-A PREROUTING -j {PIN_CHAIN}\nCOMMIT\n"
     pins: list[Pin] = []
     for port, listener in sorted(lb.listeners.items()):
-        taking = [b for b in listener.backends if b.weight > 0]
-        if taking:
-            b = taking[0]
+        if listener.schedules:  # no pin where the simulator's load balancer schedules nobody
+            b = (listener.healthy_takers or listener.takers)[0]
             pins.append(Pin(k, vip, port, _ip(b.ip), b.port))
     return NsPlan(
         k, "load_balancer", lb.id, tuple(ifaces), tuple(lines), True, filt + mangle_text + nat, (), tuple(pins)

@@ -89,7 +89,7 @@ class _Builder:
         services = self._services(vpcs, lbs)
         endpoints = self._endpoints(vpcs, groups, services, owners)
         ccns = self._ccns(vpcs, settings)
-        timeline = self._timeline(endpoints, ccns, vpcs, groups, instances)
+        timeline = self._timeline(settings, endpoints, ccns, vpcs, groups, instances)
         topo = Topology(
             source=self.loc.source,
             settings=settings,
@@ -441,6 +441,8 @@ class _Builder:
                 if vid in member:
                     raise self.err(("ccns", cid, "attachments", i), f"VPC {vid} is already attached to {member[vid]}")
                 member[vid] = cid
+        for cid, c in out.items():
+            self._check_region_delays(c, vpcs, settings, ("ccns", cid, "attachments"))
         return out
 
     def _check_region_delays(self, ccn: Ccn, vpcs: Mapping[str, Vpc], settings: Settings, path: Path) -> None:
@@ -456,15 +458,13 @@ class _Builder:
     # -- timeline --------------------------------------------------------------------------
     def _timeline(
         self,
+        settings: Settings,
         endpoints: Mapping[str, Endpoint],
         ccns: Mapping[str, Ccn],
         vpcs: Mapping[str, Vpc],
         groups: Mapping[str, SecurityGroup],
         instances: Mapping[str, Instance],
     ) -> tuple[Event, ...]:
-        settings_delays = self._settings()
-        for cid, c in ccns.items():
-            self._check_region_delays(c, vpcs, settings_delays, ("ccns", cid, "attachments"))
         members = {cid: list(c.attachments) for cid, c in ccns.items()}
         member_of = {v: cid for cid, c in ccns.items() for v in c.attachments}
         rule_counts = {(gid, d): len(g.rules(d)) for gid, g in groups.items() for d in ("ingress", "egress")}
@@ -514,7 +514,7 @@ class _Builder:
                     members[e.ccn].append(e.vpc)
                     member_of[e.vpc] = e.ccn
                     probe = Ccn(id=e.ccn, attachments=tuple(members[e.ccn]), bandwidth_bps=1.0)
-                    self._check_region_delays(probe, vpcs, settings_delays, (*path, "vpc"))
+                    self._check_region_delays(probe, vpcs, settings, (*path, "vpc"))
                 else:
                     if member_of.get(e.vpc) != e.ccn:
                         raise self.err((*path, "vpc"), f"VPC {e.vpc} is not attached to {e.ccn} then")

@@ -5,15 +5,13 @@ Each probe gets its own :class:`Simulation`, so checks never influence each othe
 
 from __future__ import annotations
 
-from typing import Any
-
 import simpy
 
 from vpcsim.compile.ir import CompiledNetwork, HostNode
 from vpcsim.sim.packet import Header
 from vpcsim.sim.rng import SplitMix64
 from vpcsim.sim.sessions import Sessions
-from vpcsim.sim.tcp import answer
+from vpcsim.sim.tcp import Pending, answer
 from vpcsim.sim.walk import Capture, Walker
 from vpcsim.trace import PacketTrace
 
@@ -27,7 +25,7 @@ class Simulation:
         self.captures: list[Capture] | None = [] if capture else None
         self.walker = Walker(net, self.sessions, first_snat_port=self.rng.randint(1024, 65535), capture=self.captures)
         self.packets: list[PacketTrace] = []
-        self.sockets: dict[tuple[str, int], Any] = {}
+        self.sockets: dict[tuple[str, int], Pending] = {}
 
     def host(self, host_id: str) -> HostNode:
         node = self.net.state_at(self.env.now).nodes[host_id]

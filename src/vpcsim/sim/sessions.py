@@ -42,8 +42,9 @@ class LbSession(NamedTuple):
 
 @dataclass(slots=True)
 class Sessions:
-    conntrack: dict[str, set[FlowKey]] = field(default_factory=dict)
-    """Per host: flows its security groups admitted (either direction), for stateful replies."""
+    conntrack: dict[str, dict[FlowKey, bool]] = field(default_factory=dict)
+    """Per host: flows its security groups admitted, keyed as first seen, and whether a reply has
+    been seen (ESTABLISHED) or not yet (NEW)."""
     nat_forward: dict[FlowKey, NatSession] = field(default_factory=dict)
     nat_reverse: dict[FlowKey, NatSession] = field(default_factory=dict)
     """Keyed by the reply as it arrives at the endpoint: (lb vip, vport, snat ip, snat port)."""

@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vpcsim.sim.packet import ACK, RST_ACK, SYN, SYN_ACK, Header
 
 if TYPE_CHECKING:
     from vpcsim.sim.engine import Simulation
+
+
+class Pending(NamedTuple):
+    """A connect() waiting for its answer: what a valid SYN-ACK or RST must look like."""
+
+    wake: Any
+    peer: int
+    peer_port: int
+    ack: int
 
 
 @dataclass(slots=True)
@@ -40,7 +49,7 @@ def connect(sim: Simulation, client: str, dst: int, dport: int, outcome: Connect
         # One event per attempt, fired by the answer or by the retransmission timer, whichever
         # comes first: cheaper than a SimPy condition over two events.
         wake = env.event()
-        sim.sockets[(client, sport)] = wake
+        sim.sockets[(client, sport)] = Pending(wake, dst, dport, isn + 1)
         outcome.attempts = attempt
         sim.send(
             syn,
@@ -97,6 +106,10 @@ def answer(sim: Simulation, host: str, h: Header) -> None:
                 note=f"nothing listens on tcp/{h.dport}: connection refused",
             )
         return
-    waiting = sim.sockets.get((host, h.dport))
-    if waiting is not None and not waiting.triggered and h.flags in (SYN_ACK, RST_ACK):
-        waiting.succeed(h)
+    pending = sim.sockets.get((host, h.dport))
+    if pending is None or pending.wake.triggered or h.flags not in (SYN_ACK, RST_ACK):
+        return
+    # Linux completes (or refuses) the connect only for an answer from the peer it dialled that
+    # acknowledges its SYN (tcp_rcv_synsent_state_process); anything else never reaches connect().
+    if (h.src, h.sport, h.ack) == (pending.peer, pending.peer_port, pending.ack):
+        pending.wake.succeed(h)

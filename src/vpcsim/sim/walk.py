@@ -35,7 +35,12 @@ Capture = tuple[float, str, Header, str]
 _CONNTRACK = Step(
     StepKind.SESSION,
     StepAction.MATCHED,
-    "matches a tracked connection: security groups are stateful, rules are not consulted",
+    "matches an established connection: security groups are stateful, rules are not consulted",
+)
+_CONNTRACK_REPLY = Step(
+    StepKind.SESSION,
+    StepAction.MATCHED,
+    "reply of a connection the security groups admitted: stateful, rules are not consulted",
 )
 
 
@@ -148,7 +153,7 @@ class Walker:
         node: Node = origin
         arrived = t
         try:
-            if h.dst == origin.ip:
+            if h.dst == origin.ip or h.dst >> 24 == 127 or h.dst == 0:  # own address, 127/8, 0.0.0.0
                 return self._loopback(origin, h, t, steps, attempt, flow)
             self._host_egress(origin, h, steps)
             nxt = origin.router
@@ -231,10 +236,10 @@ class Walker:
             self.capture.append((t, f"{node.id}:lo", h, h.kind))
         steps.append(
             self._cached(
-                ("lo", node.id),
+                ("lo", node.id, h.dst),
                 StepKind.ROUTE,
                 StepAction.FORWARDED,
-                f"{ip_text(node.ip)} is {node.id}'s own address: delivered over loopback, "
+                f"{ip_text(h.dst)} is local to {node.id}: delivered over loopback, "
                 "security groups and routes do not apply",
                 f"{node.id} lo",
             )
@@ -259,29 +264,36 @@ class Walker:
         return WalkResult(trace, h, node.id, t)
 
     # -- node handlers ---------------------------------------------------------------------
-    def _host_egress(self, node: HostNode, h: Header, steps: list[Step]) -> None:
+    def _stateful(self, node: HostNode, f: Filter, peer: int, h: Header, steps: list[Step]) -> None:
+        """Security groups with connection tracking, as Linux conntrack does it for TCP.
+
+        A packet in the reply direction of a flow the groups admitted passes (and makes the flow
+        ESTABLISHED); a packet in the original direction passes unchecked only once the flow is
+        ESTABLISHED. A retransmitted SYN that was never answered is still NEW: the rules decide
+        again, so a rule removed meanwhile stops it.
+        """
         ct = self.sessions.conntrack.get(node.id)
         if ct is None:
-            ct = self.sessions.conntrack[node.id] = set()
+            ct = self.sessions.conntrack[node.id] = {}
+        reverse = (h.dst, h.dport, h.src, h.sport)
+        if reverse in ct:
+            ct[reverse] = True
+            steps.append(_CONNTRACK_REPLY)
+            return
         flow = (h.src, h.sport, h.dst, h.dport)
-        if flow in ct or (h.dst, h.dport, h.src, h.sport) in ct:
+        if ct.get(flow):
             steps.append(_CONNTRACK)
             return
-        self._filter(node.egress, h.dst, h.dport, steps, f"{node.id} egress")
-        ct.add(flow)
+        self._filter(f, peer, h.dport, steps, f"{node.id} {f.direction}")
+        ct.setdefault(flow, False)
+
+    def _host_egress(self, node: HostNode, h: Header, steps: list[Step]) -> None:
+        self._stateful(node, node.egress, h.dst, h, steps)
 
     def _at_host(self, node: HostNode, h: Header, steps: list[Step]) -> None:
         if h.dst != node.ip:  # pragma: no cover - routers deliver only to the owner
             raise _DropError(Reason.NO_HOST, f"{ip_text(h.dst)} is not {node.id}'s address", node.id)
-        ct = self.sessions.conntrack.get(node.id)
-        if ct is None:
-            ct = self.sessions.conntrack[node.id] = set()
-        flow = (h.src, h.sport, h.dst, h.dport)
-        if flow in ct or (h.dst, h.dport, h.src, h.sport) in ct:
-            steps.append(_CONNTRACK)
-        else:
-            self._filter(node.ingress, h.src, h.dport, steps, f"{node.id} ingress")
-            ct.add(flow)
+        self._stateful(node, node.ingress, h.src, h, steps)
         key = ("deliver", node.id, h.dport)
         steps.append(
             self.net.step_cache.get(key)
@@ -344,6 +356,12 @@ class Walker:
     def _at_endpoint(self, node: EndpointNode, h: Header, prev: str, steps: list[Step]) -> tuple[str, Header]:
         s = self.sessions
         cache = self.net.step_cache
+        if node.state != "ACTIVE":  # both ways: a rejected endpoint stops its open flows too
+            raise _DropError(
+                Reason.ENDPOINT_NOT_ACTIVE,
+                f"endpoint {node.id} is {node.state} ({node.state_note}): only ACTIVE endpoints forward",
+                node.id,
+            )
         if prev == node.load_balancer:
             nat = s.nat_reverse.get((h.src, h.sport, h.dst, h.dport))
             if nat is None:
@@ -362,12 +380,6 @@ class Walker:
             )
             steps.append(nat.reverse_step)
             return node.router, Header(cdst, csrc, cdport, csport, h.flags, h.seq, h.ack, h.ttl)
-        if node.state != "ACTIVE":
-            raise _DropError(
-                Reason.ENDPOINT_NOT_ACTIVE,
-                f"endpoint {node.id} is {node.state} ({node.state_note}): only ACTIVE endpoints forward",
-                node.id,
-            )
         if node.filter is not None:
             self._filter(node.filter, h.src, h.dport, steps, f"endpoint {node.id} ingress")
         key: FlowKey = (h.src, h.sport, h.dst, h.dport)
@@ -474,13 +486,22 @@ class Walker:
             pool, pool_word = listener.takers, "bound"
         elif listener.healthy_takers:
             pool, pool_word = listener.healthy_takers, "healthy"
+        elif listener.any_healthy:
+            # Someone passes its checks but takes no new connections: all-dead-all-alive is for
+            # when every server is unhealthy [CLB8], so nothing is scheduled.
+            raise _DropError(
+                Reason.NO_BACKEND,
+                f"listener {listener.id} of {node.id}: its healthy backends all have weight 0 and the "
+                "others fail their health checks",
+                f"{node.id} listener {listener.id}",
+            )
         else:
             steps.append(
                 self._cached(
                     ("alldead", node.id, listener.id),
                     StepKind.LOAD_BALANCE,
                     StepAction.CHOSEN,
-                    f"all {len(listener.takers)} backends of listener {listener.id} fail their health checks: "
+                    f"all {len(listener.backends)} backends of listener {listener.id} fail their health checks: "
                     "all-dead-all-alive, scheduling among all of them",
                     f"{node.id} listener {listener.id} health check",
                 )
