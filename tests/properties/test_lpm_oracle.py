@@ -162,7 +162,7 @@ def _check_routing(case: tuple[Doc, list[tuple[str, int]]], tally: Counter[str])
 def test_a_vpc_routes_to_the_ccn_exactly_what_an_enabled_route_covers_outside_its_cidr() -> None:
     tally: Counter[str] = Counter()
 
-    @settings(DETERMINISTIC, max_examples=200)
+    @settings(DETERMINISTIC, max_examples=300)
     @example(case=CONTAINMENT)
     @given(case=router_cases())
     def routes_match_the_oracle(case: tuple[Doc, list[tuple[str, int]]]) -> None:
