@@ -44,7 +44,7 @@ class LpmTable(Generic[V]):
     def __len__(self) -> int:
         return self._size
 
-    def items(self) -> list[tuple[IPv4Network, V]]:
+    def routes(self) -> list[tuple[IPv4Network, V]]:
         """Every route, longest prefix first, then by address."""
         out: list[tuple[IPv4Network, V]] = []
         for mask, bucket in self._buckets:

@@ -26,10 +26,8 @@ from vpcsim.compile.ir import (
     ForwardingState,
     HostNode,
     LoadBalancerNode,
-    RouteEntry,
     RouterNode,
 )
-from vpcsim.compile.lpm import LpmTable
 
 LINK_POOLS = (
     IPv4Network("169.254.0.0/16"),
@@ -105,11 +103,6 @@ class NetPlan:
 
     def key(self, node: str) -> str:
         return f"{self.tag}/{node}"
-
-
-def lpm_items(table: LpmTable[RouteEntry]) -> list[tuple[IPv4Network, RouteEntry]]:
-    """The routes of an LPM table, longest prefix first then by address."""
-    return table.items()
 
 
 def choose_pool(used: list[IPv4Network]) -> IPv4Network | None:
@@ -233,7 +226,7 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
         ifaces[rid].append(Iface("c", f"{rside}/30"))
         ifaces[router.ccn].append(Iface(cif, f"{cside}/30"))
         ccn_side[(router.ccn, rid)] = (cif, rside)
-        for prefix, _entry in lpm_items(router.ccn_routes):
+        for prefix, _entry in router.ccn_routes.routes():
             ip_lines[rid].append(f"route add {prefix} via {cside} dev c onlink")
     for rid, router in routers.items():
         # The Local route wins for every address inside the VPC CIDR, whatever the CCN learned:
@@ -245,7 +238,7 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
     for cid, ccn in sorted(nodes.items()):
         if not isinstance(ccn, CcnNode):
             continue
-        for prefix, entry in lpm_items(ccn.routes):
+        for prefix, entry in ccn.routes.routes():
             side = ccn_side.get((cid, entry.next_hop))
             if side is None:
                 raise PlanError(f"{cid} routes {prefix} to {entry.next_hop}, which is not attached to it")

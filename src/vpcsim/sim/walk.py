@@ -84,6 +84,12 @@ class Walker:
             step = cache[key] = Step(kind, action, detail, ref)
         return step
 
+    def _deliver(self, node: str, port: int) -> Step:
+        key = ("deliver", node, port)
+        return self.net.step_cache.get(key) or self._cached(
+            key, StepKind.DELIVER, StepAction.DELIVERED, f"delivered to {node} tcp/{port}"
+        )
+
     def _ingress(self, node: str, prev: str) -> Step:
         return self._cached(("in", node, prev), StepKind.INGRESS, StepAction.RECEIVED, f"received from {prev}")
 
@@ -244,14 +250,7 @@ class Walker:
                 f"{node.id} lo",
             )
         )
-        steps.append(
-            self._cached(
-                ("deliver", node.id, h.dport),
-                StepKind.DELIVER,
-                StepAction.DELIVERED,
-                f"delivered to {node.id} tcp/{h.dport}",
-            )
-        )
+        steps.append(self._deliver(node.id, h.dport))
         trace = PacketTrace(
             kind=h.kind,
             attempt=attempt,
@@ -294,16 +293,7 @@ class Walker:
         if h.dst != node.ip:  # pragma: no cover - routers deliver only to the owner
             raise _DropError(Reason.NO_HOST, f"{ip_text(h.dst)} is not {node.id}'s address", node.id)
         self._stateful(node, node.ingress, h.src, h, steps)
-        key = ("deliver", node.id, h.dport)
-        steps.append(
-            self.net.step_cache.get(key)
-            or self._cached(
-                key,
-                StepKind.DELIVER,
-                StepAction.DELIVERED,
-                f"delivered to {node.id} tcp/{h.dport}",
-            )
-        )
+        steps.append(self._deliver(node.id, h.dport))
 
     def _at_router(self, node: RouterNode, h: Header, steps: list[Step]) -> str:
         lbs = self.sessions.lb_reverse.get((h.src, h.sport, h.dst, h.dport))
