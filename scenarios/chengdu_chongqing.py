@@ -1,4 +1,4 @@
-"""Step 5 of the seed through the Python API: telnet the endpoint VIP from VPC1 and from VPC3.
+"""Step 5 of Tencent Cloud's Private Link + CCN best practice through the Python API: telnet the endpoint VIP from VPC1 and from VPC3.
 
 Scenario: a service in VPC2 (Chengdu) behind an internal layer-4 CLB on VPORT 1044, published
 through Private Link; the endpoint in VPC1 (Chengdu) has VIP 172.16.2.16; a CCN joins VPC1 and

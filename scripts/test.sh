@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine and run it: lint, types, tests.
 # As root it installs the Debian packages the oracle tests use (tshark, iproute2, iptables).
-# Arguments go to pytest, e.g. `bash scripts/test.sh -m "not kernel"` for the fast inner loop.
+#   bash scripts/test.sh                  the locked suite (constraints.txt), in .venv: what CI runs
+#   bash scripts/test.sh --latest         the same suite in a throw-away venv with the newest releases
+#                                         pyproject.toml allows, no constraints
+#   bash scripts/test.sh -m "not kernel"  other arguments go to pytest (here: skip the kernel oracle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export VENV=.venv VPCSIM_LATEST=0
+if [ "${1:-}" = "--latest" ]; then
+  shift
+  VENV=$(mktemp -d)/venv VPCSIM_LATEST=1
+  trap 'rm -rf "$(dirname "$VENV")"' EXIT
+fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   command -v tshark >/dev/null || missing+=(tshark)
@@ -16,7 +25,12 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   fi
 fi
 VPCSIM_EXTRAS="[dev]" source scripts/setup.sh
-.venv/bin/ruff check src tests scenarios benchmarks
-.venv/bin/ruff format --check src tests scenarios benchmarks
-.venv/bin/mypy
-.venv/bin/pytest "$@"
+# Subprocesses the tests start (vpcsim, python) come from the same venv.
+export PATH="$(cd "$VENV/bin" && pwd):$PATH"
+if [ "$VPCSIM_LATEST" = 1 ]; then
+  echo "latest releases: $("$VENV/bin/python" -m pip freeze --all --exclude-editable | tr '\n' ' ')"
+fi
+"$VENV/bin/ruff" check src tests scenarios benchmarks
+"$VENV/bin/ruff" format --check src tests scenarios benchmarks
+"$VENV/bin/mypy"
+"$VENV/bin/pytest" "$@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,3 +50,16 @@ def network_of() -> Callable[[dict[str, Any]], Network]:
         return Network(from_data(data, source="<test>"))
 
     return build
+
+
+@pytest.fixture(scope="session")
+def kernel_ready() -> None:
+    """Skip (or fail, with CI=true) unless this machine can build namespaces and iptables."""
+    from vpcsim.emulate import CannotEmulateError, preflight
+
+    try:
+        preflight()
+    except CannotEmulateError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but the kernel emulation cannot run here: {exc}")
+        pytest.skip(f"kernel emulation unavailable: {exc}")

@@ -4,7 +4,7 @@ Every property test runs under :data:`DETERMINISTIC` (derandomized, no example d
 deadline): the same examples on every machine and every run, so a failure in CI reproduces locally
 with a plain ``pytest`` call.
 
-The scenario strategies start from the seed scenario (``scenarios/chengdu_chongqing.yaml``) as plain
+The scenario strategies start from the bundled scenario (``scenarios/chengdu_chongqing.yaml``) as plain
 data and vary one concern each: security-group rules and bindings (:func:`sg_scenarios`), the
 load balancer and endpoints behind a connected probe (:func:`nat_cases`), VPCs with overlapping
 CIDRs on a CCN (:func:`ccn_scenarios`), route sets for longest-prefix match (:func:`prefix_sets`) and
@@ -45,14 +45,14 @@ def _seed() -> Doc:
 
 
 def seed_document() -> Doc:
-    """A fresh, freely editable copy of the seed scenario's data."""
+    """A fresh, freely editable copy of the bundled scenario's data."""
     return copy.deepcopy(_seed())
 
 
 # -- security groups ---------------------------------------------------------------------------
 
 SG_GROUPS = ("sg-client", "sg-backend", "sg-edge")
-"""The seed's two groups plus one that the generator may bind to the endpoint and the load balancer."""
+"""The bundled scenario's two groups plus one that the generator may bind to the endpoint and the load balancer."""
 
 SG_PEERS = (
     "0.0.0.0/0",
@@ -69,7 +69,7 @@ SG_PEERS = (
     "10.0.1.100/32",
     "172.16.2.16/32",
 )
-"""Peers that matter in the seed: Private Link's SNAT range, everything, the client subnets and
+"""Peers that matter in the bundled scenario: Private Link's SNAT range, everything, the client subnets and
 VPCs, the backends, the load-balancer VIP and the endpoint VIP."""
 
 SG_PORTS: tuple[int | str, ...] = ("all", 22, 1044, 1045, 8080, "1-1044", "1045-65535", "8000-8080", "1000-2000")
@@ -135,9 +135,9 @@ def _bindings(group: str) -> st.SearchStrategy[list[str]]:
 
 @st.composite
 def sg_scenarios(draw: st.DrawFn) -> Doc:
-    """The seed with random rule lists in three groups and random group bindings on every object.
+    """The bundled scenario with random rule lists in three groups and random group bindings on every object.
 
-    Listeners never change (the clients listen on tcp/22, the backends on 8080 as in the seed), so
+    Listeners never change (the clients listen on tcp/22, the backends on 8080 as in the bundled scenario), so
     every backend's health is the same in every scenario this draws.
     """
     doc = seed_document()
@@ -203,7 +203,7 @@ def rule_removals(draw: st.DrawFn, doc: Doc) -> tuple[Doc, Doc, str]:
 
 @st.composite
 def nat_cases(draw: st.DrawFn) -> tuple[Doc, Probe, int]:
-    """A seed variant whose probe goes through the endpoint and the load balancer (or the load
+    """A variant of the bundled scenario whose probe goes through the endpoint and the load balancer (or the load
     balancer alone, from inside VPC2), with permissive security groups: (scenario, probe, seed).
 
     Varies the VPORT, the backends (which, their ports, weights), the scheduler, security groups on

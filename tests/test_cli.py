@@ -174,3 +174,17 @@ def test_the_console_script_runs_as_a_real_process() -> None:
     )
     assert done.returncode == 0
     assert "Connected to 172.16.2.16." in done.stdout
+
+
+def test_check_on_a_scenario_without_checks_fails_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing passes over nothing: zero checks is not 'all checks pass'."""
+    text = Path(SEED).read_text(encoding="utf-8").split("\nchecks:", 1)[0] + "\n"
+    path = tmp_path / "no-checks.yaml"
+    path.write_text(text, encoding="utf-8")
+    for extra in ([], ["--json"]):
+        code, out, err = run(capsys, "check", str(path), *extra)
+        assert code == 1
+        assert out == ""
+        assert err == f"vpcsim: {path} has no checks: add a 'checks' section (see 'vpcsim telnet')\n"

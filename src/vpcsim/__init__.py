@@ -16,7 +16,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vpcsim.errors import ScenarioError, UnknownObjectError, VpcsimError
+    from vpcsim.errors import ArgumentError, ScenarioError, UnknownObjectError, VpcsimError
     from vpcsim.model import Topology
     from vpcsim.probes import CheckResult, Network, ProbeResult
     from vpcsim.scenario import load, loads
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from vpcsim.trace import Reason, Verdict
 
 _HOME = {
+    "ArgumentError": "vpcsim.errors",
     "CheckResult": "vpcsim.probes",
     "Network": "vpcsim.probes",
     "ProbeResult": "vpcsim.probes",
@@ -40,6 +41,7 @@ _HOME = {
 }
 
 __all__ = [
+    "ArgumentError",
     "CheckResult",
     "Network",
     "ProbeResult",

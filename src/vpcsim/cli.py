@@ -1,6 +1,6 @@
 """The ``vpcsim`` command line: a thin layer over :class:`vpcsim.Network`.
 
-Exit codes: 0 connected / all checks pass / valid; 1 not connected / a check failed;
+Exit codes: 0 connected / all checks pass / valid; 1 not connected / a check failed / no checks;
 2 invalid input (one message on stderr, never a traceback).
 """
 
@@ -103,10 +103,14 @@ def telnet(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Random seed (default: the scenario's).")
 def check(scenario: str, as_json: bool, seed: int | None) -> None:
-    """Run the scenario's checks; exit 1 if any fails."""
+    """Run the scenario's checks; exit 1 if any fails or there are none."""
     from vpcsim.report import check_to_dict, render_check_line
 
     net = _load(scenario)
+    if not net.topology.checks:
+        # Nothing passes over nothing: a scenario without checks cannot vouch for anything.
+        click.echo(f"vpcsim: {scenario} has no checks: add a 'checks' section (see 'vpcsim telnet')", err=True)
+        sys.exit(EXIT_FAIL)
     results = net.run_checks(seed=seed)
     failed = sum(not r.passed for r in results)
     if as_json:

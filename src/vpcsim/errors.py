@@ -5,6 +5,7 @@
     VpcsimError
      +-- ScenarioError      a scenario file (or document) is invalid: names the file, key path, problem
      +-- UnknownObjectError an id asked for by a caller (CLI, API) does not exist in the scenario
+     +-- ArgumentError      a caller's argument is not valid (a port out of range, a time that is not one)
 
 Everything else that escapes is a bug: the CLI reports it as such, never as a verdict.
 """
@@ -56,3 +57,7 @@ def _one_line(text: str) -> str:
 
 class UnknownObjectError(VpcsimError):
     """A caller named an object id or address the scenario does not define."""
+
+
+class ArgumentError(VpcsimError, ValueError):
+    """A caller passed an argument vpcsim cannot use: a port out of range, a time that is not a time."""

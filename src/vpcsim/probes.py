@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vpcsim.compile import CompiledNetwork, compile_network
-from vpcsim.errors import UnknownObjectError
+from vpcsim.errors import ArgumentError, UnknownObjectError
 from vpcsim.model import Check, Topology
 from vpcsim.scenario import load
+from vpcsim.scenario.values import duration
 from vpcsim.sim import ConnectOutcome, Simulation, connect
 from vpcsim.sim.packet import ip_text
 from vpcsim.sim.walk import Capture
@@ -29,6 +30,7 @@ class ProbeResult:
     address: str
     port: int
     started_at: float
+    """Simulated seconds at which the probe's first SYN left."""
     verdict: Verdict
     reason: Reason
     detail: str
@@ -38,7 +40,9 @@ class ProbeResult:
     ref: str
     """The object (security group and rule, endpoint, listener, route table) behind the verdict."""
     connect_time: float
-    """Seconds from the first SYN until connect() returned."""
+    """Simulated seconds (not milliseconds) from the first SYN until connect() returned: the SYN-ACK,
+    the RST, or the end of the SYN retries (127.0 with Linux's defaults). JSON reports it as
+    ``connect_time_ms``."""
     attempts: int
     packets: tuple[PacketTrace, ...]
     control_events: tuple[tuple[float, str], ...]
@@ -94,18 +98,25 @@ class Network:
         host: str,
         port: int,
         *,
-        at: float = 0.0,
+        at: float | str = 0.0,
         seed: int | None = None,
         capture: bool = False,
     ) -> ProbeResult:
-        """What ``telnet HOST PORT`` on instance ``source`` gives at simulated time ``at``."""
+        """What ``telnet HOST PORT`` on instance ``source`` gives at simulated time ``at``.
+
+        ``at`` is seconds, or a string with a unit as in scenario files (``"300s"``, ``"500ms"``).
+        """
         if source not in self.topology.instances:
             known = ", ".join(sorted(self.topology.instances)) or "none"
             raise UnknownObjectError(f"unknown instance {source!r} (instances: {known})")
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise ArgumentError(f"port must be an integer 1-65535, not {port!r}")
         if not 1 <= port <= 65535:
-            raise UnknownObjectError(f"port {port} is out of range 1-65535")
-        if at < 0:
-            raise UnknownObjectError(f"time {at} is negative")
+            raise ArgumentError(f"port {port} is out of range 1-65535")
+        try:
+            start = duration(at)
+        except ValueError as exc:
+            raise ArgumentError(f"at: {exc}") from None
         dst = self.address_of(host)
         return probe(
             self.compiled,
@@ -113,7 +124,7 @@ class Network:
             host,
             dst,
             port,
-            at=at,
+            at=start,
             seed=self.compiled.seed if seed is None else seed,
             capture=capture,
         )

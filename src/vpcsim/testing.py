@@ -10,7 +10,7 @@ from vpcsim.scenario.values import host_port
 from vpcsim.trace import Reason, Verdict
 
 
-def _probe(net: Network, source: str, target: str, at: float) -> ProbeResult:
+def _probe(net: Network, source: str, target: str, at: float | str) -> ProbeResult:
     host, port = host_port(target)
     return net.telnet(source, host, port, at=at)
 
@@ -21,7 +21,7 @@ def _message(what: str, r: ProbeResult) -> str:
     return f"{what}\n{render_telnet(r)}\n\n{render_trace(r)}"
 
 
-def assert_reachable(net: Network, source: str, target: str, *, at: float = 0.0) -> ProbeResult:
+def assert_reachable(net: Network, source: str, target: str, *, at: float | str = 0.0) -> ProbeResult:
     """Assert that ``telnet HOST PORT`` (``target`` = ``'HOST:PORT'``) from ``source`` connects."""
     __tracebackhide__ = True
     r = _probe(net, source, target, at)
@@ -37,7 +37,7 @@ def assert_unreachable(
     source: str,
     target: str,
     *,
-    at: float = 0.0,
+    at: float | str = 0.0,
     verdict: Verdict | str | None = None,
     reason: Reason | str | None = None,
 ) -> ProbeResult:

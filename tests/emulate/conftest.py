@@ -1,12 +1,8 @@
-"""Kernel tests: the ``kernel`` marker, the readiness fixture and the verdict summary line."""
+"""Kernel tests: the ``kernel`` marker and the verdict summary line (``kernel_ready`` is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
-
-from vpcsim.emulate import CannotEmulateError, preflight
 
 SUMMARY: list[str] = []
 """Lines the differential suite adds; printed in pytest's terminal summary."""
@@ -25,14 +21,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("vpcsim kernel differential")
         for line in SUMMARY:
             terminalreporter.write_line(line)
-
-
-@pytest.fixture(scope="session")
-def kernel_ready() -> None:
-    """Skip (or fail, with CI=true) unless this machine can build namespaces and iptables."""
-    try:
-        preflight()
-    except CannotEmulateError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but the kernel emulation cannot run here: {exc}")
-        pytest.skip(f"kernel emulation unavailable: {exc}")

@@ -1,4 +1,4 @@
-"""A seeded generator of scenario variants around the seed, for the differential suite.
+"""A seeded generator of scenario variants around the bundled scenario, for the differential suite.
 
 Each variant toggles what the simulator decides on: security-group rules and their order (and
 several groups per object), listener and backend ports, instance listeners, weights and health

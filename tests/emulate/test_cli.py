@@ -1,4 +1,4 @@
-"""``vpcsim emulate`` end to end: the seed for real, exit codes, and nothing left behind."""
+"""``vpcsim emulate`` end to end: the bundled scenario for real, exit codes, and nothing left behind."""
 
 from __future__ import annotations
 
@@ -156,3 +156,14 @@ def test_missing_tools_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(cli, ["emulate", str(SEED)])
     assert result.exit_code == 3
     assert "iproute2" in result.output
+
+
+def test_a_scenario_without_checks_has_nothing_to_compare(tmp_path: Path) -> None:
+    """Exit 3 with one line, before anything is built: agreement over no checks proves nothing."""
+    path = tmp_path / "no-checks.yaml"
+    path.write_text(SEED.read_text(encoding="utf-8").split("\nchecks:", 1)[0] + "\n", encoding="utf-8")
+    for extra in ([], ["--json"]):
+        done = _vpcsim("emulate", str(path), *extra)
+        assert done.returncode == 3, done
+        assert done.stdout == ""
+        assert done.stderr == f"vpcsim: {path} has no checks: nothing to compare with the kernel\n"

@@ -1,4 +1,4 @@
-"""Simulator against the Linux kernel: the seed scenarios and generated variants, zero disagreements.
+"""Simulator against the Linux kernel: the bundled scenarios and generated variants, zero disagreements.
 
 Each variant is simulated; each emulable check becomes a real TCP connect in network namespaces
 built from the same control state. Many variants share one build (up to a few hundred namespaces),

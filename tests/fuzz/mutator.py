@@ -1,8 +1,8 @@
-"""A seeded generator of broken and not-so-broken scenario documents (issue #3, "Fuzzed input").
+"""A seeded generator of broken and not-so-broken scenario documents.
 
 Every document is derived from the Chengdu/Chongqing seed, deterministically from its index:
 
-* ``data`` mutations edit the seed as plain data (wrong types, missing keys, huge numbers, NaN,
+* ``data`` mutations edit the bundled scenario as plain data (wrong types, missing keys, huge numbers, NaN,
   unicode, duplicated ids, renamed and unknown keys, deep nesting, swapped values) and dump it;
 * ``valid`` mutations make changes a user would make (ports, rules, IPs, new objects, timeline
   events, checks) that often still load, so the engine behind the loader is exercised too;
@@ -24,6 +24,9 @@ import yaml
 
 Doc = Any
 PathT = tuple[Any, ...]
+
+MARKER = "/tmp/vpcsim-fuzz-pwned"
+"""Placeholder for the file code-running payloads try to create; :func:`document` substitutes it."""
 
 _WEIRD_STRINGS = [
     "",
@@ -66,7 +69,7 @@ _WEIRD_STRINGS = [
     "vpce-vpc1:1044",
     "!!python/object/apply:os.system",
     "{{jinja}}",
-    "$(touch /tmp/vpcsim-fuzz-pwned)",
+    f"$(touch {MARKER})",
     "'; DROP TABLE",
     "a" * 70,
     "b" * 5000,
@@ -393,8 +396,8 @@ _VALID_OPS: list[Callable[[Doc, random.Random], None]] = [
 # -- text mutations ------------------------------------------------------------------------------
 
 SNIPPETS = [
-    '!!python/object/apply:os.system ["touch /tmp/vpcsim-fuzz-pwned"]',
-    "!!python/object/new:subprocess.Popen [[touch, /tmp/vpcsim-fuzz-pwned]]",
+    f'!!python/object/apply:os.system ["touch {MARKER}"]',
+    f"!!python/object/new:subprocess.Popen [[touch, {MARKER}]]",
     "!!python/name:os.system",
     "!!python/module:os",
     "!!binary aGVsbG8=",
@@ -516,8 +519,16 @@ def dump(doc: Doc, rng: random.Random) -> str:
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=rng.random() < 0.5, allow_unicode=rng.random() < 0.5, width=10_000)
 
 
-def document(seed_doc: Doc, seed_text: str, index: int) -> tuple[str, bytes]:
-    """Document number ``index``: its kind and its bytes (deterministic)."""
+def document(seed_doc: Doc, seed_text: str, index: int, marker: str = MARKER) -> tuple[str, bytes]:
+    """Document number ``index``: its kind and its bytes (deterministic for a given ``marker``).
+
+    ``marker`` is the file the code-running payloads would create: give each run a fresh one.
+    """
+    kind, data = _document(seed_doc, seed_text, index)
+    return kind, data.replace(MARKER.encode(), marker.encode())
+
+
+def _document(seed_doc: Doc, seed_text: str, index: int) -> tuple[str, bytes]:
     rng = random.Random(index * 7919 + 17)
     roll = index % 10
     if roll < 4:

@@ -1,6 +1,6 @@
-"""Every bad input of issue #2 (and acceptance item 4) through ``vpcsim validate FILE``.
+"""Every kind of bad input through ``vpcsim validate FILE``.
 
-Each case writes a broken scenario (the seed edited as data, or a small YAML text), runs the CLI's
+Each case writes a broken scenario (the bundled scenario edited as data, or a small YAML text), runs the CLI's
 entry function and checks what a user sees: exit status 2 and exactly one line on stderr,
 ``vpcsim: FILE:LINE:COL: key.path: problem``, naming the file, the key path (or line:column for a
 YAML syntax error) and the problem, with no traceback anywhere. A few run through a real process.
@@ -645,7 +645,7 @@ def test_messages_never_span_lines(tmp_path: Path, capsys: pytest.CaptureFixture
         assert "is not a valid id" in r.rest
         assert r.rest.isprintable()
     r = refused(capsys, write_text(tmp_path, 'version: 1\nvpcs:\n  "\\ud800": {}\n'))
-    assert r.rest.startswith("YAML syntax error: found invalid Unicode character escape code")
+    assert r.at("vpcs") == "the escape \\ud800 is half of a UTF-16 pair, not a character"
 
 
 def test_error_paths_and_strings_are_the_same_through_the_api() -> None:
@@ -754,6 +754,28 @@ def pure_python_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yamlsafe, "_Loader", yamlsafe._PyLoader)
 
 
+@pytest.mark.parametrize("parser", ["libyaml", "python"])
+@pytest.mark.parametrize("depth", [41, 1_000, 1_001, 100_000])
+@pytest.mark.parametrize("style", ["flow", "block"])
+def test_the_depth_limit_is_vpcsims_whichever_parser_reads(
+    parser: str, depth: int, style: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libyaml's own flow-depth limit (about 1,000) never speaks before vpcsim's 40 levels."""
+    if parser == "python":
+        monkeypatch.setattr(yamlsafe, "_Loader", yamlsafe._PyLoader)
+    elif yamlsafe._Loader is yamlsafe._PyLoader:
+        pytest.skip("this PyYAML was built without libyaml")
+    if style == "flow":
+        text = "version: 1\nvpcs: " + "[" * depth + "]" * depth + "\n"
+    else:
+        text = "version: 1\nvpcs:\n" + "".join(" " * i + "- \n" for i in range(min(depth, 2_000)))
+    with watchdog(HANG_S), pytest.raises(ScenarioError) as e:
+        loads(text, source="<s>")
+    assert e.value.problem == "nesting deeper than 40 levels"
+    # The first value past the limit: the 41st '[' of line 2, or the '- ' indented 40 on line 43.
+    assert (e.value.line, e.value.column) == ((2, 47) if style == "flow" else (43, 41))
+
+
 def test_the_pure_python_parser_reads_the_seed_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     with_libyaml = load(SEED)
     monkeypatch.setattr(yamlsafe, "_Loader", yamlsafe._PyLoader)
@@ -770,8 +792,9 @@ def test_the_pure_python_parser_reads_the_seed_the_same(monkeypatch: pytest.Monk
         ('version: !!python/object/apply:os.system ["true"]\n', "<s>:1:10: version: YAML tag !!python/object/apply"),
         ("version: 1\nvpcs: &v {a: *v}\n", "<s>:2:7: an alias refers to a value that contains it"),
         ("version: 1\nversion: 1\nvpcs: {}\n", "<s>:2:1: version: duplicated key 'version'"),
+        ('version: 1\nvpcs:\n  "\\ud800": {}\n', "<s>:3:3: vpcs: the escape \\ud800 is half of a UTF-16 pair"),
     ],
-    ids=["syntax", "deep", "bomb", "tag", "recursive alias", "duplicated key"],
+    ids=["syntax", "deep", "bomb", "tag", "recursive alias", "duplicated key", "surrogate"],
 )
 def test_the_pure_python_parser_refuses_the_same_way(text: str, expected: str) -> None:
     with watchdog(HANG_S), pytest.raises(ScenarioError) as e:

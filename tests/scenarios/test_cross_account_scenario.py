@@ -1,4 +1,4 @@
-"""``scenarios/chengdu_chongqing_cross_account.yaml``: the seed across accounts. The endpoint is
+"""``scenarios/chengdu_chongqing_cross_account.yaml``: the bundled scenario across accounts. The endpoint is
 created PENDING; the provider accepts at 300 s; it is ACCEPTING until 302 s, then ACTIVE. A connect
 sends SYNs at +0, 1, 3, 7, 15, 31 and 63 s, so which one gets through depends on when it starts."""
 

@@ -1,5 +1,5 @@
-"""Which backend the seed's CLB picks: smooth weighted round robin (cloud-semantics Q12), weighted
-least-connections, weight 0 (Q11) and health (CLB8).
+"""Which backend the bundled scenario's CLB picks: smooth weighted round robin (docs/decisions.md Q12), weighted
+least-connections, weight 0 (Q11) and health [CLB8].
 
 A telnet runs on a fresh simulation, so it shows the first pick only; a run of several connections
 shares one simulation (as a client opening connections one after another would) through

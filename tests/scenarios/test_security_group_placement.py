@@ -1,8 +1,8 @@
-"""Security groups along the seed's path, and which source address each one sees.
+"""Security groups along the bundled scenario's path, and which source address each one sees.
 
 The client's own group (egress), the endpoint's groups (they see the client's real address,
-cloud-semantics Q8), the CLB's groups (they see the post-SNAT address in 11.163.0.0/16, Q6) and the
-backend's groups (11.163.0.0/16, the seed's prerequisite); several groups on one object are one
+docs/decisions.md Q8), the CLB's groups (they see the post-SNAT address in 11.163.0.0/16, Q6) and the
+backend's groups (11.163.0.0/16, the best practice's prerequisite); several groups on one object are one
 rule list in bound order (Q18).
 """
 

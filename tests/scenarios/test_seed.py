@@ -1,4 +1,4 @@
-"""The seed's step 5, as its user would check it."""
+"""Step 5 of the bundled Private Link + CCN best practice, as its user would check it."""
 
 from __future__ import annotations
 

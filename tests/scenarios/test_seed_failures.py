@@ -1,4 +1,4 @@
-"""The failures around the seed's step 5 (issue #2, acceptance item 3).
+"""The failures around step 5 of Tencent Cloud's Private Link + CCN best practice (the bundled scenario).
 
 Each test changes the Chengdu/Chongqing scenario the way a user could get it wrong (or the way the
 provider changes it over time), runs ``telnet 172.16.2.16 1044`` through the engine and asserts what
@@ -35,7 +35,7 @@ LINUX_CONNECT_TIMEOUT = 127.0
 
 
 def make_cross_account(data: Data, *, whitelisted: bool = True, auto_accept: bool = False) -> Data:
-    """Move the provider VPC2 into another account (the seed's step-2 screenshot)."""
+    """Move the provider VPC2 into another account (the best practice's step-2 screenshot)."""
     consumer = data["vpcs"]["vpc1"]["account"]
     data["vpcs"]["vpc2"]["account"] = PROVIDER_ACCOUNT
     service = data["endpoint_services"]["vpcsvc-service"]

@@ -1,4 +1,4 @@
-"""The seed while its control plane changes: a connect's SYN retries see the timeline events that
+"""The bundled scenario while its control plane changes: a connect's SYN retries see the timeline events that
 happen while they run (Linux: SYNs at +0, 1, 3, 7, 15, 31, 63 s), and ``result.control_events``
 lists those events."""
 

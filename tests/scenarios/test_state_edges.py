@@ -11,7 +11,7 @@ Build = Callable[[dict[str, Any]], Network]
 
 
 def cross_account(data: dict[str, Any], *timeline: dict[str, Any], delay: str = "2s") -> dict[str, Any]:
-    """The seed with VPC2 in another account: the endpoint starts PENDING."""
+    """The bundled scenario with VPC2 in another account: the endpoint starts PENDING."""
     data["vpcs"]["vpc2"]["account"] = "100087654321"
     data["endpoint_services"]["vpcsvc-service"]["whitelist"] = ["100012345678"]
     data["settings"]["endpoint_accept_delay"] = delay

@@ -34,7 +34,7 @@ class FilterRule:
 @dataclass(frozen=True, slots=True)
 class Filter:
     """Security groups bound to one object, in bound order, for one direction: one rule list,
-    first match wins, and an implicit deny ends it (cloud-semantics.md Q18)."""
+    first match wins, and an implicit deny ends it (docs/decisions.md Q18)."""
 
     owner: str
     direction: str

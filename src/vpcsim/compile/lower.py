@@ -163,7 +163,7 @@ def _link_neighbours(topo: Topology, cs: ControlState, nodes: Mapping[str, Node]
 
 
 def snat_address(topo: Topology, endpoint_id: str) -> int:
-    """A deterministic SNAT address per endpoint in its service's pool (cloud-semantics Q5):
+    """A deterministic SNAT address per endpoint in its service's pool (docs/decisions.md Q5):
     the n-th endpoint of a service, by sorted id, takes the pool's (n+1)-th address."""
     ep = topo.endpoints[endpoint_id]
     svc = topo.endpoint_services[ep.service]

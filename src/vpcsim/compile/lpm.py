@@ -1,7 +1,7 @@
 """Longest-prefix match on integer addresses.
 
 A dict per prefix length, probed from the longest: 0.3-0.5 µs a lookup on tens of routes, against
-~100 µs for a linear scan of ``ipaddress`` networks (style.md §5). pytricia measured no faster
+~100 µs for a linear scan of ``ipaddress`` networks. pytricia measured no faster
 at these sizes and is a C extension to build, so we keep this.
 """
 

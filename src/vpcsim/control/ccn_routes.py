@@ -1,4 +1,4 @@
-"""CCN route propagation and conflicts [CCN4][CCN5] (cloud-semantics.md Q10).
+"""CCN route propagation and conflicts [CCN4][CCN5] (docs/decisions.md Q10).
 
 Each attached VPC publishes one route per subnet CIDR. A new route that overlaps (equals or
 contains, or is contained in) an enabled route is invalid: the instance attached first wins.

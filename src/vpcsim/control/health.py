@@ -4,7 +4,7 @@ Probes leave every ``interval`` seconds from t=0 (a TCP SYN from 100.64.0.0/10, 
 security group admits automatically for same-account backends [CLB10]). A probe succeeds when the
 backend listens on the checked port at that moment. ``unhealthy_threshold`` failures in a row mark
 the backend unhealthy when the last one times out; ``healthy_threshold`` successes in a row mark it
-healthy again. At t=0 every backend is in the steady state its listener gives (cloud-semantics Q19).
+healthy again. At t=0 every backend is in the steady state its listener gives (docs/decisions.md Q19).
 """
 
 from __future__ import annotations
@@ -14,26 +14,17 @@ import math
 from vpcsim.model.loadbalancer import HealthCheck
 
 
-def listening_at(initial: bool, changes: list[tuple[float, bool]], t: float) -> bool:
-    state = initial
-    for when, value in changes:
-        if when <= t:
-            state = value
-        else:
-            break
-    return state
-
-
 def health_transitions(
     hc: HealthCheck, initial_listening: bool, changes: list[tuple[float, bool]]
-) -> tuple[bool, list[tuple[float, bool]]]:
-    """Initial health and the (time, healthy) transitions caused by listener changes.
+) -> list[tuple[float, bool]]:
+    """The (time, healthy) transitions that listener ``changes`` cause, in time order.
 
-    ``changes`` are (time, listening) pairs sorted by time.
+    ``changes`` are (time, listening) pairs sorted by time. A backend starts healthy exactly when
+    it listens at t=0 (the steady state), so the initial health needs no computing.
     """
     healthy = initial_listening
     if not hc.enabled or not changes:
-        return healthy, []
+        return []
     out: list[tuple[float, bool]] = []
     horizon = changes[-1][0] + (max(hc.healthy_threshold, hc.unhealthy_threshold) + 2) * hc.interval
     streak_ok = streak_fail = 0
@@ -56,4 +47,4 @@ def health_transitions(
                 healthy = False
                 out.append((probe + hc.timeout, False))
         k += 1
-    return initial_listening, out
+    return out

@@ -79,7 +79,7 @@ def control_timeline(topo: Topology) -> list[ControlState]:
             for lst in lb.listeners:
                 for b in lst.backends:
                     if b.instance == inst and (lst.health_check.port or b.port) == port:
-                        _, flips = health_transitions(lst.health_check, port in topo.instances[inst].listen, changes)
+                        flips = health_transitions(lst.health_check, port in topo.instances[inst].listen, changes)
                         for when, healthy in flips:
                             push(when, 1_000_000, "health", ((lb.id, lst.id, b.instance, b.port), healthy))
 

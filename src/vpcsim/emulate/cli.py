@@ -1,7 +1,8 @@
 """``vpcsim emulate SCENARIO [--json] [--cleanup]``: the scenario's checks, simulated and run for real.
 
 Exit codes: 0 every emulated check agrees with the simulator; 1 a disagreement; 2 invalid input;
-3 this machine cannot emulate (not root, iproute2 or iptables missing, no network namespaces).
+3 nothing to compare: this machine cannot emulate (not root, iproute2 or iptables missing, no network
+namespaces), the scenario has no checks, or none of them is emulable.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ def _signals_raise() -> Iterator[None]:
     finally:
         for s, h in saved.items():
             signal.signal(s, h)
+
+
+def _no_checks(scenario: str | None) -> None:
+    """Agreement over nothing proves nothing: a scenario without checks is not a pass."""
+    click.echo(f"vpcsim: {scenario} has no checks: nothing to compare with the kernel", err=True)
+    sys.exit(EXIT_CANNOT)
 
 
 def render_text(rep: EmulationReport) -> str:
@@ -110,6 +117,8 @@ def emulate(scenario: str | None, as_json: bool, cleanup: bool, deadline: float)
         except VpcsimError as exc:
             click.echo(f"vpcsim: {exc}", err=True)
             sys.exit(EXIT_INVALID)
+    if topo is not None and not topo.checks and not cleanup:
+        _no_checks(scenario)
     try:
         preflight()
     except CannotEmulateError as exc:
@@ -130,6 +139,8 @@ def emulate(scenario: str | None, as_json: bool, cleanup: bool, deadline: float)
                 )
             sys.exit(EXIT_OK)
     assert topo is not None
+    if not topo.checks:
+        _no_checks(scenario)
     try:
         with _signals_raise():
             rep = run_emulation(topo, deadline=deadline)

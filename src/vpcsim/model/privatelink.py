@@ -8,7 +8,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 
 class EndpointState(StrEnum):
-    """Connection state of one endpoint [API1]. Only ACTIVE forwards (cloud-semantics.md, Q3)."""
+    """Connection state of one endpoint [API1]. Only ACTIVE forwards (docs/decisions.md Q3)."""
 
     ACTIVE = "ACTIVE"
     PENDING = "PENDING"

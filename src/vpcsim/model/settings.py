@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 DEFAULT_REGION_DELAYS: dict[frozenset[str], float] = {
     frozenset({"ap-chengdu", "ap-chongqing"}): 0.00325,
 }
-"""One-way delays between regions that vpcsim knows by default (cloud-semantics.md Q20)."""
+"""One-way delays between regions that vpcsim knows by default (docs/decisions.md Q20)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

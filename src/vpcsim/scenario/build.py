@@ -614,7 +614,7 @@ _EVENT_FIELDS: dict[EventKind, frozenset[str]] = {
 
 
 def admission(consumer_account: str, provider_account: str, svc: EndpointService) -> tuple[EndpointState, str]:
-    """The state an endpoint is created in, and why [PL6][PL4] (cloud-semantics.md §1)."""
+    """The state an endpoint is created in, and why [PL6][PL4] (docs/tencent.md)."""
     if consumer_account == provider_account:
         return EndpointState.ACTIVE, "same account: accepted automatically"
     if consumer_account not in svc.whitelist and "*" not in svc.whitelist:

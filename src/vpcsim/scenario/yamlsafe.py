@@ -10,6 +10,13 @@ refused as soon as the limit is crossed, so a hostile file costs at most a fract
 Aliases are allowed, but every use counts its whole subtree again (a "billion laughs" document is
 refused, never expanded). When PyYAML was built with libyaml, its C parser produces the events and
 our Python composer (with the limits) builds the nodes; otherwise the pure-Python parser does both.
+
+A document libyaml refuses is read again by the pure-Python parser before it is refused. libyaml has
+limits of its own (newer releases stop flow collections nested about 1,000 deep with "exceeded
+maximum nesting depth", and its scanner reads a flow collection's openings ahead, before our
+composer sees level 41); the second reading lets our limits speak first, so a document gets the
+same answer with or without libyaml, whatever its version. A plain syntax error keeps libyaml's
+wording, which is the clearer one. Only documents libyaml refuses pay for the second reading.
 """
 
 from __future__ import annotations
@@ -46,6 +53,9 @@ _MERGE = "tag:yaml.org,2002:merge"
 _SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL}
 _AS_TEXT_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value", _MERGE}
 """Tags YAML 1.1 resolves plain words to that a scenario reads as the text written (``2024-01-01``, ``=``)."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A ``\\ud800``-style escape decodes to half a UTF-16 pair: not a character, and unprintable."""
 
 # YAML's printable set (the same as PyYAML's reader): anything else is refused with its position.
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -183,6 +193,7 @@ class _Builder:
         raise self.fail(node, path, "unsupported YAML node")  # pragma: no cover
 
     def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        self._whole_characters(node, path)
         if node.tag in _AS_TEXT_TAGS:
             return str(node.value)
         if node.tag not in _SCALAR_TAGS:
@@ -194,11 +205,20 @@ class _Builder:
         except (yaml.YAMLError, ValueError, OverflowError, TypeError):
             raise self.fail(node, path, f"{str(node.value)[:40]!r} is not a valid {tag_text(node.tag)[2:]}") from None
 
+    def _whole_characters(self, node: yaml.ScalarNode, path: Path) -> None:
+        """libyaml refuses an escaped lone surrogate; PyYAML's Python parser decodes it. Both refuse here."""
+        half = _SURROGATE.search(node.value)
+        if half is not None:
+            raise self.fail(
+                node, path, f"the escape \\u{ord(half.group()):04x} is half of a UTF-16 pair, not a character"
+            )
+
     def _key(self, key_node: yaml.Node, path: Path) -> str:
         """Keys are the text as written: ``80:``, ``yes:`` and ``2024-01-01:`` are the strings they look like."""
         if not isinstance(key_node, yaml.ScalarNode):
             kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
             raise self.fail(key_node, path, f"a mapping key must be plain text, not {kind}")
+        self._whole_characters(key_node, path)
         if key_node.tag == _MERGE:
             raise self.fail(key_node, path, "YAML merge keys ('<<') are not supported: write the keys out")
         if key_node.tag not in _SCALAR_TAGS and key_node.tag not in _AS_TEXT_TAGS:
@@ -325,7 +345,23 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[Path, tuple[int, int]]]
             column=column,
         )
     try:
-        loader = _Loader(text)
+        return _read_with(_Loader, text, source)
+    except yaml.YAMLError as exc:
+        error = exc
+    if _Loader is not _PyLoader:
+        try:
+            return _read_with(_PyLoader, text, source)
+        except yaml.YAMLError:
+            pass  # a syntax error under both parsers: libyaml words it more clearly
+    if isinstance(error, yaml.MarkedYAMLError):
+        raise _syntax_error(error, text, source)
+    raise ScenarioError(source, "", f"YAML error: {' '.join(str(error).split())}")
+
+
+def _read_with(loader_class: Any, text: str, source: str) -> tuple[Any, dict[Path, tuple[int, int]]]:
+    """One reading with ``loader_class``: our limits and checks as ScenarioError, YAML syntax errors raw."""
+    try:
+        loader = loader_class(text)
     except (yaml.YAMLError, ValueError) as exc:  # pragma: no cover - the text was checked above
         raise ScenarioError(source, "", f"cannot read the YAML text: {str(exc).splitlines()[0]}") from None
     try:
@@ -345,10 +381,6 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[Path, tuple[int, int]]]
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
         ) from None
-    except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc, text, source) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(source, "", f"YAML error: {' '.join(str(exc).split())}") from None
     except RecursionError:  # pragma: no cover - the composer stops at MAX_DEPTH first
         raise ScenarioError(source, "", f"nesting too deep (at most {MAX_DEPTH} levels)") from None
     finally:

@@ -57,7 +57,7 @@ class Sessions:
     """Connections opened per ((load balancer, listener), backend key), for least-connections."""
 
     def snat_port(self, snat_ip: int, first: int) -> int:
-        """Ports are allocated per flow, in order from a seeded start (PAT, cloud-semantics Q5)."""
+        """Ports are allocated per flow, in order from a seeded start (PAT, docs/decisions.md Q5)."""
         port = self.next_snat_port.get(snat_ip, first)
         self.next_snat_port[snat_ip] = 1024 + (port - 1024 + 1) % (65536 - 1024)
         return port
