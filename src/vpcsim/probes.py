@@ -1,23 +1,28 @@
-"""Probes: ``telnet HOST PORT`` from an instance, and the scenario's checks.
+"""Probes: ``telnet HOST PORT`` from an instance, several connects at once, and the scenario's checks.
 
 :class:`Network` is the entry point of the Python API: load (or take) a topology, compile it once,
-then probe it as often as you like; every probe runs on its own fresh simulation.
+then probe it as often as you like. Every call runs on its own fresh simulation; the flows of one
+:meth:`Network.simulate` call share theirs (sessions, ports, scheduler state), as flows share a
+real network.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from vpcsim.compile import CompiledNetwork, compile_network
 from vpcsim.errors import ArgumentError, UnknownObjectError
+from vpcsim.frontends import compile_network
+from vpcsim.ir import CompiledNetwork
 from vpcsim.model import Check, Topology
+from vpcsim.report.steps import cause_text, describe
 from vpcsim.scenario import load
 from vpcsim.scenario.values import duration
-from vpcsim.sim import ConnectOutcome, Simulation, connect
+from vpcsim.sim import Capture, ConnectOutcome, Simulation, connect
 from vpcsim.sim.packet import ip_text
-from vpcsim.sim.walk import Capture
-from vpcsim.trace import PacketTrace, Reason, Step, Verdict
+from vpcsim.trace import Originated, Outcome, PacketTrace, Reason, Verdict
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,9 +50,12 @@ class ProbeResult:
     ``connect_time_ms``."""
     attempts: int
     packets: tuple[PacketTrace, ...]
+    """Every packet of this connect, hop by hop (empty when the probe ran without a trace)."""
     control_events: tuple[tuple[float, str], ...]
     """Control-plane changes that happened while the probe ran."""
     captures: tuple[Capture, ...] = ()
+    local_port: int = 0
+    """The client's ephemeral port."""
 
     @property
     def connected(self) -> bool:
@@ -65,6 +73,16 @@ class CheckResult:
         if self.result.verdict.value != c.expect.value:
             return False
         return c.expect_reason is None or self.result.reason.value == c.expect_reason
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """One connect for :meth:`Network.simulate`: from instance ``source`` to ``host:port`` at ``at``."""
+
+    source: str
+    host: str
+    port: int
+    at: float | str = 0.0
 
 
 class Network:
@@ -92,20 +110,7 @@ class Network:
         self._addresses[host] = int(ip)
         return int(ip)
 
-    def telnet(
-        self,
-        source: str,
-        host: str,
-        port: int,
-        *,
-        at: float | str = 0.0,
-        seed: int | None = None,
-        capture: bool = False,
-    ) -> ProbeResult:
-        """What ``telnet HOST PORT`` on instance ``source`` gives at simulated time ``at``.
-
-        ``at`` is seconds, or a string with a unit as in scenario files (``"300s"``, ``"500ms"``).
-        """
+    def _request(self, source: str, host: str, port: int, at: float | str) -> tuple[str, str, int, int, float]:
         if source not in self.topology.instances:
             known = ", ".join(sorted(self.topology.instances)) or "none"
             raise UnknownObjectError(f"unknown instance {source!r} (instances: {known})")
@@ -117,17 +122,49 @@ class Network:
             start = duration(at)
         except ValueError as exc:
             raise ArgumentError(f"at: {exc}") from None
-        dst = self.address_of(host)
-        return probe(
+        return source, host, self.address_of(host), port, start
+
+    def telnet(
+        self,
+        source: str,
+        host: str,
+        port: int,
+        *,
+        at: float | str = 0.0,
+        seed: int | None = None,
+        capture: bool = False,
+        trace: bool = True,
+    ) -> ProbeResult:
+        """What ``telnet HOST PORT`` on instance ``source`` gives at simulated time ``at``.
+
+        ``at`` is seconds, or a string with a unit as in scenario files (``"300s"``, ``"500ms"``).
+        ``trace=False`` keeps the verdict and its explanation but not the hops (faster).
+        """
+        request = self._request(source, host, port, at)
+        return run(
             self.compiled,
-            source,
-            host,
-            dst,
-            port,
-            at=start,
+            [request],
             seed=self.compiled.seed if seed is None else seed,
             capture=capture,
-        )
+            trace=trace,
+        )[0]
+
+    def simulate(
+        self,
+        flows: Sequence[Flow | tuple[str, str, int] | tuple[str, str, int, float | str]],
+        *,
+        seed: int | None = None,
+    ) -> list[ProbeResult]:
+        """Several connects in one simulation, each starting at its own time; one result per flow.
+
+        The flows share the network as real ones do: a load balancer schedules them in the order
+        their SYNs arrive, a translator gives each its own source port, and a client picks each
+        one's ephemeral port as Linux does (no two live flows to one destination share one).
+        """
+        requests = [self._request(*(f if isinstance(f, tuple) else (f.source, f.host, f.port, f.at))) for f in flows]
+        if not requests:
+            return []
+        return run(self.compiled, requests, seed=self.compiled.seed if seed is None else seed)
 
     def run_check(self, check: Check, *, seed: int | None = None) -> CheckResult:
         return CheckResult(
@@ -138,84 +175,96 @@ class Network:
         return [self.run_check(c, seed=seed) for c in self.topology.checks]
 
 
-def probe(
+def run(
     net: CompiledNetwork,
-    source: str,
-    host: str,
-    dst: int,
-    port: int,
+    requests: Sequence[tuple[str, str, int, int, float]],
     *,
-    at: float,
     seed: int,
     capture: bool = False,
-) -> ProbeResult:
-    """Run one telnet on a fresh simulation of ``net``."""
-    sim = Simulation(net, seed=seed, start=at, capture=capture)
-    outcome = ConnectOutcome()
-    client = sim.env.process(connect(sim, source, dst, port, outcome))
-    # Stop when connect() returns: the ACK's walk is already traced, and what is still in
-    # flight then (a pending retransmission timer) cannot change the verdict.
-    sim.env.run(until=client)
-    verdict = Verdict(outcome.verdict)
-    packets = tuple(sim.packets)
-    reason, detail, blocked_at, ref = _explain(verdict, packets)
-    end = max(outcome.at, packets[-1].arrived_at) if packets else outcome.at
-    events = (
-        tuple((s.time, change) for s in net.states if at < s.time <= end for change in s.changes)
-        if len(net.states) > 1
-        else ()
-    )
-    return ProbeResult(
-        source=source,
-        host=host,
-        address=ip_text(dst),
-        port=port,
-        started_at=at,
-        verdict=verdict,
-        reason=reason,
-        detail=detail,
-        blocked_at=blocked_at,
-        ref=ref,
-        connect_time=outcome.at - at,
-        attempts=outcome.attempts,
-        packets=packets,
-        control_events=events,
-        captures=tuple(sim.captures or ()),
-    )
-
-
-def _explain(verdict: Verdict, packets: tuple[PacketTrace, ...]) -> tuple[Reason, str, str | None, str]:
-    if verdict is Verdict.CONNECTED:
-        synack = next(p for p in reversed(packets) if p.kind == "SYN-ACK" and p.reason is None)
-        return Reason.ESTABLISHED, f"handshake completed with {synack.hops[0].node}", None, ""
-    if verdict is Verdict.REFUSED:
-        rst = next(p for p in reversed(packets) if p.kind == "RST")
-        origin: Step = rst.hops[0].steps[0]
-        server = rst.hops[0].node
-        return (
-            Reason.PORT_CLOSED,
-            f"{server} answered RST: {origin.detail.split(': ', 1)[-1]}",
-            server,
-            server,
+    trace: bool = True,
+) -> list[ProbeResult]:
+    """Run connects (source, host as asked, destination address, port, start) in one simulation."""
+    start = min(r[4] for r in requests)
+    sim = Simulation(net, seed=seed, start=start, capture=capture, trace=trace)
+    env = sim.env
+    outcomes = [ConnectOutcome() for _ in requests]
+    clients = []
+    for i, (source, _, dst, port, at) in enumerate(requests):
+        body = connect(sim, source, dst, port, outcomes[i], flow_id=i)
+        clients.append(env.process(body if at == start else _later(sim, at - start, body)))
+    # Stop when every connect() has returned; what is still in flight then finishes its walk (so
+    # an ACK's path is traced), but nothing it reaches answers any more.
+    env.run(until=clients[0] if len(clients) == 1 else env.all_of(clients))
+    sim.drain()
+    per_flow: list[list[Outcome]] = [[] for _ in requests]
+    for o in sim.outcomes:
+        per_flow[o.flow_id].append(o)
+    traces: list[list[PacketTrace]] = [[] for _ in requests]
+    for p in sim.packets:
+        traces[p.flow_id].append(p)
+    results = []
+    for i, (source, host, dst, port, at) in enumerate(requests):
+        outcome = outcomes[i]
+        if outcome.verdict == "no_port":
+            raise ArgumentError(f"{source} has no free local port left for {ip_text(dst)}:{port}")
+        verdict = Verdict(outcome.verdict)
+        outs = per_flow[i]
+        reason, detail, blocked_at, ref = _explain(verdict, outs)
+        end = max(outcome.at, outs[-1].arrived_at) if outs else outcome.at
+        events = (
+            tuple((s.time, change) for s in net.states if at < s.time <= end for change in s.changes)
+            if len(net.states) > 1
+            else ()
         )
+        results.append(
+            ProbeResult(
+                source=source,
+                host=host,
+                address=ip_text(dst),
+                port=port,
+                started_at=at,
+                verdict=verdict,
+                reason=reason,
+                detail=detail,
+                blocked_at=blocked_at,
+                ref=ref,
+                connect_time=outcome.at - at,
+                attempts=outcome.attempts,
+                packets=tuple(traces[i]),
+                control_events=events,
+                captures=tuple(sim.captures or ()),
+                local_port=outcome.sport,
+            )
+        )
+    return results
+
+
+def _later(sim: Simulation, delay: float, body: Generator[Any, Any, None]) -> Generator[Any, Any, None]:
+    yield sim.env.timeout(delay)
+    yield from body
+
+
+def _explain(verdict: Verdict, outs: list[Outcome]) -> tuple[Reason, str, str | None, str]:
+    """The reason code, the sentence, where it was decided and what to look at, from typed steps."""
+    if verdict is Verdict.CONNECTED:
+        synack = next(o for o in reversed(outs) if o.kind == "SYN-ACK" and o.reason is None)
+        return Reason.ESTABLISHED, f"handshake completed with {synack.origin}", None, ""
+    if verdict is Verdict.REFUSED:
+        rst = next(o for o in reversed(outs) if o.kind == "RST")
+        assert isinstance(rst.first.data, Originated)
+        return Reason.PORT_CLOSED, f"{rst.origin} answered RST: {cause_text(rst.first.data)}", rst.origin, rst.origin
     # The last attempt decides: its SYN's drop, else the drop of an answer sent after it.
-    last = max(i for i, p in enumerate(packets) if p.kind == "SYN")
-    dropped = next((p for p in packets[last:] if p.reason is not None), None)
+    last = max(i for i, o in enumerate(outs) if o.kind == "SYN")
+    dropped = next((o for o in outs[last:] if o.reason is not None), None)
     if dropped is None:
-        syn = packets[last]
+        syn = outs[last]
         return (
             Reason.NO_ANSWER_IN_TIME,
-            f"connect() gave up while the answer to SYN #{syn.attempt} (delivered to {syn.hops[-1].node}) "
+            f"connect() gave up while the answer to SYN #{syn.attempt} (delivered to {syn.last_node}) "
             "was still on its way: the round trip is longer than the SYN retries wait",
-            syn.hops[-1].node,
+            syn.last_node,
             "settings.tcp",
         )
-    step = dropped.drop
-    assert step is not None
     assert dropped.reason is not None
-    return (
-        dropped.reason,
-        f"{dropped.kind} dropped at {dropped.hops[-1].node}: {step.detail}",
-        dropped.hops[-1].node,
-        step.ref,
-    )
+    detail, ref = describe(dropped.last)
+    return dropped.reason, f"{dropped.kind} dropped at {dropped.last_node}: {detail}", dropped.last_node, ref

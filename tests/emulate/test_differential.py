@@ -98,7 +98,7 @@ def test_the_kernel_catches_a_planted_simulator_bug(
 ) -> None:
     """The oracle is only worth something if it can disagree: make the simulator ignore the port
     of security-group rules, and the kernel must catch it and shrink it to a small scenario."""
-    from vpcsim.compile.ir import Filter, FilterRule
+    from vpcsim.ir import Filter, FilterRule
 
     def portless_first_match(self: Filter, proto: int, peer: int, port: int) -> FilterRule | None:
         for r in self.rules:

@@ -22,7 +22,7 @@ from tests.strategies import DETERMINISTIC, Doc, map_orders, seed_document, sg_s
 from vpcsim import Network, ProbeResult, ScenarioError
 from vpcsim.report import check_to_dict, probe_to_dict, render_trace
 from vpcsim.scenario.load import from_data
-from vpcsim.trace import StepKind
+from vpcsim.trace import StepKind, Translated
 
 ID_MAPS = (
     "vpcs",
@@ -238,7 +238,8 @@ def test_moving_an_event_in_time_changes_the_verdict_at_a_time_between() -> None
 def _snat_source(r: ProbeResult) -> str:
     """The source address the endpoint's translation gave the SYN."""
     step = next(s for h in r.packets[0].hops for s in h.steps if s.kind is StepKind.TRANSFORM)
-    return next(d.new for d in step.diffs if d.field == "src")
+    assert isinstance(step.data, Translated)
+    return next(d.new for d in step.data.diffs if d.field == "src")
 
 
 def _endpoint_file_orders() -> list[Doc]:
@@ -283,7 +284,8 @@ def test_least_connections_breaks_a_tie_by_sorted_backend_id_not_by_bound_order(
         lb_step = next(
             s for h in r.packets[0].hops if h.node == "lb-service" for s in h.steps if s.kind is StepKind.TRANSFORM
         )
-        chosen.append(to[int(IPv4Address(next(d.new for d in lb_step.diffs if d.field == "dst")))])
+        assert isinstance(lb_step.data, Translated)
+        chosen.append(to[int(IPv4Address(next(d.new for d in lb_step.data.diffs if d.field == "dst")))])
     assert chosen[0] == chosen[1] == min(b["instance"] for b in listener["backends"])
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.strategies import DETERMINISTIC, Doc, addresses_near, ccn_scenarios, prefix_sets
 from vpcsim import Network
-from vpcsim.compile.lpm import LpmTable
+from vpcsim.ir.lpm import LpmTable
 from vpcsim.scenario.load import from_data
 
 

@@ -113,8 +113,8 @@ def test_every_translation_is_reversed_exactly_on_the_reply_path() -> None:
         assert list(reverse) == list(reversed(forward)), "the reply must pass the translating nodes in reverse"
         assert _transforms(ack) == forward, "a session rewrites every packet of its flow the same way"
         for node, step in forward.items():
-            assert step.diffs, f"{node} recorded a transformation that changed nothing"
-            assert set(reverse[node].diffs) == _mirror(step.diffs), node
+            assert step.data.diffs, f"{node} recorded a transformation that changed nothing"
+            assert set(reverse[node].data.diffs) == _mirror(step.data.diffs), node
             tally[node] += 1
 
     reply_steps_mirror_request_steps()
@@ -135,7 +135,7 @@ def test_transformation_steps_state_what_the_capture_points_saw_change() -> None
                 assert point_in == f"{hop.node}:{p.hops[i - 1].node}"
                 assert point_out == f"{hop.node}:{p.hops[i + 1].node}"
                 step = _transforms(p).get(hop.node)
-                assert _header_diffs(arrived, left) == (set(step.diffs) if step else set()), (p.kind, hop.node)
+                assert _header_diffs(arrived, left) == (set(step.data.diffs) if step else set()), (p.kind, hop.node)
                 tally["translated" if step else "forwarded unchanged"] += 1
 
     steps_match_the_packets()

@@ -28,7 +28,7 @@ from tests.strategies import (
     sg_scenarios,
 )
 from vpcsim import Network, ProbeResult, Verdict
-from vpcsim.compile.ir import LoadBalancerNode
+from vpcsim.ir import Balancer
 from vpcsim.report import probe_to_dict
 from vpcsim.scenario.load import from_data
 
@@ -45,7 +45,7 @@ def _health(net: Network) -> dict[tuple[str, str, str, int], bool]:
         (node.id, listener.id, b.instance, b.port): b.healthy
         for state in net.compiled.states
         for node in state.nodes.values()
-        if isinstance(node, LoadBalancerNode)
+        if isinstance(node, Balancer)
         for listener in node.listeners.values()
         for b in listener.backends
     }

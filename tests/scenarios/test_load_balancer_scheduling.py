@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from vpcsim import Network, Reason, Verdict
+from vpcsim.report.steps import step_text
 from vpcsim.sim import ConnectOutcome, Simulation, connect
 from vpcsim.trace import StepKind
 
@@ -63,7 +64,7 @@ def smooth_wrr(weights: list[int], count: int) -> list[int]:
 
 def chosen_detail(net: Network, client: str = "cvm-vpc3") -> str:
     r = net.telnet(client, VIP, VPORT)
-    (detail,) = [s.detail for h in r.packets[0].hops for s in h.steps if s.kind is StepKind.LOAD_BALANCE]
+    (detail,) = [step_text(s) for h in r.packets[0].hops for s in h.steps if s.kind is StepKind.LOAD_BALANCE]
     return detail
 
 
@@ -155,5 +156,5 @@ def test_without_health_checks_a_backend_that_does_not_listen_still_gets_connect
     r = network_of(seed_data).telnet("cvm-vpc3", VIP, VPORT)
     assert (r.verdict, r.reason) == (Verdict.REFUSED, Reason.PORT_CLOSED)
     assert r.blocked_at == "cvm-backend1"
-    details = [s.detail for h in r.packets[0].hops for s in h.steps if s.kind is StepKind.LOAD_BALANCE]
+    details = [step_text(s) for h in r.packets[0].hops for s in h.steps if s.kind is StepKind.LOAD_BALANCE]
     assert details == ["wrr chose cvm-backend1:8080 (weight 10) among 2 bound backends"]

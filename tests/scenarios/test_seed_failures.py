@@ -19,8 +19,9 @@ from click.testing import CliRunner
 
 from vpcsim import Network, ProbeResult, Reason, ScenarioError, Verdict
 from vpcsim.cli import cli
+from vpcsim.report.steps import step_text
 from vpcsim.scenario.load import from_data
-from vpcsim.trace import PacketTrace, StepKind
+from vpcsim.trace import PacketTrace, StepKind, Translated
 
 Data = dict[str, Any]
 Build = Callable[[Data], Network]
@@ -49,12 +50,20 @@ def syn_times(r: ProbeResult) -> list[float]:
 
 
 def load_balance_details(p: PacketTrace) -> list[str]:
-    return [s.detail for h in p.hops for s in h.steps if s.kind is StepKind.LOAD_BALANCE]
+    return [step_text(s) for h in p.hops for s in h.steps if s.kind is StepKind.LOAD_BALANCE]
 
 
 def snat_source(p: PacketTrace) -> IPv4Address:
     """The source the endpoint's Private Link NAT gave the packet."""
-    (diff,) = [d for h in p.hops if h.node == "vpce-vpc1" for s in h.steps for d in s.diffs if d.field == "src"]
+    (diff,) = [
+        d
+        for h in p.hops
+        if h.node == "vpce-vpc1"
+        for s in h.steps
+        if isinstance(s.data, Translated)
+        for d in s.data.diffs
+        if d.field == "src"
+    ]
     return IPv4Address(diff.new)
 
 
@@ -169,7 +178,7 @@ def test_pending_endpoint_then_rejected_times_out_saying_rejected(
     seed_data["timeline"] = [{"at": "60s", "action": "reject_endpoint", "endpoint": "vpce-vpc1"}]
     net = network_of(seed_data)
     before = net.telnet(client, VIP, VPORT, at=0)
-    assert "PENDING" in before.packets[0].hops[-1].steps[-1].detail
+    assert "PENDING" in step_text(before.packets[0].hops[-1].steps[-1])
     r = net.telnet(client, VIP, VPORT, at=100)
     assert (r.verdict, r.reason) == (Verdict.TIMEOUT, Reason.ENDPOINT_NOT_ACTIVE)
     assert r.blocked_at == "vpce-vpc1"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from vpcsim import Network, ProbeResult, Reason, Verdict
+from vpcsim.report.steps import describe, step_text
 from vpcsim.trace import StepKind
 
 Data = dict[str, Any]
@@ -26,7 +27,7 @@ def syns(r: ProbeResult) -> list[tuple[float, Reason | None]]:
 
 
 def load_balance_details(r: ProbeResult) -> list[str]:
-    return [s.detail for h in r.packets[0].hops for s in h.steps if s.kind is StepKind.LOAD_BALANCE]
+    return [step_text(s) for h in r.packets[0].hops for s in h.steps if s.kind is StepKind.LOAD_BALANCE]
 
 
 # -- security-group rules ---------------------------------------------------------------------------
@@ -53,7 +54,7 @@ def test_a_backend_rule_added_while_the_client_retries_lets_a_later_syn_connect(
     assert r.control_events == ((20.0, "timeline: add sg-backend ingress rule #0: accept tcp/8080 11.163.0.0/16"),)
     dropped = r.packets[0]
     assert dropped.nodes[-1] == "cvm-backend1"
-    assert dropped.hops[-1].steps[-1].ref == "sg-backend ingress rule #0"
+    assert describe(dropped.hops[-1].steps[-1])[1] == "sg-backend ingress rule #0"
 
 
 def test_a_connect_after_the_rule_is_added_connects_at_once(snat_rule_added_at_20s: Network) -> None:

@@ -23,6 +23,7 @@ headers = st.builds(
     seq=words,
     ack=words,
     ttl=st.integers(min_value=1, max_value=255),
+    proto=st.just(6),
 )
 
 

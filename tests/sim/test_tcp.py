@@ -20,9 +20,9 @@ def test_a_stray_answer_does_not_finish_connect(seed_net: Network, field: str, v
     wake = sim.env.event()
     vip = seed_net.address_of("vpce-vpc1")
     client = seed_net.address_of("cvm-vpc1")
-    sim.sockets[("cvm-vpc1", 40000)] = Pending(wake, vip, 1044, 101)
+    sim.sockets[("cvm-vpc1", 40000)] = Pending(wake, vip, 1044, 101, 0)
     good = Header(vip, client, 1044, 40000, flags, 7, 101)
-    answer(sim, "cvm-vpc1", good._replace(**{field: value}))
+    answer(sim, "cvm-vpc1", good._replace(**{field: value}), 0)
     assert not wake.triggered
-    answer(sim, "cvm-vpc1", good)
+    answer(sim, "cvm-vpc1", good, 0)
     assert wake.triggered

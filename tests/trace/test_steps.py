@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from vpcsim.trace import Disposition, Hop, PacketTrace, Reason, Step, StepAction, StepKind
+from vpcsim.trace import (
+    Cause,
+    Delivered,
+    Disposition,
+    Hop,
+    NoRoute,
+    Originated,
+    PacketTrace,
+    Reason,
+    Received,
+    Step,
+    StepAction,
+    StepKind,
+    Transmitted,
+)
 
-ORIGIN = Step(StepKind.ORIGINATE, StepAction.ORIGINATED, "a sends SYN")
-IN = Step(StepKind.INGRESS, StepAction.RECEIVED, "received from a")
-OUT = Step(StepKind.EGRESS, StepAction.TRANSMITTED, "sent to b")
-DELIVER = Step(StepKind.DELIVER, StepAction.DELIVERED, "delivered to b")
-DROP = Step(StepKind.DROP, StepAction.DROPPED, "no route", "r", (), Reason.NO_ROUTE)
+ORIGIN = Step(StepKind.ORIGINATE, StepAction.ORIGINATED, Originated("a", "SYN", Cause.CONNECT))
+IN = Step(StepKind.INGRESS, StepAction.RECEIVED, Received("a"))
+OUT = Step(StepKind.EGRESS, StepAction.TRANSMITTED, Transmitted("b"))
+DELIVER = Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered("b", "tcp", 80))
+DROP = Step(StepKind.DROP, StepAction.DROPPED, NoRoute("r", "10.0.0.1", False, ()), Reason.NO_ROUTE)
 
 
 def trace(hops: tuple[Hop, ...], disposition: Disposition = Disposition.DELIVERED) -> PacketTrace:

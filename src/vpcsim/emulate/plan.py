@@ -1,7 +1,7 @@
 """From one compiled forwarding state to a kernel build plan: pure data, no side effects.
 
-Every node of the IR becomes a network namespace (instances, VPC routers, CCNs, endpoints, load
-balancers); every edge the simulator's walk can take becomes a veth pair between two namespaces:
+Every node of the IR becomes a network namespace (hosts, network routers, routing domains,
+translators, load balancers); every edge the simulator's walk can take becomes a veth pair:
 
 - instance, endpoint and load balancer <-> the router of their VPC (the owner's side carries the
   scenario's own address as a /32, the router's side a link address from a private pool);
@@ -19,15 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
-from vpcsim.compile.ir import (
-    CcnNode,
-    EndpointNode,
-    Filter,
-    ForwardingState,
-    HostNode,
-    LoadBalancerNode,
-    RouterNode,
-)
+from vpcsim.ir import Balancer, Filter, ForwardingState, Host, Router, Translator
 
 LINK_POOLS = (
     IPv4Network("169.254.0.0/16"),
@@ -128,7 +120,9 @@ def _rule_lines(f: Filter, chain: str) -> list[str]:
             parts.append(f"{peer_flag} {net}")
         if r.proto == 0:
             if (r.low, r.high) != (1, 65535):
-                raise PlanError(f"{r.group} {f.direction} rule #{r.index}: protocol 'all' with a port range")
+                raise PlanError(
+                    f"{r.match.group} {f.direction} rule #{r.match.number}: protocol 'all' with a port range"
+                )
         elif r.proto in (6, 17):
             name = _PROTO_NAMES[r.proto]
             parts.append(f"-p {name} -m {name} --dport {r.low}:{r.high}")
@@ -181,7 +175,7 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
     links = _Links(pool)
     ifaces: dict[str, list[Iface]] = {nid: [] for nid in nodes}
     ip_lines: dict[str, list[str]] = {nid: [] for nid in nodes}
-    routers = {nid: n for nid, n in sorted(nodes.items()) if isinstance(n, RouterNode)}
+    routers = {nid: n for nid, n in sorted(nodes.items()) if isinstance(n, Router) and n.connected is not None}
     router_lb_marks: dict[str, list[tuple[str, str, int]]] = {nid: [] for nid in routers}
     router_if_count: dict[str, int] = dict.fromkeys(routers, 0)
     # Where each owner's link toward its router lives: node -> (router side address).
@@ -193,21 +187,21 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
 
     # Owners (instances, endpoints, load balancers) hang off their VPC router.
     for rid, router in routers.items():
-        for addr in sorted(router.local):
-            owner = router.local[addr].next_hop
+        for addr in sorted(router.owners):
+            owner = router.owners[addr].node
             node = nodes[owner]
-            if not isinstance(node, HostNode | EndpointNode | LoadBalancerNode) or node.router != rid:
+            if not isinstance(node, Host | Translator | Balancer) or node.gateway != rid:
                 raise PlanError(f"{rid}'s Local route to {_ip(addr)} leads to {owner}, which is not in {rid}")
             rside, _ = links.subnet()
             rif = router_iface(rid)
-            oif = "eth0" if isinstance(node, HostNode) else "r"
+            oif = "eth0" if isinstance(node, Host) else "r"
             links.add(key(rid), rif, key(owner), oif)
             ifaces[rid].append(Iface(rif, f"{rside}/30"))
             ifaces[owner].append(Iface(oif, f"{_ip(addr)}/32"))
             ip_lines[rid].append(f"route add {_ip(addr)}/32 dev {rif} table {LOCAL_TABLE}")
             ip_lines[owner].append(f"route add default via {rside} dev {oif} onlink")
             gateway[owner] = rside
-            if isinstance(node, LoadBalancerNode):
+            if isinstance(node, Balancer):
                 mark = len(router_lb_marks[rid]) + 1
                 router_lb_marks[rid].append((rif, _ip(addr), mark))
                 ip_lines[rid].append(f"route add default via {_ip(addr)} dev {rif} onlink table {100 + mark}")
@@ -215,30 +209,33 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
     # Routers <-> CCNs.
     ccn_side: dict[tuple[str, str], tuple[str, str]] = {}
     for rid, router in routers.items():
-        if router.ccn is None:
+        if router.via is None or router.table is None:
             continue
-        ccn = nodes.get(router.ccn)
-        if not isinstance(ccn, CcnNode):
-            raise PlanError(f"{rid} is attached to {router.ccn}, which is not a CCN in this state")
+        domain = nodes.get(router.via)
+        if not isinstance(domain, Router) or domain.connected is not None:
+            raise PlanError(f"{rid} learns routes from {router.via}, which is not a routing domain in this state")
         rside, cside = links.subnet()
-        cif = f"v{len(ifaces[router.ccn])}"
-        links.add(key(rid), "c", key(router.ccn), cif)
+        cif = f"v{len(ifaces[router.via])}"
+        links.add(key(rid), "c", key(router.via), cif)
         ifaces[rid].append(Iface("c", f"{rside}/30"))
-        ifaces[router.ccn].append(Iface(cif, f"{cside}/30"))
-        ccn_side[(router.ccn, rid)] = (cif, rside)
-        for prefix, _entry in router.ccn_routes.routes():
-            ip_lines[rid].append(f"route add {prefix} via {cside} dev c onlink")
+        ifaces[router.via].append(Iface(cif, f"{cside}/30"))
+        ccn_side[(router.via, rid)] = (cif, rside)
+        for prefix, entry in router.table.routes.routes():
+            if entry.next_hop != rid:  # its own subnets: the Local route decides first
+                ip_lines[rid].append(f"route add {prefix} via {cside} dev c onlink")
     for rid, router in routers.items():
         # The Local route wins for every address inside the VPC CIDR, whatever the CCN learned:
         # a table of its own, consulted first, holding the owners and a blackhole for the rest.
         # Replies of load-balancer connections are steered before it (priority 101+).
-        ip_lines[rid].append(f"route add blackhole {router.cidr} table {LOCAL_TABLE}")
-        ip_lines[rid].append(f"rule add to {router.cidr} table {LOCAL_TABLE} priority 1000")
+        assert router.connected is not None
+        cidr = router.connected[2]
+        ip_lines[rid].append(f"route add blackhole {cidr} table {LOCAL_TABLE}")
+        ip_lines[rid].append(f"rule add to {cidr} table {LOCAL_TABLE} priority 1000")
         ip_lines[rid].append("route add blackhole default")
     for cid, ccn in sorted(nodes.items()):
-        if not isinstance(ccn, CcnNode):
+        if not isinstance(ccn, Router) or ccn.connected is not None or ccn.table is None:
             continue
-        for prefix, entry in ccn.routes.routes():
+        for prefix, entry in ccn.table.routes.routes():
             side = ccn_side.get((cid, entry.next_hop))
             if side is None:
                 raise PlanError(f"{cid} routes {prefix} to {entry.next_hop}, which is not attached to it")
@@ -247,25 +244,25 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
     # Endpoints <-> the load balancer of their service.
     lb_endpoint_ifs: dict[str, list[tuple[str, str]]] = {}
     for eid, ep in sorted(nodes.items()):
-        if not isinstance(ep, EndpointNode):
+        if not isinstance(ep, Translator):
             continue
-        lb = nodes.get(ep.load_balancer)
-        if not isinstance(lb, LoadBalancerNode):
-            raise PlanError(f"endpoint {eid}'s load balancer {ep.load_balancer} is not in this state")
+        lb = nodes.get(ep.target)
+        if not isinstance(lb, Balancer):
+            raise PlanError(f"endpoint {eid}'s load balancer {ep.target} is not in this state")
         eside, lside = links.subnet()
-        lif = f"e{len(lb_endpoint_ifs.setdefault(ep.load_balancer, []))}"
-        links.add(key(eid), "l", key(ep.load_balancer), lif)
+        lif = f"e{len(lb_endpoint_ifs.setdefault(ep.target, []))}"
+        links.add(key(eid), "l", key(ep.target), lif)
         ifaces[eid].append(Iface("l", f"{eside}/30"))
-        ifaces[ep.load_balancer].append(Iface(lif, f"{lside}/30"))
-        ip_lines[eid].append(f"route add {_ip(ep.lb_vip)}/32 via {lside} dev l onlink")
-        lb_endpoint_ifs[ep.load_balancer].append((lif, eside))
+        ifaces[ep.target].append(Iface(lif, f"{lside}/30"))
+        ip_lines[eid].append(f"route add {_ip(ep.target_address)}/32 via {lside} dev l onlink")
+        lb_endpoint_ifs[ep.target].append((lif, eside))
 
     plans: list[NsPlan] = []
     for nid, node in sorted(nodes.items()):
         k = key(nid)
-        if isinstance(node, HostNode):
+        if isinstance(node, Host):
             if nid not in gateway:
-                raise PlanError(f"instance {nid} is not reachable from its router {node.router}")
+                raise PlanError(f"instance {nid} is not reachable from its router {node.gateway}")
             rules = [
                 f"-A INPUT {_ESTABLISHED}",
                 "-A INPUT -j VPCSIM-IN",
@@ -285,10 +282,10 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
                     tuple(ip_lines[nid]),
                     False,
                     ipt,
-                    tuple(sorted(node.listening)),
+                    tuple(sorted(port for proto, port in node.listening if proto == 6)),
                 )
             )
-        elif isinstance(node, RouterNode):
+        elif isinstance(node, Router) and node.connected is not None:
             ipt = _filter_table({"INPUT": "DROP", "FORWARD": "ACCEPT", "OUTPUT": "DROP"}, [])
             marks = router_lb_marks[nid]
             if marks:
@@ -299,24 +296,24 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
                 ]
                 ipt += "\n".join([*mangle, "COMMIT"]) + "\n"
             plans.append(NsPlan(k, "router", nid, tuple(ifaces[nid]), tuple(ip_lines[nid]), True, ipt))
-        elif isinstance(node, CcnNode):
+        elif isinstance(node, Router):
             rules = [f"-A FORWARD -i {i.name} -o {i.name} -j DROP" for i in ifaces[nid]]
             ipt = _filter_table({"INPUT": "DROP", "FORWARD": "ACCEPT", "OUTPUT": "DROP"}, rules)
             plans.append(NsPlan(k, "ccn", nid, tuple(ifaces[nid]), tuple(ip_lines[nid]), True, ipt))
-        elif isinstance(node, EndpointNode):
+        elif isinstance(node, Translator):
             plans.append(_endpoint_plan(k, node, ifaces[nid], ip_lines[nid]))
         else:
             plans.append(_lb_plan(k, node, ifaces[nid], ip_lines[nid], gateway[nid], lb_endpoint_ifs.get(nid, [])))
     return NetPlan(tag=tag, time=state.time, namespaces=tuple(plans), links=tuple(links.links), pool=pool)
 
 
-def _endpoint_plan(k: str, ep: EndpointNode, ifaces: list[Iface], ip_lines: list[str]) -> NsPlan:
+def _endpoint_plan(k: str, ep: Translator, ifaces: list[Iface], ip_lines: list[str]) -> NsPlan:
     policies = {"INPUT": "DROP", "FORWARD": "DROP", "OUTPUT": "DROP"}
-    if ep.state != "ACTIVE":
+    if not ep.active:
         # Only ACTIVE endpoints forward: no translation, everything drops silently.
         ipt = _filter_table(policies, [])
         return NsPlan(k, "endpoint", ep.id, tuple(ifaces), tuple(ip_lines), True, ipt)
-    vip, lb_vip, snat = _ip(ep.ip), _ip(ep.lb_vip), _ip(ep.snat_ip)
+    vip, lb_vip, snat = _ip(ep.address), _ip(ep.target_address), _ip(ep.snat_address)
     rules = [f"-A FORWARD {_ESTABLISHED}"]
     chains: tuple[str, ...] = ()
     if ep.filter is not None:
@@ -338,13 +335,13 @@ def _endpoint_plan(k: str, ep: EndpointNode, ifaces: list[Iface], ip_lines: list
 
 def _lb_plan(
     k: str,
-    lb: LoadBalancerNode,
+    lb: Balancer,
     ifaces: list[Iface],
     ip_lines: list[str],
     router_gw: str,
     endpoint_ifs: list[tuple[str, str]],
 ) -> NsPlan:
-    vip = _ip(lb.vip)
+    vip = _ip(lb.address)
     lines = list(ip_lines)
     # Replies leave by the interface their connection came in on (the simulator's return_to).
     ways = [("r", router_gw), *endpoint_ifs]
@@ -367,10 +364,10 @@ def _lb_plan(
     )
     nat = f"*nat\n:{PIN_CHAIN} - [0:0]\n-A PREROUTING -j {PIN_CHAIN}\nCOMMIT\n"
     pins: list[Pin] = []
-    for port, listener in sorted(lb.listeners.items()):
-        if listener.schedules:  # no pin where the simulator's load balancer schedules nobody
-            b = (listener.healthy_takers or listener.takers)[0]
-            pins.append(Pin(k, vip, port, _ip(b.ip), b.port))
+    for (_, port), listener in sorted(lb.listeners.items()):
+        if listener.pool:  # no pin where the simulator's load balancer schedules nobody
+            b = listener.pool[0]
+            pins.append(Pin(k, vip, port, _ip(b.address), b.port))
     return NsPlan(
         k, "load_balancer", lb.id, tuple(ifaces), tuple(lines), True, filt + mangle_text + nat, (), tuple(pins)
     )

@@ -8,18 +8,17 @@ scenarios at once, many states share one set of namespaces); pins are set per ch
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from vpcsim.compile.ir import EndpointNode, ForwardingState, HostNode, LoadBalancerNode
 from vpcsim.emulate.kernel import Fabric, Job, Outcome
 from vpcsim.emulate.plan import NetPlan, Pin, PlanError, choose_pool, plan_state
+from vpcsim.ir import Balancer, ForwardingState, Host, Translator
 from vpcsim.model import Check, Topology
 from vpcsim.probes import Network, ProbeResult
-from vpcsim.trace import StepKind
+from vpcsim.trace import Chosen
 
 DEFAULT_DEADLINE = 2.0
 """Seconds a real connect may take before it counts as timed out. The clouds drop silently and
@@ -154,34 +153,17 @@ class Prepared:
     builds: list[BuildInfo] = field(default_factory=list)
 
 
-_CHOSE = re.compile(r" chose (\S+):(\d+) \(weight ")
-
-
-def _lb_choice(result: ProbeResult, check: Check, state: ForwardingState) -> tuple[str, int, str, int] | None:
-    """(load balancer, listener port, backend ip, backend port) the simulator chose, if any.
-
-    Read from the NAT diffs of the first SYN's load-balancer hop; when the walk stopped at the load
-    balancer after choosing (a backend that is the client itself), from the load-balance step."""
+def _lb_choice(result: ProbeResult) -> tuple[str, int, str, int] | None:
+    """(load balancer, listener port, backend address, backend port) the simulator chose, if any:
+    the choice its SYN met (the load balancer's typed step)."""
     for pkt in result.packets:
         if pkt.kind != "SYN":
             continue
         for hop in pkt.hops:
-            balance = next((s for s in hop.steps if s.kind is StepKind.LOAD_BALANCE), None)
-            if balance is None:
-                continue
-            for s in hop.steps:
-                if s.kind is StepKind.TRANSFORM:
-                    diffs = {d.field: d for d in s.diffs}
-                    dport, dst = diffs.get("dport"), diffs.get("dst")
-                    if dst is not None:
-                        listener_port = int(dport.old) if dport else check.port
-                        return hop.node, listener_port, dst.new, int(dport.new) if dport else check.port
-            m = _CHOSE.search(balance.detail)
-            if m is not None:
-                backend = state.nodes.get(m.group(1))
-                if isinstance(backend, HostNode):
-                    return hop.node, check.port, str(IPv4Address(backend.ip)), int(m.group(2))
-            raise PlanError(f"cannot tell which backend {hop.node} chose: {balance.detail!r}")
+            for step in hop.steps:
+                if isinstance(step.data, Chosen):
+                    c = step.data
+                    return c.balancer, c.listener_port, c.address, c.port
     return None
 
 
@@ -224,7 +206,7 @@ def prepare(topo: Topology, tag: str = "s") -> Prepared:
         state = compiled.state_at(check.at)
         index = next(i for i, s in enumerate(compiled.states) if s is state)
         try:
-            choice = _lb_choice(result, check, state)
+            choice = _lb_choice(result)
         except PlanError as exc:
             prep.entries.append(
                 _Entry(check=check, result=result, state_index=index, backend=None, not_emulable=str(exc))
@@ -250,8 +232,8 @@ def prepare(topo: Topology, tag: str = "s") -> Prepared:
         pins: tuple[Pin, ...] = ()
         if choice is not None:
             lb_node = state.nodes[choice[0]]
-            assert isinstance(lb_node, LoadBalancerNode)
-            pins = (Pin(plan.key(choice[0]), str(IPv4Address(lb_node.vip)), choice[1], choice[2], choice[3]),)
+            assert isinstance(lb_node, Balancer)
+            pins = (Pin(plan.key(choice[0]), str(IPv4Address(lb_node.address)), choice[1], choice[2], choice[3]),)
         entry.job = Job(plan.key(check.source), result.address, check.port, pins)
     return prep
 
@@ -279,17 +261,19 @@ def _why_not_emulable(
     if special:
         return f"{dst} is {special}: the kernel answers it locally instead of sending it to the VPC"
     source = state.nodes[check.source]
-    assert isinstance(source, HostNode)
-    if int(dst) == source.ip:
+    assert isinstance(source, Host)
+    if int(dst) == source.address:
         return "the destination is the source's own address: the kernel connects over loopback, not through the VPC"
     for node in state.nodes.values():
         owned: list[int] = []
-        if isinstance(node, EndpointNode):
-            owned = [node.ip, node.snat_ip]
-        elif isinstance(node, LoadBalancerNode):
-            owned = [node.vip]
-        if source.ip in owned:
-            return f"the source address {IPv4Address(source.ip)} is also an address of {node.id} in the kernel build"
+        if isinstance(node, Translator):
+            owned = [node.address, node.snat_address]
+        elif isinstance(node, Balancer):
+            owned = [node.address]
+        if source.address in owned:
+            return (
+                f"the source address {IPv4Address(source.address)} is also an address of {node.id} in the kernel build"
+            )
     return ""
 
 

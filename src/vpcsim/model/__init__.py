@@ -2,7 +2,7 @@
 endpoint services, endpoints, CCNs, the control-plane timeline and the checks.
 
 The model speaks cloud nouns only. It knows nothing of files (see :mod:`vpcsim.scenario`) nor of
-forwarding (see :mod:`vpcsim.compile`).
+forwarding (see :mod:`vpcsim.ir` and :mod:`vpcsim.frontends`).
 """
 
 from vpcsim.model.ccn import Ccn

@@ -40,3 +40,5 @@ class Settings:
     tcp: TcpSettings = field(default_factory=TcpSettings)
     endpoint_accept_delay: float = 2.0
     """How long an accepted endpoint stays ACCEPTING before it is ACTIVE (timeline accepts only)."""
+    snat_ports: tuple[int, int] = (1024, 65535)
+    """The source ports an endpoint hands out on its SNAT address, one per flow (docs/decisions.md Q5)."""

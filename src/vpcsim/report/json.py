@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vpcsim.probes import CheckResult, ProbeResult
-from vpcsim.trace import PacketTrace, Step
+from vpcsim.report.steps import describe
+from vpcsim.trace import PacketTrace, Step, Translated
+
+if TYPE_CHECKING:  # the results' types only: probes renders its explanations with this package
+    from vpcsim.probes import CheckResult, ProbeResult
 
 
 def _ms(seconds: float) -> float:
@@ -13,11 +16,12 @@ def _ms(seconds: float) -> float:
 
 
 def _step(s: Step) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": s.kind.value, "action": s.action.value, "detail": s.detail}
-    if s.ref:
-        out["ref"] = s.ref
-    if s.diffs:
-        out["diffs"] = [{"field": d.field, "old": d.old, "new": d.new} for d in s.diffs]
+    detail, ref = describe(s)
+    out: dict[str, Any] = {"kind": s.kind.value, "action": s.action.value, "detail": detail}
+    if ref:
+        out["ref"] = ref
+    if isinstance(s.data, Translated) and s.data.diffs:
+        out["diffs"] = [{"field": d.field, "old": d.old, "new": d.new} for d in s.data.diffs]
     if s.reason is not None:
         out["reason"] = s.reason.value
     return out

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vpcsim.probes import ProbeResult
 from vpcsim.sim.packet import to_scapy
+
+if TYPE_CHECKING:
+    from vpcsim.probes import ProbeResult
 
 EPOCH = Decimal(1_700_000_000)
 """Simulated t=0 is written as this Unix time (2023-11-14), so timestamps are fixed and readable."""

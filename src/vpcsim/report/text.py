@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from vpcsim.probes import CheckResult, ProbeResult
+from typing import TYPE_CHECKING
+
+from vpcsim.report.steps import render_step
 from vpcsim.trace import PacketTrace, Verdict
+
+if TYPE_CHECKING:  # the results' types only: probes renders its explanations with this package
+    from vpcsim.probes import CheckResult, ProbeResult
 
 
 def render_telnet(r: ProbeResult) -> str:
@@ -30,7 +35,7 @@ def render_packet(p: PacketTrace, start: float) -> str:
     lines = [f"  {head} {p.summary}  sent at +{_ms(p.sent_at - start)}, {end} at +{_ms(p.arrived_at - start)}"]
     for i, hop in enumerate(p.hops, 1):
         lines.append(f"    {i}. {hop.node}  +{_ms(hop.time - start)}")
-        lines.extend(f"         {step.render()}" for step in hop.steps)
+        lines.extend(f"         {render_step(step)}" for step in hop.steps)
     return "\n".join(lines)
 
 

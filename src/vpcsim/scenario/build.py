@@ -178,6 +178,7 @@ class _Builder:
             delays=delays,
             tcp=TcpSettings(syn_retries=d.tcp.syn_retries, initial_rto=d.tcp.initial_rto),
             endpoint_accept_delay=d.endpoint_accept_delay,
+            snat_ports=(1024, 65535) if d.snat_ports is None else (d.snat_ports.low, d.snat_ports.high),
         )
 
     # -- networks --------------------------------------------------------------------------

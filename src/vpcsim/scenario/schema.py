@@ -80,6 +80,7 @@ class SettingsDoc(_Doc):
     delays: DelaysDoc = Field(default_factory=DelaysDoc)
     tcp: TcpDoc = Field(default_factory=TcpDoc)
     endpoint_accept_delay: AcceptDelay = 2.0
+    snat_ports: Ports | None = None
 
 
 class SubnetDoc(_Doc):

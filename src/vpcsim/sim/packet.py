@@ -34,6 +34,8 @@ class Header(NamedTuple):
     seq: int
     ack: int
     ttl: int = 64
+    proto: int = 6
+    """The IP protocol number (6: TCP)."""
 
     @property
     def kind(self) -> str:
@@ -90,7 +92,7 @@ def from_bytes(raw: bytes) -> Header:
     ihl = (raw[0] & 0x0F) * 4
     src, dst = struct.unpack_from("!II", raw, 12)
     sport, dport, seq, ack = struct.unpack_from("!HHII", raw, ihl)
-    return Header(src, dst, sport, dport, raw[ihl + 13], seq, ack, raw[8])
+    return Header(src, dst, sport, dport, raw[ihl + 13], seq, ack, raw[8], raw[9])
 
 
 def to_scapy(h: Header) -> Any:

@@ -31,3 +31,11 @@ class SplitMix64:
     def randint(self, low: int, high: int) -> int:
         """An integer in [low, high]; the modulo bias is < 2^-40 for port-sized ranges."""
         return low + self.next64() % (high - low + 1)
+
+
+def mix64(value: int) -> int:
+    """SplitMix64's finaliser: a 64-bit hash of ``value`` (its low 64 bits)."""
+    z = (value + 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)

@@ -1,25 +1,24 @@
-"""Per-simulation state that outlives a packet: connection tracking, NAT and LB sessions,
-scheduler counters. A fresh :class:`Sessions` per check keeps checks independent."""
+"""Per-simulation state that outlives a packet: connection tracking, translator and load-balancer
+sessions, reply steering, scheduler counters. A fresh :class:`Sessions` per simulation keeps
+simulations independent; flows inside one simulation share it, as they share a real network."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from vpcsim.sim.ports import FlowKey
 from vpcsim.trace import Step
-
-FlowKey = tuple[int, int, int, int]
-"""(src, sport, dst, dport)."""
 
 
 class NatSession(NamedTuple):
-    """An endpoint translation: client flow ↔ translated flow toward the load balancer.
+    """A translation: client flow ↔ translated flow toward the target.
 
-    The two transform steps are built once per session (every packet of a flow is rewritten
-    the same way), which is also why sessions are NamedTuples: they are made per flow.
+    The two transform steps are built once per session (every packet of a flow is rewritten the
+    same way), which is also why sessions are NamedTuples: they are made per flow.
     """
 
-    endpoint: str
+    node: str
     client: FlowKey
     translated: FlowKey
     forward_step: Step
@@ -29,11 +28,11 @@ class NatSession(NamedTuple):
 class LbSession(NamedTuple):
     """A load-balancer connection: the flow to the VIP, its backend, and where replies return."""
 
-    load_balancer: str
+    balancer: str
     listener: str
     incoming: FlowKey
     backend: str
-    backend_ip: int
+    backend_address: int
     backend_port: int
     return_to: str
     forward_step: Step
@@ -43,21 +42,18 @@ class LbSession(NamedTuple):
 @dataclass(slots=True)
 class Sessions:
     conntrack: dict[str, dict[FlowKey, bool]] = field(default_factory=dict)
-    """Per host: flows its security groups admitted, keyed as first seen, and whether a reply has
-    been seen (ESTABLISHED) or not yet (NEW)."""
-    nat_forward: dict[FlowKey, NatSession] = field(default_factory=dict)
-    nat_reverse: dict[FlowKey, NatSession] = field(default_factory=dict)
-    """Keyed by the reply as it arrives at the endpoint: (lb vip, vport, snat ip, snat port)."""
-    lb_forward: dict[FlowKey, LbSession] = field(default_factory=dict)
-    lb_reverse: dict[FlowKey, LbSession] = field(default_factory=dict)
-    """Keyed by the backend's reply: (backend ip, backend port, client ip, client port)."""
-    next_snat_port: dict[int, int] = field(default_factory=dict)
+    """Per host: flows its filters admitted, keyed as first seen, and whether a reply has been
+    seen (ESTABLISHED) or not yet (NEW)."""
+    nat_forward: dict[tuple[str, FlowKey], NatSession] = field(default_factory=dict)
+    """Keyed by (translator, the client's flow)."""
+    nat_reverse: dict[tuple[str, FlowKey], NatSession] = field(default_factory=dict)
+    """Keyed by (translator, the reply as it arrives: target address, port, pool address, port)."""
+    lb_forward: dict[tuple[str, FlowKey], LbSession] = field(default_factory=dict)
+    lb_reverse: dict[tuple[str, FlowKey], LbSession] = field(default_factory=dict)
+    """Keyed by (load balancer, the backend's reply: backend address, port, client address, port)."""
+    steering: dict[tuple[str, FlowKey], str] = field(default_factory=dict)
+    """(router, reply flow) → the load balancer the reply returns to: backends see the client's
+    own address, so their router sends replies of a load-balanced flow back to the balancer."""
     wrr_current: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     active: dict[tuple[tuple[str, str], str], int] = field(default_factory=dict)
     """Connections opened per ((load balancer, listener), backend key), for least-connections."""
-
-    def snat_port(self, snat_ip: int, first: int) -> int:
-        """Ports are allocated per flow, in order from a seeded start (PAT, docs/decisions.md Q5)."""
-        port = self.next_snat_port.get(snat_ip, first)
-        self.next_snat_port[snat_ip] = 1024 + (port - 1024 + 1) % (65536 - 1024)
-        return port

@@ -2,7 +2,7 @@
 RST refuses; a listening server answers SYN-ACK and a closed port answers RST.
 
 The client is a SimPy process because it really waits (its retransmission timer); the server
-answers inside the delivery callback, as a kernel does.
+answers when a segment is delivered to it, as a kernel does.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vpcsim.sim.packet import ACK, RST_ACK, SYN, SYN_ACK, Header
+from vpcsim.trace import Cause, Originated
 
 if TYPE_CHECKING:
     from vpcsim.sim.engine import Simulation
@@ -25,38 +26,45 @@ class Pending(NamedTuple):
     peer: int
     peer_port: int
     ack: int
+    flow_id: int
 
 
 @dataclass(slots=True)
 class ConnectOutcome:
-    """How ``connect()`` returned: ``connected``, ``refused`` or ``timeout``, and when."""
+    """How ``connect()`` returned: ``connected``, ``refused`` or ``timeout``, and when.
+
+    ``no_port`` when the client had no free local port for the destination (``EADDRNOTAVAIL``).
+    """
 
     verdict: str = "pending"
     at: float = 0.0
     attempts: int = 0
+    sport: int = 0
 
 
-def connect(sim: Simulation, client: str, dst: int, dport: int, outcome: ConnectOutcome) -> Generator[Any, Any, None]:
+def connect(
+    sim: Simulation, client: str, dst: int, dport: int, outcome: ConnectOutcome, flow_id: int = 0
+) -> Generator[Any, Any, None]:
     """The client side of a TCP handshake, as a SimPy process body."""
     env = sim.env
     net = sim.net
-    sport = sim.rng.randint(32768, 60999)  # Linux ip_local_port_range
-    isn = sim.rng.getrandbits(32)
     src = net.addresses[client]
+    sport = sim.ephemeral.allocate(src, dst, dport)
+    if sport is None:
+        outcome.verdict, outcome.at = "no_port", env.now
+        return
+    outcome.sport = sport
+    isn = sim.rng.getrandbits(32)
     syn = Header(src, dst, sport, dport, SYN, isn, 0)
     rto = net.initial_rto
     for attempt in range(1, net.syn_retries + 2):
         # One event per attempt, fired by the answer or by the retransmission timer, whichever
         # comes first: cheaper than a SimPy condition over two events.
         wake = env.event()
-        sim.sockets[(client, sport)] = Pending(wake, dst, dport, isn + 1)
+        sim.sockets[(client, sport)] = Pending(wake, dst, dport, isn + 1, flow_id)
         outcome.attempts = attempt
-        sim.send(
-            syn,
-            client,
-            attempt=attempt,
-            note="connect()" if attempt == 1 else f"retransmission {attempt - 1}",
-        )
+        cause = Originated(client, "SYN", Cause.CONNECT) if attempt == 1 else _retransmission(client, attempt - 1)
+        sim.send(syn, client, cause, attempt=attempt, flow_id=flow_id)
         timer = env.timeout(rto)
         timer.callbacks.append(partial(_expire, wake))
         answer = yield wake
@@ -71,8 +79,9 @@ def connect(sim: Simulation, client: str, dst: int, dport: int, outcome: Connect
             sim.send(
                 Header(src, dst, sport, dport, ACK, isn + 1, answer.seq + 1),
                 client,
+                Originated(client, "ACK", Cause.HANDSHAKE),
                 attempt=attempt,
-                note="handshake completes",
+                flow_id=flow_id,
             )
             return
         rto *= 2
@@ -81,29 +90,35 @@ def connect(sim: Simulation, client: str, dst: int, dport: int, outcome: Connect
     outcome.at = env.now
 
 
+def _retransmission(client: str, number: int) -> Originated:
+    return Originated(client, "SYN", Cause.RETRANSMISSION, number)
+
+
 def _expire(wake: Any, _timer: Any) -> None:
     if not wake.triggered:
         wake.succeed(None)
 
 
-def answer(sim: Simulation, host: str, h: Header) -> None:
-    """What the kernel of ``host`` does with a delivered segment."""
+def answer(sim: Simulation, host: str, h: Header, flow_id: int) -> None:
+    """What the kernel of ``host`` does with a delivered segment (of flow ``flow_id``)."""
     if h.flags == SYN:
         node = sim.host(host)
-        if h.dport in node.listening:
+        if (h.proto, h.dport) in node.listening:
             isn = sim.rng.getrandbits(32)
             sim.send(
                 Header(h.dst, h.src, h.dport, h.sport, SYN_ACK, isn, h.seq + 1),
                 host,
+                Originated(host, "SYN-ACK", Cause.LISTENING, h.dport),
                 attempt=0,
-                note=f"listening on tcp/{h.dport}",
+                flow_id=flow_id,
             )
         else:
             sim.send(
                 Header(h.dst, h.src, h.dport, h.sport, RST_ACK, 0, h.seq + 1),
                 host,
+                Originated(host, "RST", Cause.CLOSED, h.dport),
                 attempt=0,
-                note=f"nothing listens on tcp/{h.dport}: connection refused",
+                flow_id=flow_id,
             )
         return
     pending = sim.sockets.get((host, h.dport))

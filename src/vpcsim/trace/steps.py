@@ -1,9 +1,15 @@
 """Steps, hops and packet traces.
 
-A packet trace is a list of hops; a hop is a node and the typed steps taken there. NAT is recorded
-as field diffs; replies name the session they matched. ``Step`` and ``Hop`` are NamedTuples
-rather than frozen dataclasses because the engine creates tens of them per check: a NamedTuple
-costs a third of a frozen dataclass to build, and is just as immutable.
+A packet trace is a list of hops; a hop is a node and the typed steps taken there. A step is a
+kind (what happened: filter, route, transform, ...), an action (permitted, forwarded, ...), typed
+data saying exactly what decided it (the rule, the route, the NAT diffs, the chosen backend) and,
+on a drop, the reason. Nothing here is prose: ``vpcsim.report`` renders steps as text, and nothing
+parses that text back.
+
+``Step``, ``Hop`` and the data records are NamedTuples rather than frozen dataclasses because the
+engine creates tens of them per check: a NamedTuple costs a third of a frozen dataclass to build,
+and is just as immutable. Records that do not depend on the packet (a security-group rule, a
+route) are built once by the front-end and shared by every step that cites them.
 """
 
 from __future__ import annotations
@@ -44,6 +50,177 @@ class StepAction(StrEnum):
     DROPPED = "dropped"
 
 
+# -- what a host sends and receives ------------------------------------------------------------------
+
+
+class Cause(StrEnum):
+    """Why a host sent a packet."""
+
+    CONNECT = "connect"
+    """The first SYN of ``connect()``."""
+    RETRANSMISSION = "retransmission"
+    """A SYN sent again after the retransmission timer expired."""
+    HANDSHAKE = "handshake"
+    """The ACK that completes a handshake."""
+    LISTENING = "listening"
+    """A server's SYN-ACK: something listens on the port."""
+    CLOSED = "closed"
+    """A server's RST: nothing listens on the port."""
+
+
+class Originated(NamedTuple):
+    host: str
+    packet: str
+    """SYN, SYN-ACK, ACK, RST."""
+    cause: Cause
+    number: int = 0
+    """The retransmission's number, or the port for LISTENING and CLOSED."""
+    protocol: str = "tcp"
+
+
+class Received(NamedTuple):
+    neighbour: str
+
+
+class Transmitted(NamedTuple):
+    neighbour: str
+
+
+class Delivered(NamedTuple):
+    node: str
+    protocol: str
+    port: int
+
+
+class Loopback(NamedTuple):
+    """A host sent to its own address (or to 127/8): the kernel delivers it over ``lo``."""
+
+    host: str
+    address: str
+
+
+# -- filters -------------------------------------------------------------------------------------------
+
+
+class RuleMatch(NamedTuple):
+    """The first rule of a filter that matched a packet (one per rule, built once)."""
+
+    group: str
+    direction: str
+    """``ingress`` or ``egress``."""
+    number: int
+    """The rule's position in its group's list for that direction, from 0."""
+    accept: bool
+    protocol: str
+    """``tcp``, ``udp``, ``icmp`` or ``all``."""
+    low: int
+    high: int
+    peer: str
+    """The rule's source (ingress) or destination (egress) CIDR."""
+
+
+class NoRuleMatch(NamedTuple):
+    """No rule of the bound groups matched (or no group is bound): the implicit deny."""
+
+    owner: str
+    direction: str
+    groups: tuple[str, ...]
+    rules_checked: int
+    protocol: str
+    port: int
+    peer: str
+    """The packet's source (ingress) or destination (egress) address."""
+
+
+class Denied(NamedTuple):
+    """A filter's drop, as the drop step records it: whose filter, and the match that decided."""
+
+    owner: str
+    """The filtering object, with the noun that names it where one is needed (``endpoint vpce-1``)."""
+    direction: str
+    match: RuleMatch | NoRuleMatch
+
+
+class Tracked(NamedTuple):
+    """Connection tracking passed the packet without consulting rules."""
+
+    reply: bool
+    """True for the reply direction of an admitted flow; False for an ESTABLISHED flow's packet."""
+
+
+# -- routing -------------------------------------------------------------------------------------------
+
+
+class RouteHit(NamedTuple):
+    """A route that forwarded a packet (one per route, built once and shared)."""
+
+    router: str
+    prefix: str
+    next_hop: str
+    origin_subnet: str
+    """The subnet the route was published for."""
+    origin_network: str
+    """The network (VPC) that published it."""
+    learned_from: str
+    """The routing domain it was learned from, or "" for the domain's own table."""
+
+
+class LocalHit(NamedTuple):
+    """The router's connected (Local) prefix: the address's owner is on the network."""
+
+    router: str
+    address: str
+    prefix: str
+    owner: str
+    owner_noun: str
+
+
+class NoOwner(NamedTuple):
+    """An address inside the connected prefix that nothing owns."""
+
+    router: str
+    address: str
+    prefix: str
+
+
+class InvalidRoute(NamedTuple):
+    """A route that exists but does not forward, kept to explain a drop it would have routed."""
+
+    prefix: str
+    next_hop: str
+    domain: str
+    """The routing domain the route belongs to."""
+    domain_noun: str
+    """The domain as the front-end names it (``CCN``)."""
+    status: str
+    """What the control plane says of it (``invalid: overlaps ... (attached first)``)."""
+
+
+class NoRoute(NamedTuple):
+    router: str
+    address: str
+    own_table: bool
+    """True when the router is a routing domain itself (its own table had no route)."""
+    invalid: tuple[InvalidRoute, ...]
+    """Invalid routes that cover the address."""
+    note: str = ""
+    """Why the router learns nothing, when it does not (set by the front-end)."""
+
+
+class ReturnSteered(NamedTuple):
+    """A reply the router sent back to the load balancer whose connection it belongs to."""
+
+    balancer: str
+
+
+class HopLimit(NamedTuple):
+    node: str
+    limit: int
+
+
+# -- translation and load balancing --------------------------------------------------------------------
+
+
 class FlowDiff(NamedTuple):
     """One header field a transformation changed."""
 
@@ -52,22 +229,158 @@ class FlowDiff(NamedTuple):
     new: str
 
 
+class Translated(NamedTuple):
+    """A NAT rewrite: the forward translation of a new or known flow, or the reverse of a session."""
+
+    node: str
+    noun: str
+    """``endpoint``, ``load balancer``: the translating node as the front-end names it."""
+    reverse: bool
+    translation: str
+    """What the front-end calls a forward translation (``Private Link NAT``), or ""."""
+    target: str
+    """Where the forward translation sends the packet (a load balancer, a backend)."""
+    service: str
+    """The published service behind the translation, or ""."""
+    listener: str
+    """The load balancer's listener, or ""."""
+    diffs: tuple[FlowDiff, ...]
+
+
+class SessionEvent(NamedTuple):
+    """A translator's or load balancer's session created or matched."""
+
+    node: str
+    label: str
+    """The node in a sentence (``endpoint vpce-1``, ``lb-1``), as the front-end names it."""
+    created: bool
+    reply: bool
+    service: str = ""
+    listener: str = ""
+    backend: str = ""
+
+
+class Inactive(NamedTuple):
+    """A translator that does not forward in its current state."""
+
+    node: str
+    label: str
+    noun: str
+    state: str
+    note: str
+    forwarding_state: str
+    """The state in which it would forward (``ACTIVE``)."""
+
+
+class NoSession(NamedTuple):
+    node: str
+    label: str
+    flow: str
+    """The reply as it arrived: ``src:sport > dst:dport KIND``."""
+
+
+class PortsExhausted(NamedTuple):
+    """A translator has no free port left on its pool address for a new flow."""
+
+    node: str
+    label: str
+    address: str
+    ports: int
+    """How many ports the pool has (all of them in use)."""
+
+
+class NoListener(NamedTuple):
+    balancer: str
+    protocol: str
+    port: int
+    ports: tuple[int, ...]
+
+
+class Pool(StrEnum):
+    """Which backends a scheduler chose among."""
+
+    HEALTHY = "healthy"
+    BOUND = "bound"
+    """Every backend with weight > 0 (health checks off, or all-dead-all-alive)."""
+
+
+class Chosen(NamedTuple):
+    """A load balancer's choice for a new connection."""
+
+    balancer: str
+    listener: str
+    listener_port: int
+    scheduler: str
+    backend: str
+    """``instance:port``."""
+    address: str
+    port: int
+    weight: int
+    candidates: int
+    pool: Pool
+
+
+class AllDead(NamedTuple):
+    """Every backend fails its health checks: all of them are scheduled (all-dead-all-alive)."""
+
+    balancer: str
+    listener: str
+    backends: int
+
+
+class NoBackend(NamedTuple):
+    balancer: str
+    listener: str
+    bound: int
+    healthy_zero_weight: bool
+    """True when healthy backends exist but all have weight 0 (the others fail their checks)."""
+
+
+class SelfBackend(NamedTuple):
+    """The load balancer sent a backend's own connection back to it (no loopback through a VIP)."""
+
+    balancer: str
+    listener: str
+    backend: str
+
+
+StepData = (
+    Originated
+    | Received
+    | Transmitted
+    | Delivered
+    | Loopback
+    | RuleMatch
+    | NoRuleMatch
+    | Denied
+    | Tracked
+    | RouteHit
+    | LocalHit
+    | NoOwner
+    | NoRoute
+    | ReturnSteered
+    | HopLimit
+    | Translated
+    | SessionEvent
+    | Inactive
+    | NoSession
+    | PortsExhausted
+    | NoListener
+    | Chosen
+    | AllDead
+    | NoBackend
+    | SelfBackend
+)
+
+
 class Step(NamedTuple):
-    """One decision at a node. ``ref`` names the object to look at or change (a security group
-    and rule, an endpoint, a listener, a route); ``reason`` is set on drop steps."""
+    """One decision at a node: what happened, and the typed record of what decided it."""
 
     kind: StepKind
     action: StepAction
-    detail: str
-    ref: str = ""
-    diffs: tuple[FlowDiff, ...] = ()
+    data: StepData
     reason: Reason | None = None
-
-    def render(self) -> str:
-        text = f"{self.kind.value} {self.action.value.upper()}: {self.detail}"
-        if self.diffs:
-            text += " [" + ", ".join(f"{d.field} {d.old} -> {d.new}" for d in self.diffs) + "]"
-        return text
+    """Set on drop steps (and on a filter's deny)."""
 
 
 class Hop(NamedTuple):
@@ -96,6 +409,8 @@ class PacketTrace:
     disposition: Disposition
     reason: Reason | None
     """The drop reason, for packets that did not arrive; None when delivered."""
+    flow_id: int = 0
+    """Which flow of the simulation the packet belongs to."""
 
     def __post_init__(self) -> None:
         hops = self.hops
@@ -134,3 +449,24 @@ class PacketTrace:
     @property
     def nodes(self) -> tuple[str, ...]:
         return tuple(h.node for h in self.hops)
+
+
+class Outcome(NamedTuple):
+    """How one packet ended, kept even when no trace is: what a verdict's explanation reads.
+
+    ``first`` is the originating step (its data says why the host sent the packet); ``last`` the
+    delivery or the drop, at ``last_node``.
+    """
+
+    kind: str
+    attempt: int
+    flow_id: int
+    sent_at: float
+    flow: tuple[int, int, int, int]
+    origin: str
+    first: Step
+    last_node: str
+    arrived_at: float
+    last: Step
+    disposition: Disposition
+    reason: Reason | None

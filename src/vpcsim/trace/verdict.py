@@ -53,6 +53,8 @@ class Reason(StrEnum):
     LB_LOOPBACK = "lb_loopback"
     """The load balancer sent a backend's own connection back to that backend: the reply
     would not return through the load balancer, so a CLB backend cannot use its own VIP."""
+    SNAT_PORTS_EXHAUSTED = "snat_ports_exhausted"
+    """A translator had no free source port left on its pool address for a new flow."""
     NO_SESSION = "no_session"
     """A reply reached a translating node (endpoint, load balancer) that holds no session for it."""
     LOOP = "loop"
@@ -77,6 +79,7 @@ _DISPOSITION = {
     Reason.NO_LISTENER: Disposition.DISCARDED,
     Reason.NO_BACKEND: Disposition.DISCARDED,
     Reason.LB_LOOPBACK: Disposition.DISCARDED,
+    Reason.SNAT_PORTS_EXHAUSTED: Disposition.DISCARDED,
     Reason.NO_SESSION: Disposition.DISCARDED,
     Reason.LOOP: Disposition.DISCARDED,
     Reason.NO_ANSWER_IN_TIME: Disposition.DELIVERED,

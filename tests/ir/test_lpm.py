@@ -6,7 +6,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
-from vpcsim.compile import LpmTable
+from vpcsim.ir import LpmTable
 
 
 def ip(text: str) -> int:

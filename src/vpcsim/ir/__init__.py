@@ -1,0 +1,47 @@
+"""The cloud-neutral forwarding IR: what every front-end lowers to and the engine walks.
+
+Four node kinds (hosts, routers, translators, load balancers) with filters, route tables and
+listeners; one :class:`ForwardingState` per control-plane snapshot; the delay model.
+"""
+
+from vpcsim.ir.lpm import LpmTable
+from vpcsim.ir.network import CompiledNetwork, Delays, ForwardingState
+from vpcsim.ir.nodes import (
+    PROTO_NAMES,
+    PROTO_NUMBERS,
+    Backend,
+    Balancer,
+    Filter,
+    FilterRule,
+    Host,
+    Listener,
+    Node,
+    NodeKind,
+    Owner,
+    Router,
+    RouteTable,
+    SharedRoute,
+    Translator,
+)
+
+__all__ = [
+    "PROTO_NAMES",
+    "PROTO_NUMBERS",
+    "Backend",
+    "Balancer",
+    "CompiledNetwork",
+    "Delays",
+    "Filter",
+    "FilterRule",
+    "ForwardingState",
+    "Host",
+    "Listener",
+    "LpmTable",
+    "Node",
+    "NodeKind",
+    "Owner",
+    "RouteTable",
+    "Router",
+    "SharedRoute",
+    "Translator",
+]

@@ -1,0 +1,315 @@
+"""Steps as text: one sentence (``detail``) and the object to look at (``ref``) per typed record.
+
+This is the only place a step becomes prose. Each record type has one renderer in
+:data:`_RENDER`; the sentence names the objects a user would change, in the front-end's words
+(labels and nouns the IR carries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from vpcsim.trace import (
+    AllDead,
+    Cause,
+    Chosen,
+    Delivered,
+    Denied,
+    FlowDiff,
+    HopLimit,
+    Inactive,
+    LocalHit,
+    Loopback,
+    NoBackend,
+    NoListener,
+    NoOwner,
+    NoRoute,
+    NoRuleMatch,
+    NoSession,
+    Originated,
+    PortsExhausted,
+    Received,
+    ReturnSteered,
+    RouteHit,
+    RuleMatch,
+    SelfBackend,
+    SessionEvent,
+    Step,
+    StepData,
+    Tracked,
+    Translated,
+    Transmitted,
+)
+
+Text = tuple[str, str]
+"""(detail, ref)."""
+
+
+def _ports(low: int, high: int) -> str:
+    if low == 1 and high == 65535:
+        return "all"
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def _peer_word(direction: str) -> str:
+    return "from" if direction == "ingress" else "to"
+
+
+def cause_text(o: Originated) -> str:
+    """Why the host sent it, as a short clause (``connect()``, ``retransmission 2``)."""
+    c = o.cause
+    if c is Cause.CONNECT:
+        return "connect()"
+    if c is Cause.RETRANSMISSION:
+        return f"retransmission {o.number}"
+    if c is Cause.HANDSHAKE:
+        return "handshake completes"
+    if c is Cause.LISTENING:
+        return f"listening on {o.protocol}/{o.number}"
+    return f"nothing listens on {o.protocol}/{o.number}: connection refused"
+
+
+def _originated(d: Originated) -> Text:
+    return f"{d.host} sends {d.packet}: {cause_text(d)}", ""
+
+
+def _received(d: Received) -> Text:
+    return f"received from {d.neighbour}", ""
+
+
+def _transmitted(d: Transmitted) -> Text:
+    return f"sent to {d.neighbour}", ""
+
+
+def _delivered(d: Delivered) -> Text:
+    return f"delivered to {d.node} {d.protocol}/{d.port}", ""
+
+
+def _loopback(d: Loopback) -> Text:
+    return (
+        f"{d.address} is local to {d.host}: delivered over loopback, security groups and routes do not apply",
+        f"{d.host} lo",
+    )
+
+
+def rule_ref(d: RuleMatch) -> str:
+    return f"{d.group} {d.direction} rule #{d.number}"
+
+
+def _rule(d: RuleMatch) -> Text:
+    ref = rule_ref(d)
+    what = d.protocol + (f"/{_ports(d.low, d.high)}" if d.protocol in ("tcp", "udp") else "")
+    action = "accept" if d.accept else "drop"
+    verb = "accepts" if d.accept else "drops"
+    return f"{ref} ({action} {what} {_peer_word(d.direction)} {d.peer}) {verb}", ref
+
+
+def _no_rule(d: NoRuleMatch) -> Text:
+    word = _peer_word(d.direction)
+    if d.groups:
+        ref = ", ".join(d.groups)
+        return (
+            f"{ref} {d.direction}: no rule matches {d.protocol}/{d.port} {word} {d.peer} "
+            f"({d.rules_checked} rules checked): default deny",
+            ref,
+        )
+    return (
+        f"{d.owner} has no security group: {d.direction} {d.protocol}/{d.port} {word} {d.peer} is denied",
+        f"{d.owner} (no security group)",
+    )
+
+
+def _denied(d: Denied) -> Text:
+    detail, ref = describe_data(d.match)
+    return f"{d.owner} {d.direction}: {detail}", ref
+
+
+def _tracked(d: Tracked) -> Text:
+    if d.reply:
+        return "reply of a connection the security groups admitted: stateful, rules are not consulted", ""
+    return "matches an established connection: security groups are stateful, rules are not consulted", ""
+
+
+def _steered(d: ReturnSteered) -> Text:
+    return f"reply of a {d.balancer} connection: returned to {d.balancer}", ""
+
+
+def _local(d: LocalHit) -> Text:
+    return (
+        f"{d.address} matches the Local route {d.prefix}: {d.owner_noun} {d.owner}",
+        f"{d.router} Local route {d.prefix}",
+    )
+
+
+def _no_owner(d: NoOwner) -> Text:
+    return (
+        f"{d.address} is in {d.router}'s Local route {d.prefix}, but no instance, endpoint or load balancer owns it",
+        f"{d.router} Local route {d.prefix}",
+    )
+
+
+def _route(d: RouteHit) -> Text:
+    if d.learned_from:
+        return (
+            f"longest prefix {d.prefix} (subnet {d.origin_subnet} of {d.origin_network}, learned from "
+            f"{d.learned_from}): next hop {d.next_hop}",
+            f"{d.router} route {d.prefix} via {d.learned_from}",
+        )
+    return (
+        f"longest prefix {d.prefix} (subnet {d.origin_subnet}): next hop {d.next_hop}",
+        f"{d.router} route {d.prefix} -> {d.next_hop}",
+    )
+
+
+def _no_route(d: NoRoute) -> Text:
+    if d.own_table:
+        why = [f"route {r.prefix} to {r.next_hop} is {r.status}" for r in d.invalid]
+        head, ref = f"{d.router} has no valid route to {d.address}", f"{d.router} routes"
+    else:
+        why = [f"{r.domain_noun} route {r.prefix} to {r.next_hop} in {r.domain} is {r.status}" for r in d.invalid]
+        if d.note:
+            why.append(d.note)
+        head, ref = f"{d.router}'s route table has no route to {d.address}", f"{d.router} route table"
+    return head + (f" ({'; '.join(why)})" if why else ""), ref
+
+
+def _hop_limit(d: HopLimit) -> Text:
+    return f"more than {d.limit} hops: forwarding loop", d.node
+
+
+def _diffs(diffs: tuple[FlowDiff, ...]) -> str:
+    return " [" + ", ".join(f"{x.field} {x.old} -> {x.new}" for x in diffs) + "]" if diffs else ""
+
+
+def _translated(d: Translated) -> Text:
+    if d.reverse:
+        text = f"reverse translation of the {d.noun.replace(' ', '-')} session"
+    elif d.listener:
+        text = f"{d.node} listener {d.listener} forwards to backend {d.target}"
+    else:
+        text = f"{d.translation} toward {d.target} of {d.service}"
+    return text, ""
+
+
+def _session(d: SessionEvent) -> Text:
+    if d.listener:  # a load balancer's connection
+        if d.reply:
+            return f"reply of a {d.label} connection via listener {d.listener}", ""
+        return f"existing {d.label} connection: same backend {d.backend}", ""
+    if d.created:
+        return f"new session on {d.label} (service {d.service})", ""
+    if d.reply:
+        return f"reply of an {d.label} session", ""
+    return f"existing session on {d.label}", ""
+
+
+def _inactive(d: Inactive) -> Text:
+    return f"{d.label} is {d.state} ({d.note}): only {d.forwarding_state} {d.noun}s forward", d.node
+
+
+def _no_session(d: NoSession) -> Text:
+    return f"reply {d.flow} matches no session of {d.label}", d.node
+
+
+def _exhausted(d: PortsExhausted) -> Text:
+    return f"{d.label} has no free source port on {d.address}: all {d.ports} ports are in use", d.node
+
+
+def _no_listener(d: NoListener) -> Text:
+    ports = ", ".join(str(p) for p in d.ports) or "none"
+    return (
+        f"{d.balancer} has no {d.protocol.upper()} listener on port {d.port} (listeners on: {ports})",
+        f"{d.balancer} listeners",
+    )
+
+
+def _all_dead(d: AllDead) -> Text:
+    return (
+        f"all {d.backends} backends of listener {d.listener} fail their health checks: all-dead-all-alive, "
+        "scheduling among all of them",
+        f"{d.balancer} listener {d.listener} health check",
+    )
+
+
+def _no_backend(d: NoBackend) -> Text:
+    ref = f"{d.balancer} listener {d.listener}"
+    if d.healthy_zero_weight:
+        return (
+            f"listener {d.listener} of {d.balancer}: its healthy backends all have weight 0 and the others fail "
+            "their health checks",
+            ref,
+        )
+    return (
+        f"listener {d.listener} of {d.balancer} has no backend that takes connections ({d.bound} bound, none "
+        "with weight > 0)",
+        ref,
+    )
+
+
+def _chosen(d: Chosen) -> Text:
+    return (
+        f"{d.scheduler} chose {d.backend} (weight {d.weight}) among {d.candidates} {d.pool.value} backends",
+        f"{d.balancer} listener {d.listener}",
+    )
+
+
+def _self_backend(d: SelfBackend) -> Text:
+    return (
+        f"{d.balancer} chose backend {d.backend}, which is the client itself: a backend cannot reach its own "
+        "load balancer's VIP (layer-4 CLB loopback is not supported)",
+        f"{d.balancer} listener {d.listener}",
+    )
+
+
+_RENDER: dict[type[Any], Callable[[Any], Text]] = {
+    Originated: _originated,
+    Received: _received,
+    Transmitted: _transmitted,
+    Delivered: _delivered,
+    Loopback: _loopback,
+    RuleMatch: _rule,
+    NoRuleMatch: _no_rule,
+    Denied: _denied,
+    Tracked: _tracked,
+    ReturnSteered: _steered,
+    LocalHit: _local,
+    NoOwner: _no_owner,
+    RouteHit: _route,
+    NoRoute: _no_route,
+    HopLimit: _hop_limit,
+    Translated: _translated,
+    SessionEvent: _session,
+    Inactive: _inactive,
+    NoSession: _no_session,
+    PortsExhausted: _exhausted,
+    NoListener: _no_listener,
+    AllDead: _all_dead,
+    NoBackend: _no_backend,
+    Chosen: _chosen,
+    SelfBackend: _self_backend,
+}
+
+
+def describe_data(data: StepData) -> Text:
+    """(detail, ref) of one record."""
+    return _RENDER[type(data)](data)
+
+
+def describe(step: Step) -> Text:
+    """(detail, ref) of a step: the sentence a trace shows, and the object to look at."""
+    return _RENDER[type(step.data)](step.data)
+
+
+def render_step(step: Step) -> str:
+    """``kind ACTION: detail`` as a trace line shows it."""
+    detail, _ = describe(step)
+    text = f"{step.kind.value} {step.action.value.upper()}: {detail}"
+    if isinstance(step.data, Translated):
+        text += _diffs(step.data.diffs)
+    return text
+
+
+def step_text(step: Step) -> str:
+    """A step's sentence alone (its ``detail``)."""
+    return describe(step)[0]

@@ -1,0 +1,360 @@
+"""What each kind of node does with a packet that arrives: one handler per kind, one signature.
+
+``handler(sim, node, flight, prev)`` runs at the packet's arrival time. It appends the steps it
+takes to ``flight.steps``, may rewrite ``flight.header``, and returns the id of the next node, or
+None when it delivered the packet; it raises :class:`DropError` to stop the packet. A new node kind is
+a new entry in :data:`HANDLERS`.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from vpcsim.ir import PROTO_NAMES, Balancer, Filter, Host, Listener, Node, NodeKind, Router, Translator
+from vpcsim.sim.engine import DropError, Flight, Handler, Simulation
+from vpcsim.sim.packet import Header, ip_text
+from vpcsim.sim.ports import FlowKey
+from vpcsim.sim.sessions import LbSession, NatSession
+from vpcsim.trace import (
+    AllDead,
+    Chosen,
+    Delivered,
+    Denied,
+    FlowDiff,
+    Inactive,
+    LocalHit,
+    NoBackend,
+    NoListener,
+    NoOwner,
+    NoRoute,
+    NoRuleMatch,
+    NoSession,
+    Pool,
+    PortsExhausted,
+    Reason,
+    ReturnSteered,
+    RouteHit,
+    SelfBackend,
+    SessionEvent,
+    Step,
+    StepAction,
+    StepKind,
+    Tracked,
+    Translated,
+)
+
+_TRACKED = Step(StepKind.SESSION, StepAction.MATCHED, Tracked(reply=False))
+_TRACKED_REPLY = Step(StepKind.SESSION, StepAction.MATCHED, Tracked(reply=True))
+
+
+# -- filters ---------------------------------------------------------------------------------------------
+
+
+def check(f: Filter, owner: str, label: str, peer: int, h: Header, steps: list[Step]) -> None:
+    """First match wins over the bound groups' rules; no match denies."""
+    rule = f.first_match(h.proto, peer, h.dport)
+    if rule is not None:
+        steps.append(rule.step)
+        if rule.accept:
+            return
+        reason = rule.step.reason
+        assert reason is not None
+        raise DropError(reason, Denied(label, f.direction, rule.match))
+    reason = Reason.SG_INGRESS_DENIED if f.direction == "ingress" else Reason.SG_EGRESS_DENIED
+    miss = NoRuleMatch(
+        owner, f.direction, f.groups, len(f.rules), PROTO_NAMES.get(h.proto, "ip"), h.dport, ip_text(peer)
+    )
+    steps.append(Step(StepKind.FILTER, StepAction.DENIED, miss, reason))
+    raise DropError(reason, Denied(label, f.direction, miss))
+
+
+def stateful(sim: Simulation, host: Host, f: Filter, peer: int, h: Header, steps: list[Step]) -> None:
+    """A host's filters with connection tracking, as Linux conntrack does it for TCP.
+
+    A packet in the reply direction of a flow the filters admitted passes (and makes the flow
+    ESTABLISHED); a packet in the original direction passes unchecked only once the flow is
+    ESTABLISHED. A retransmitted SYN that was never answered is still NEW: the rules decide again,
+    so a rule removed meanwhile stops it.
+    """
+    ct = sim.sessions.conntrack.get(host.id)
+    if ct is None:
+        ct = sim.sessions.conntrack[host.id] = {}
+    reverse = (h.dst, h.dport, h.src, h.sport)
+    if reverse in ct:
+        ct[reverse] = True
+        steps.append(_TRACKED_REPLY)
+        return
+    flow = (h.src, h.sport, h.dst, h.dport)
+    if ct.get(flow):
+        steps.append(_TRACKED)
+        return
+    check(f, host.id, host.label, peer, h, steps)
+    ct.setdefault(flow, False)
+
+
+# -- hosts -----------------------------------------------------------------------------------------------
+
+
+def at_host(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
+    host = cast(Host, node)
+    h = fl.header
+    if h.dst != host.address:  # pragma: no cover - routers deliver only to the owner
+        raise DropError(Reason.NO_HOST, NoOwner(prev, ip_text(h.dst), ""))
+    stateful(sim, host, host.ingress, h.src, h, fl.steps)
+    fl.steps.append(Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered(host.id, "tcp", h.dport)))
+    return None
+
+
+# -- routers ---------------------------------------------------------------------------------------------
+
+
+def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
+    router = cast(Router, node)
+    h = fl.header
+    steering = sim.sessions.steering
+    if steering:
+        balancer = steering.get((router.id, (h.src, h.sport, h.dst, h.dport)))
+        if balancer is not None:
+            fl.steps.append(Step(StepKind.SESSION, StepAction.MATCHED, ReturnSteered(balancer)))
+            return balancer
+    connected = router.connected
+    if connected is not None and (h.dst & connected[1]) == connected[0]:
+        owner = router.owners.get(h.dst)
+        if owner is None:
+            raise DropError(Reason.NO_HOST, NoOwner(router.id, ip_text(h.dst), connected[2]))
+        fl.steps.append(
+            Step(
+                StepKind.ROUTE,
+                StepAction.FORWARDED,
+                LocalHit(router.id, ip_text(h.dst), connected[2], owner.node, owner.noun),
+            )
+        )
+        return owner.node
+    table = router.table
+    route = table.routes.lookup(h.dst) if table is not None else None
+    if route is None or (router.split_horizon and route.next_hop == prev):
+        invalid = table.invalid_for(h.dst) if table is not None else ()
+        raise DropError(
+            Reason.NO_ROUTE,
+            NoRoute(router.id, ip_text(h.dst), router.connected is None, invalid, router.note if table is None else ""),
+        )
+    nxt = router.via or route.next_hop
+    fl.steps.append(
+        Step(
+            StepKind.ROUTE,
+            StepAction.FORWARDED,
+            RouteHit(router.id, route.prefix, nxt, route.origin_subnet, route.next_hop, router.via or ""),
+        )
+    )
+    return nxt
+
+
+# -- translators -----------------------------------------------------------------------------------------
+
+
+def _diffs(old: FlowKey, new: FlowKey) -> tuple[FlowDiff, ...]:
+    diffs: list[FlowDiff] = []
+    if old[0] != new[0]:
+        diffs.append(FlowDiff("src", ip_text(old[0]), ip_text(new[0])))
+    if old[1] != new[1]:
+        diffs.append(FlowDiff("sport", str(old[1]), str(new[1])))
+    if old[2] != new[2]:
+        diffs.append(FlowDiff("dst", ip_text(old[2]), ip_text(new[2])))
+    if old[3] != new[3]:
+        diffs.append(FlowDiff("dport", str(old[3]), str(new[3])))
+    return tuple(diffs)
+
+
+def _rewrite(h: Header, src: int, dst: int, sport: int, dport: int) -> Header:
+    return Header(src, dst, sport, dport, h.flags, h.seq, h.ack, h.ttl, h.proto)
+
+
+def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
+    t = cast(Translator, node)
+    h = fl.header
+    steps = fl.steps
+    if not t.active:  # both ways: a translator that stops forwarding stops its open flows too
+        raise DropError(t.inactive_reason, Inactive(t.id, t.label, t.noun, t.state, t.state_note, t.forwarding_state))
+    s = sim.sessions
+    if prev == t.target:
+        nat = s.nat_reverse.get((t.id, (h.src, h.sport, h.dst, h.dport)))
+        if nat is None:
+            raise DropError(Reason.NO_SESSION, NoSession(t.id, t.label, h.summary()))
+        steps.append(Step(StepKind.SESSION, StepAction.MATCHED, SessionEvent(t.id, t.label, False, True)))
+        steps.append(nat.reverse_step)
+        csrc, csport, cdst, cdport = nat.client
+        fl.header = _rewrite(h, cdst, csrc, cdport, csport)
+        return t.gateway
+    if t.filter is not None:
+        check(t.filter, t.id, t.label, h.src, h, steps)
+    key: FlowKey = (h.src, h.sport, h.dst, h.dport)
+    nat = s.nat_forward.get((t.id, key))
+    if nat is None:
+        sport = sim.snat.allocate(t.snat_address)
+        if sport is None:
+            raise DropError(
+                Reason.SNAT_PORTS_EXHAUSTED, PortsExhausted(t.id, t.label, ip_text(t.snat_address), sim.snat.size)
+            )
+        translated = (t.snat_address, sport, t.target_address, h.dport)
+        reply = (t.target_address, h.dport, t.snat_address, sport)
+        nat = NatSession(
+            t.id,
+            key,
+            translated,
+            Step(
+                StepKind.TRANSFORM,
+                StepAction.TRANSFORMED,
+                Translated(t.id, t.noun, False, t.translation, t.target, t.service, "", _diffs(key, translated)),
+            ),
+            Step(
+                StepKind.TRANSFORM,
+                StepAction.TRANSFORMED,
+                Translated(t.id, t.noun, True, "", "", "", "", _diffs(reply, (h.dst, h.dport, h.src, h.sport))),
+            ),
+        )
+        s.nat_forward[(t.id, key)] = nat
+        s.nat_reverse[(t.id, reply)] = nat
+        steps.append(Step(StepKind.SESSION, StepAction.CREATED, SessionEvent(t.id, t.label, True, False, t.service)))
+    else:
+        steps.append(Step(StepKind.SESSION, StepAction.MATCHED, SessionEvent(t.id, t.label, False, False)))
+    steps.append(nat.forward_step)
+    tsrc, tsport, tdst, _ = nat.translated
+    fl.header = _rewrite(h, tsrc, tdst, tsport, h.dport)
+    return t.target
+
+
+# -- load balancers --------------------------------------------------------------------------------------
+
+
+def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
+    lb = cast(Balancer, node)
+    h = fl.header
+    steps = fl.steps
+    s = sim.sessions
+    if h.dst != lb.address:
+        sess = s.lb_reverse.get((lb.id, (h.src, h.sport, h.dst, h.dport)))
+        if sess is None:
+            raise DropError(Reason.NO_SESSION, NoSession(lb.id, lb.label, h.summary()))
+        steps.append(
+            Step(StepKind.SESSION, StepAction.MATCHED, SessionEvent(lb.id, lb.label, False, True, "", sess.listener))
+        )
+        steps.append(sess.reverse_step)
+        fl.header = _rewrite(h, lb.address, h.dst, sess.incoming[3], h.dport)
+        return sess.return_to
+    listener = lb.listeners.get((h.proto, h.dport))
+    if listener is None:
+        ports = tuple(sorted(port for proto, port in lb.listeners if proto == h.proto))
+        raise DropError(Reason.NO_LISTENER, NoListener(lb.id, PROTO_NAMES.get(h.proto, "ip"), h.dport, ports))
+    if lb.filter is not None:
+        check(lb.filter, lb.id, lb.label, h.src, h, steps)
+    key: FlowKey = (h.src, h.sport, h.dst, h.dport)
+    sess = s.lb_forward.get((lb.id, key))
+    if sess is None:
+        sess = _schedule(sim, lb, listener, key, prev, steps)
+    else:
+        steps.append(
+            Step(
+                StepKind.SESSION,
+                StepAction.MATCHED,
+                SessionEvent(lb.id, lb.label, False, False, "", sess.listener, sess.backend),
+            )
+        )
+    if sess.backend_address == h.src:
+        # The backend would answer itself directly, never through the load balancer.
+        raise DropError(Reason.LB_LOOPBACK, SelfBackend(lb.id, sess.listener, sess.backend))
+    steps.append(sess.forward_step)
+    fl.header = _rewrite(h, h.src, sess.backend_address, h.sport, sess.backend_port)
+    return lb.gateway
+
+
+def _schedule(
+    sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, prev: str, steps: list[Step]
+) -> LbSession:
+    s = sim.sessions
+    if not listener.takers:
+        raise DropError(Reason.NO_BACKEND, NoBackend(lb.id, listener.id, len(listener.backends), False))
+    if not listener.health_checked:
+        pool, pool_kind = listener.takers, Pool.BOUND
+    elif listener.healthy_takers:
+        pool, pool_kind = listener.healthy_takers, Pool.HEALTHY
+    elif listener.any_healthy:
+        # Someone passes its checks but takes no new connections: all-dead-all-alive is for when
+        # every server is unhealthy, so nothing is scheduled.
+        raise DropError(Reason.NO_BACKEND, NoBackend(lb.id, listener.id, len(listener.backends), True))
+    else:
+        steps.append(
+            Step(StepKind.LOAD_BALANCE, StepAction.CHOSEN, AllDead(lb.id, listener.id, len(listener.backends)))
+        )
+        pool, pool_kind = listener.takers, Pool.BOUND
+    lkey = (lb.id, listener.id)
+    if listener.scheduler == "least_conn":
+        active = s.active
+        # Fewest connections per unit of weight; ties break by sorted backend id (instance:port).
+        chosen = min(pool, key=lambda b: (active.get((lkey, b.key), 0) / b.weight, b.key))
+    else:
+        cur = s.wrr_current.setdefault(lkey, {})
+        total = 0
+        chosen = pool[0]
+        best_w = -1
+        for b in pool:  # smooth weighted round robin, ties to the first bound
+            w = cur.get(b.key, 0) + b.weight
+            cur[b.key] = w
+            total += b.weight
+            if w > best_w:
+                chosen, best_w = b, w
+        cur[chosen.key] -= total
+    akey = (lkey, chosen.key)
+    s.active[akey] = s.active.get(akey, 0) + 1
+    steps.append(
+        Step(
+            StepKind.LOAD_BALANCE,
+            StepAction.CHOSEN,
+            Chosen(
+                lb.id,
+                listener.id,
+                listener.port,
+                listener.scheduler,
+                chosen.key,
+                ip_text(chosen.address),
+                chosen.port,
+                chosen.weight,
+                len(pool),
+                pool_kind,
+            ),
+        )
+    )
+    vip, vport = key[2], key[3]
+    backend_flow = (key[0], key[1], chosen.address, chosen.port)
+    reply = (chosen.address, chosen.port, key[0], key[1])
+    sess = LbSession(
+        lb.id,
+        listener.id,
+        key,
+        chosen.key,
+        chosen.address,
+        chosen.port,
+        prev,
+        Step(
+            StepKind.TRANSFORM,
+            StepAction.TRANSFORMED,
+            Translated(lb.id, lb.noun, False, "", chosen.key, "", listener.id, _diffs(key, backend_flow)),
+        ),
+        Step(
+            StepKind.TRANSFORM,
+            StepAction.TRANSFORMED,
+            Translated(lb.id, lb.noun, True, "", "", "", listener.id, _diffs(reply, (vip, vport, key[0], key[1]))),
+        ),
+    )
+    s.lb_forward[(lb.id, key)] = sess
+    s.lb_reverse[(lb.id, reply)] = sess
+    s.steering[(chosen.gateway, reply)] = lb.id
+    return sess
+
+
+HANDLERS: dict[NodeKind, Handler] = {
+    NodeKind.HOST: at_host,
+    NodeKind.ROUTER: at_router,
+    NodeKind.TRANSLATOR: at_translator,
+    NodeKind.BALANCER: at_balancer,
+}
+"""The engine's one dispatch table: node kind → what the node does with an arriving packet."""
