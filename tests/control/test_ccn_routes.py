@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network as Net
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.strategies import DETERMINISTIC
 from vpcsim.control import CcnRouteTable
 
 
@@ -32,3 +36,34 @@ def test_detaching_removes_the_vpc_routes_and_keeps_invalid_ones_invalid() -> No
     t = t.detach("vpc-a")
     assert t.attachments == ("vpc-b",)
     assert [(r.vpc, r.enabled) for r in t.routes] == [("vpc-b", False)]
+
+
+def _scan(attachments: list[tuple[str, list[tuple[str, Net]]]]) -> list[tuple[str, str, bool, str]]:
+    """The rule read literally: each new route against every enabled one learned before it."""
+    learned: list[tuple[str, str, Net, bool, str]] = []
+    for vpc, subnets in attachments:
+        for sid, prefix in sorted(subnets, key=lambda s: (s[1], s[0])):
+            clash = next((r for r in learned if r[3] and r[2].overlaps(prefix)), None)
+            note = "" if clash is None else f"invalid: overlaps {clash[2]} of {clash[0]} (attached first)"
+            learned.append((vpc, sid, prefix, clash is None, note))
+    return [(v, s, e, n) for v, s, _, e, n in learned]
+
+
+@st.composite
+def attachments(draw: st.DrawFn) -> list[tuple[str, list[tuple[str, Net]]]]:
+    out = []
+    for v in range(draw(st.integers(1, 8))):
+        subnets = []
+        for s in range(draw(st.integers(0, 4))):
+            length = draw(st.integers(8, 28))
+            net = draw(st.integers(0, 2**length - 1)) << (32 - length)
+            subnets.append((f"s{v}-{s}", Net((net & 0x0FFFFFFF | 0x0A000000, length), strict=False)))
+        out.append((f"vpc-{v}", subnets))
+    return out
+
+
+@settings(DETERMINISTIC, max_examples=300)
+@given(attachments())
+def test_the_prefix_index_finds_the_same_conflicts_as_a_scan(vpcs: list[tuple[str, list[tuple[str, Net]]]]) -> None:
+    table = empty().attach_all(vpcs)
+    assert [(r.vpc, r.subnet, r.enabled, r.note) for r in table.routes] == _scan(vpcs)

@@ -4,6 +4,6 @@ turning ACTIVE, a backend's health flipping after its checks) → a list of immu
 
 from vpcsim.control.ccn_routes import CcnRoute, CcnRouteTable
 from vpcsim.control.health import health_transitions
-from vpcsim.control.state import ControlState, control_timeline
+from vpcsim.control.state import ControlState, TimelineError, control_timeline
 
-__all__ = ["CcnRoute", "CcnRouteTable", "ControlState", "control_timeline", "health_transitions"]
+__all__ = ["CcnRoute", "CcnRouteTable", "ControlState", "TimelineError", "control_timeline", "health_transitions"]

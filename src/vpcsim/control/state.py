@@ -1,17 +1,41 @@
-"""Control-plane snapshots over simulated time."""
+"""Control-plane snapshots over simulated time: the one implementation of the timeline.
+
+Events apply in time order (file order among equal times); each kind has one handler in
+:data:`HANDLERS`, which changes a draft of the next snapshot and may schedule what the change
+causes later (an accepted endpoint turning ACTIVE). Health checks' verdicts, which follow from
+listener changes, are scheduled up front. An event the state at its time cannot take (detach a
+VPC that is not attached, remove a rule past the end) raises :class:`TimelineError`, which the
+loader reports against the event's key path: the loader validates the timeline by running it.
+"""
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vpcsim.control.ccn_routes import CcnRouteTable
 from vpcsim.control.health import health_transitions
-from vpcsim.model import EndpointState, EventKind, SecurityGroup, Topology
+from vpcsim.model import EndpointState, Event, EventKind, SecurityGroup, Topology
 
 BackendKey = tuple[str, str, str, int]
 """(load balancer, listener, instance, port)."""
+
+_HEALTH, _ACTIVATE = 1_000_000, 1_000_001
+"""Ranks of derived changes: after every event of the same time, health before activations."""
+
+
+class TimelineError(Exception):
+    """A timeline event that the control state at its time cannot take."""
+
+    def __init__(self, order: int, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.order = order
+        """The event's position in the file's ``timeline`` list."""
+        self.key = key
+        """The event's key to blame (``vpc``, ``index``), or "" for the whole event."""
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,10 +58,9 @@ class ControlState:
 def initial_state(topo: Topology) -> ControlState:
     tables: dict[str, CcnRouteTable] = {}
     for cid, ccn in topo.ccns.items():
-        table = CcnRouteTable(ccn=cid, attachments=(), routes=())
-        for vid in ccn.attachments:
-            table = table.attach(vid, [(s.id, s.cidr) for s in topo.vpcs[vid].subnets])
-        tables[cid] = table
+        tables[cid] = CcnRouteTable(ccn=cid, attachments=(), routes=()).attach_all(
+            (vid, [(s.id, s.cidr) for s in topo.vpcs[vid].subnets]) for vid in ccn.attachments
+        )
     listening = {iid: inst.listen for iid, inst in topo.instances.items()}
     health: dict[BackendKey, bool] = {}
     for lb in topo.load_balancers.values():
@@ -56,13 +79,164 @@ def initial_state(topo: Topology) -> ControlState:
     )
 
 
+@dataclass(slots=True)
+class Draft:
+    """The next snapshot while the events of one time apply to it."""
+
+    topo: Topology
+    at: float
+    endpoint_states: dict[str, EndpointState]
+    endpoint_notes: dict[str, str]
+    tables: dict[str, CcnRouteTable]
+    groups: dict[str, SecurityGroup]
+    listening: dict[str, frozenset[int]]
+    health: dict[BackendKey, bool]
+    schedule: Callable[[float, int, str, Any], None]
+    accepts: dict[str, int]
+    """How many accepts each endpoint has had: names the one an activation belongs to."""
+    notes: list[str] = field(default_factory=list)
+
+    def member_of(self, vpc: str) -> str | None:
+        return next((cid for cid, t in self.tables.items() if vpc in t.attachments), None)
+
+
+# -- one handler per event kind ----------------------------------------------------------------------
+
+
+def _failed_at_creation(d: Draft, ev: Event) -> None:
+    ep = d.topo.endpoints[str(ev.endpoint)]
+    if ep.initial_state is EndpointState.FAILED:
+        raise TimelineError(
+            ev.order,
+            "endpoint",
+            f"endpoint {ep.id} FAILED at creation ({ep.state_reason}); it has no connection to accept or reject",
+        )
+
+
+def _accept_endpoint(d: Draft, ev: Event) -> str:
+    _failed_at_creation(d, ev)
+    eid = str(ev.endpoint)
+    if d.endpoint_states[eid] in (EndpointState.PENDING, EndpointState.REJECTED):
+        delay = d.topo.settings.endpoint_accept_delay
+        d.endpoint_states[eid] = EndpointState.ACCEPTING
+        d.endpoint_notes[eid] = f"accepted at {d.at:g}s; ACCEPTING until {d.at + delay:g}s"
+        d.accepts[eid] = d.accepts.get(eid, 0) + 1
+        d.schedule(d.at + delay, _ACTIVATE, "activate", (eid, d.accepts[eid]))
+    return ev.describe()
+
+
+def _reject_endpoint(d: Draft, ev: Event) -> str:
+    _failed_at_creation(d, ev)
+    eid = str(ev.endpoint)
+    d.endpoint_states[eid] = EndpointState.REJECTED
+    d.endpoint_notes[eid] = f"rejected by the provider at {d.at:g}s"
+    return ev.describe()
+
+
+def _attach_vpc(d: Draft, ev: Event) -> str:
+    ccn, vpc = str(ev.ccn), str(ev.vpc)
+    member = d.member_of(vpc)
+    if member is not None:
+        raise TimelineError(ev.order, "vpc", f"VPC {vpc} is already attached to {member} then")
+    table = d.tables[ccn].attach(vpc, [(s.id, s.cidr) for s in d.topo.vpcs[vpc].subnets])
+    regions = sorted({d.topo.vpcs[v].region for v in table.attachments})
+    for i, a in enumerate(regions):
+        for b in regions[i + 1 :]:
+            if d.topo.settings.delays.between_regions(a, b) is None:
+                raise TimelineError(
+                    ev.order,
+                    "vpc",
+                    f"no delay known between {a} and {b}: add settings.delays.regions['{a}/{b}'] (one-way)",
+                )
+    d.tables[ccn] = table
+    return ev.describe()
+
+
+def _detach_vpc(d: Draft, ev: Event) -> str:
+    ccn, vpc = str(ev.ccn), str(ev.vpc)
+    if vpc not in d.tables[ccn].attachments:
+        raise TimelineError(ev.order, "vpc", f"VPC {vpc} is not attached to {ccn} then")
+    d.tables[ccn] = d.tables[ccn].detach(vpc)
+    return ev.describe()
+
+
+def _edit_rules(d: Draft, ev: Event) -> str:
+    gid, direction = str(ev.security_group), str(ev.direction)
+    g = d.groups[gid]
+    rules = list(g.rules(direction))
+    if ev.kind is EventKind.ADD_RULE:
+        assert ev.rule is not None
+        index = len(rules) if ev.index is None else ev.index
+        if index > len(rules):
+            raise TimelineError(
+                ev.order, "index", f"index {index} is past the end: {gid} has {len(rules)} {direction} rules then"
+            )
+        rules.insert(index, ev.rule)
+    else:
+        index = int(ev.index or 0)
+        if index >= len(rules):
+            raise TimelineError(ev.order, "index", f"no {direction} rule #{index}: {gid} has {len(rules)} then")
+        del rules[index]
+    if direction == "ingress":
+        d.groups[gid] = replace(g, ingress=tuple(rules))
+    else:
+        d.groups[gid] = replace(g, egress=tuple(rules))
+    return replace(ev, index=index).describe()
+
+
+def _listener(d: Draft, ev: Event) -> str:
+    inst, port = str(ev.instance), int(ev.port or 0)
+    if ev.kind is EventKind.STOP_LISTENER:
+        d.listening[inst] = d.listening[inst] - {port}
+    else:
+        d.listening[inst] = d.listening[inst] | {port}
+    return ev.describe()
+
+
+HANDLERS: dict[EventKind, Callable[[Draft, Event], str]] = {
+    EventKind.ACCEPT_ENDPOINT: _accept_endpoint,
+    EventKind.REJECT_ENDPOINT: _reject_endpoint,
+    EventKind.ATTACH_VPC: _attach_vpc,
+    EventKind.DETACH_VPC: _detach_vpc,
+    EventKind.ADD_RULE: _edit_rules,
+    EventKind.REMOVE_RULE: _edit_rules,
+    EventKind.STOP_LISTENER: _listener,
+    EventKind.START_LISTENER: _listener,
+}
+"""Event kind → how it changes the next snapshot; returns the change as the trace shows it."""
+
+
+# -- what changes cause later ------------------------------------------------------------------------
+
+
+def _health(d: Draft, payload: Any) -> None:
+    key, healthy = payload
+    d.health[key] = healthy
+    d.notes.append(
+        f"health check: backend {key[2]}:{key[3]} of {key[0]}/{key[1]} is now "
+        + ("healthy" if healthy else "unhealthy")
+    )
+
+
+def _activate(d: Draft, payload: Any) -> None:
+    eid, generation = payload
+    # Only the latest accept may finish: a reject (and a new accept) in between voids it.
+    if d.endpoint_states[eid] is EndpointState.ACCEPTING and d.accepts[eid] == generation:
+        d.endpoint_states[eid] = EndpointState.ACTIVE
+        d.endpoint_notes[eid] = f"accepted by the provider; ACTIVE since {d.at:g}s"
+        d.notes.append(f"endpoint {eid} is now ACTIVE")
+
+
+_DERIVED: dict[str, Callable[[Draft, Any], None]] = {"health": _health, "activate": _activate}
+
+
 def control_timeline(topo: Topology) -> list[ControlState]:
     """Every distinct control state, sorted by time; the first is at t=0.
 
-    Mutations that fall at the same time apply in a fixed order (file order of events, derived
-    changes after the event that caused them), so the result is deterministic.
+    Changes that fall at the same time apply in a fixed order (file order of events, derived
+    changes after the event that caused them), so the result is deterministic. Raises
+    :class:`TimelineError` for an event the state at its time cannot take.
     """
-    state = initial_state(topo)
     queue: list[tuple[float, int, int, str, Any]] = []
     seq = 0
 
@@ -81,83 +255,40 @@ def control_timeline(topo: Topology) -> list[ControlState]:
                     if b.instance == inst and (lst.health_check.port or b.port) == port:
                         flips = health_transitions(lst.health_check, port in topo.instances[inst].listen, changes)
                         for when, healthy in flips:
-                            push(when, 1_000_000, "health", ((lb.id, lst.id, b.instance, b.port), healthy))
+                            push(when, _HEALTH, "health", ((lb.id, lst.id, b.instance, b.port), healthy))
 
-    snapshots = [state]
+    snapshots = [initial_state(topo)]
     accepts: dict[str, int] = {}
-    """How many accepts each endpoint has had: names the one an activation belongs to."""
     while queue:
-        at = queue[0][0]
-        notes: list[str] = []
         cur = snapshots[-1]
-        endpoint_states = dict(cur.endpoint_states)
-        endpoint_notes = dict(cur.endpoint_notes)
-        tables = dict(cur.ccn_tables)
-        groups = dict(cur.security_groups)
-        listening = dict(cur.listening)
-        health = dict(cur.backend_health)
-        while queue and queue[0][0] == at:
+        d = Draft(
+            topo=topo,
+            at=queue[0][0],
+            endpoint_states=dict(cur.endpoint_states),
+            endpoint_notes=dict(cur.endpoint_notes),
+            tables=dict(cur.ccn_tables),
+            groups=dict(cur.security_groups),
+            listening=dict(cur.listening),
+            health=dict(cur.backend_health),
+            schedule=push,
+            accepts=accepts,
+        )
+        while queue and queue[0][0] == d.at:
             _, _, _, kind, payload = heapq.heappop(queue)
-            if kind == "health":
-                key, healthy = payload
-                health[key] = healthy
-                notes.append(
-                    f"health check: backend {key[2]}:{key[3]} of {key[0]}/{key[1]} is now "
-                    + ("healthy" if healthy else "unhealthy")
-                )
-            elif kind == "activate":
-                eid, generation = payload
-                # Only the latest accept may finish: a reject (and a new accept) in between voids it.
-                if endpoint_states[eid] is EndpointState.ACCEPTING and accepts[eid] == generation:
-                    endpoint_states[eid] = EndpointState.ACTIVE
-                    endpoint_notes[eid] = f"accepted by the provider; ACTIVE since {at:g}s"
-                    notes.append(f"endpoint {eid} is now ACTIVE")
+            if kind == "event":
+                d.notes.append(f"timeline: {HANDLERS[payload.kind](d, payload)}")
             else:
-                ev = payload
-                notes.append(f"timeline: {ev.describe()}")
-                k = ev.kind
-                if k is EventKind.ACCEPT_ENDPOINT:
-                    eid = ev.endpoint
-                    if endpoint_states[eid] in (EndpointState.PENDING, EndpointState.REJECTED):
-                        endpoint_states[eid] = EndpointState.ACCEPTING
-                        endpoint_notes[eid] = (
-                            f"accepted at {at:g}s; ACCEPTING until {at + topo.settings.endpoint_accept_delay:g}s"
-                        )
-                        accepts[eid] = accepts.get(eid, 0) + 1
-                        push(at + topo.settings.endpoint_accept_delay, 1_000_001, "activate", (eid, accepts[eid]))
-                elif k is EventKind.REJECT_ENDPOINT:
-                    endpoint_states[ev.endpoint] = EndpointState.REJECTED
-                    endpoint_notes[ev.endpoint] = f"rejected by the provider at {at:g}s"
-                elif k is EventKind.ATTACH_VPC:
-                    vpc = topo.vpcs[ev.vpc]
-                    tables[ev.ccn] = tables[ev.ccn].attach(ev.vpc, [(s.id, s.cidr) for s in vpc.subnets])
-                elif k is EventKind.DETACH_VPC:
-                    tables[ev.ccn] = tables[ev.ccn].detach(ev.vpc)
-                elif k in (EventKind.ADD_RULE, EventKind.REMOVE_RULE):
-                    g = groups[ev.security_group]
-                    rules = list(g.rules(ev.direction))
-                    if k is EventKind.ADD_RULE:
-                        rules.insert(ev.index, ev.rule)
-                    else:
-                        del rules[ev.index]
-                    if ev.direction == "ingress":
-                        groups[ev.security_group] = replace(g, ingress=tuple(rules))
-                    else:
-                        groups[ev.security_group] = replace(g, egress=tuple(rules))
-                elif k is EventKind.STOP_LISTENER:
-                    listening[ev.instance] = listening[ev.instance] - {ev.port}
-                elif k is EventKind.START_LISTENER:
-                    listening[ev.instance] = listening[ev.instance] | {ev.port}
+                _DERIVED[kind](d, payload)
         snapshots.append(
             ControlState(
-                time=at,
-                endpoint_states=endpoint_states,
-                endpoint_notes=endpoint_notes,
-                ccn_tables=tables,
-                security_groups=groups,
-                listening=listening,
-                backend_health=health,
-                changes=tuple(notes),
+                time=d.at,
+                endpoint_states=d.endpoint_states,
+                endpoint_notes=d.endpoint_notes,
+                ccn_tables=d.tables,
+                security_groups=d.groups,
+                listening=d.listening,
+                backend_health=d.health,
+                changes=tuple(d.notes),
             )
         )
     if len(snapshots) > 1 and snapshots[1].time == 0.0:

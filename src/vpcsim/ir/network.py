@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from vpcsim.ir.nodes import Node
 
@@ -48,6 +49,8 @@ class CompiledNetwork:
     times: tuple[float, ...] = field(init=False)
     delay_cache: dict[tuple[str, str, str, str], float] = field(default_factory=dict, compare=False)
     """Memoised one-way delays between (zone, region) pairs; bounded by the zones that exist."""
+    engine_cache: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False)
+    """The engine's memo of what crossing each edge involves; bounded by the edges that exist."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "times", tuple(s.time for s in self.states))

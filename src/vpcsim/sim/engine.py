@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import simpy
 
@@ -102,6 +102,26 @@ def _hop(node: str, time: float, steps: list[Step]) -> Hop:
     return tuple.__new__(Hop, (node, time, tuple(steps)))
 
 
+class Edge(NamedTuple):
+    """Leaving one node toward a neighbour: the steps either side, the delays it adds, the
+    capture points. Nothing here changes with the control state, so it is computed once."""
+
+    out_step: Step
+    in_step: Step
+    processing: float
+    """The leaving node's processing (a translator's)."""
+    trunk: str | None
+    """For a routing domain spanning regions: the neighbour's region (crossing into it costs)."""
+    serialisation: float
+    home: tuple[str, str] | None
+    """For a host: its (zone, region), where the packet starts out."""
+    zone: str
+    """The neighbour's zone ("" for a router: no zone delay into it)."""
+    region: str
+    out_point: str
+    in_point: str
+
+
 class Simulation:
     """Flows in one network: a fresh clock, sessions and port allocators, seeded.
 
@@ -133,7 +153,6 @@ class Simulation:
         self._idle: simpy.Event | None = None
         self._sending = 0
         self._static = net.states[0].nodes if len(net.states) == 1 else None
-        self._link_steps: dict[tuple[str, str], tuple[Step, Step]] = {}
 
     # -- what a probe reads ------------------------------------------------------------------------
     @property
@@ -200,72 +219,92 @@ class Simulation:
         self._delivered(fl, host.id, now)
 
     # -- moving between nodes ----------------------------------------------------------------------
-    def _link(self, here: str, there: str) -> tuple[Step, Step]:
-        """The steps of leaving ``here`` toward ``there`` and of arriving there from here."""
-        key = (here, there)
-        pair = self._link_steps.get(key)
-        if pair is None:
-            pair = self._link_steps[key] = (
-                Step(StepKind.EGRESS, StepAction.TRANSMITTED, Transmitted(there)),
-                Step(StepKind.INGRESS, StepAction.RECEIVED, Received(here)),
+    def _edge(self, node: Node, nxt: str) -> Edge:
+        """What leaving ``node`` toward ``nxt`` involves (static, so cached on the network)."""
+        edges = self.net.engine_cache
+        key = (node.id, nxt)
+        edge = edges.get(key)
+        if edge is None:
+            target = self.nodes_now()[nxt]
+            host = node.kind is NodeKind.HOST
+            trunk = node.regions.get(nxt) if isinstance(node, Router) and node.regions is not None else None
+            edge = edges[key] = Edge(
+                Step(StepKind.EGRESS, StepAction.TRANSMITTED, Transmitted(nxt)),
+                Step(StepKind.INGRESS, StepAction.RECEIVED, Received(node.id)),
+                node.processing_delay,
+                trunk,
+                PACKET_BITS / node.bandwidth_bps if trunk is not None and isinstance(node, Router) else 0.0,
+                (node.zone, node.region) if host else None,
+                target.zone,
+                target.region,
+                f"{node.id}:{'eth0' if host else nxt}",
+                f"{nxt}:{'eth0' if target.kind is NodeKind.HOST else node.id}",
             )
-        return pair
+        return edge
 
     def _leave(self, fl: Flight, node: Node, nxt: str, arrived: float) -> None:
         """Close ``node``'s hop toward ``nxt`` and carry the packet there, now or after the delay."""
-        out_step, in_step = self._link(node.id, nxt)
-        fl.steps.append(out_step)
-        fl.hops.append(_hop(node.id, arrived, fl.steps))
-        now = self.env.now
-        leave = now + node.processing_delay
-        if isinstance(node, Router) and node.regions is not None:
-            into = node.regions[nxt]
-            if into != fl.region:
+        while True:
+            edge = self._edge(node, nxt)
+            steps = fl.steps
+            steps.append(edge.out_step)
+            fl.hops.append(tuple.__new__(Hop, (node.id, arrived, tuple(steps))))
+            now = self.env.now
+            leave = now + edge.processing
+            if edge.trunk is not None and edge.trunk != fl.region:
                 # The inter-region delay covers the whole path between the two regions.
-                leave += self.net.region_delay(fl.region, into) + PACKET_BITS / node.bandwidth_bps
-                fl.zone, fl.region = "", into
-        kind = node.kind
-        if kind is NodeKind.HOST:
-            fl.zone, fl.region = node.zone, node.region
-        h = fl.header
-        if self.captures is not None:
-            iface = "eth0" if kind is NodeKind.HOST else nxt
-            self.captures.append((leave, f"{node.id}:{iface}", h, h.kind))
-        target = self.nodes_now()[nxt]
-        arrive = leave
-        if target.zone:  # a zoned node: the zone-to-zone delay from where the packet last was
-            if fl.zone:
-                arrive += self.net.zone_delay(fl.zone, fl.region, target.zone, target.region)
-            fl.zone, fl.region = target.zone, target.region
-        fl.steps = [in_step]
-        if arrive == now:
-            self._arrive(fl, nxt, node.id)
-        else:
-            ev = self.env.timeout(arrive - now)
-            ev.callbacks.append(partial(self._resume, fl, nxt, node.id))
+                leave += self.net.region_delay(fl.region, edge.trunk) + edge.serialisation
+                fl.zone, fl.region = "", edge.trunk
+            elif edge.home is not None:
+                fl.zone, fl.region = edge.home
+            if self.captures is not None:
+                self.captures.append((leave, edge.out_point, fl.header, fl.kind))
+            arrive = leave
+            if edge.zone:  # a zoned node: the zone-to-zone delay from where the packet last was
+                if fl.zone:
+                    arrive += self.net.zone_delay(fl.zone, fl.region, edge.zone, edge.region)
+                fl.zone, fl.region = edge.zone, edge.region
+            fl.steps = [edge.in_step]
+            if arrive != now:
+                env = self.env
+                queue = env._queue
+                if self._sending or (queue and queue[0][0] <= arrive):
+                    ev = env.timeout(arrive - now)
+                    ev.callbacks.append(partial(self._resume, fl, nxt, node.id, edge.in_point))
+                    return
+                # Nothing else happens before the packet arrives: its arrival would be the next
+                # event anyway, so take it now instead of scheduling it. Not inside send(): a
+                # process that sent the packet reads the clock after send() returns.
+                env._now = arrive
+                now = arrive
+            prev, node = node.id, self.nodes_now()[nxt]
+            step = self._visit(fl, node, prev, edge.in_point)
+            if step is None:
+                return
+            nxt, arrived = step, self.env.now
 
-    def _resume(self, fl: Flight, node_id: str, prev: str, _event: object) -> None:
-        self._arrive(fl, node_id, prev)
-
-    def _arrive(self, fl: Flight, node_id: str, prev: str) -> None:
-        """The packet reaches ``node_id`` now: the node decides, with the state in force now."""
-        now = self.env.now
+    def _resume(self, fl: Flight, node_id: str, prev: str, point: str, _event: object) -> None:
         node = self.nodes_now()[node_id]
+        nxt = self._visit(fl, node, prev, point)
+        if nxt is not None:
+            self._leave(fl, node, nxt, self.env.now)
+
+    def _visit(self, fl: Flight, node: Node, prev: str, point: str) -> str | None:
+        """The packet reaches ``node`` now: the node decides, with the state in force now. Returns
+        where it goes next, or None when it ended here (delivered or dropped)."""
+        now = self.env.now
         if self.captures is not None:
-            h = fl.header
-            iface = "eth0" if node.kind is NodeKind.HOST else prev
-            self.captures.append((now, f"{node_id}:{iface}", h, h.kind))
+            self.captures.append((now, point, fl.header, fl.kind))
         try:
             if len(fl.hops) >= MAX_HOPS:
-                raise DropError(Reason.LOOP, HopLimit(node_id, MAX_HOPS))
+                raise DropError(Reason.LOOP, HopLimit(node.id, MAX_HOPS))
             nxt = self.handlers[node.kind](self, node, fl, prev)
         except DropError as drop:
-            self._dropped(fl, node_id, now, drop)
-            return
+            self._dropped(fl, node.id, now, drop)
+            return None
         if nxt is None:
-            self._delivered(fl, node_id, now)
-        else:
-            self._leave(fl, node, nxt, now)
+            self._delivered(fl, node.id, now)
+        return nxt
 
     # -- how a packet ends -------------------------------------------------------------------------
     def _dropped(self, fl: Flight, node_id: str, at: float, drop: DropError) -> None:

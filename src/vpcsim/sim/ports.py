@@ -17,27 +17,35 @@ FlowKey = tuple[int, int, int, int]
 
 
 class EphemeralPorts:
-    """Local ports of live flows, per (source, destination, destination port)."""
+    """Local ports of live flows, per (source, destination, destination port).
 
-    __slots__ = ("_high", "_key", "_low", "_used")
+    As Linux, each destination keeps a perturbation that advances past the port last taken
+    (``table_perturb`` in ``__inet_hash_connect``), so the next search starts where the last one
+    ended instead of walking every port in use again.
+    """
+
+    __slots__ = ("_high", "_key", "_low", "_perturb", "_used")
 
     def __init__(self, key: int, low: int, high: int) -> None:
         self._key = key
         self._low = low
         self._high = high
         self._used: dict[tuple[int, int, int], set[int]] = {}
+        self._perturb: dict[tuple[int, int, int], int] = {}
 
     def allocate(self, src: int, dst: int, dport: int) -> int | None:
         """A free local port for a new connection from ``src`` to ``dst:dport`` (None: all in use)."""
-        used = self._used.setdefault((src, dst, dport), set())
+        dest = (src, dst, dport)
+        used = self._used.setdefault(dest, set())
         low, size = self._low, self._high - self._low + 1
-        offset = mix64(self._key ^ (src << 32 | dst) ^ (dport << 17))
-        start = (offset % size) & ~1  # even ports first, as Linux does for connect()
+        offset = (mix64(self._key ^ (src << 32 | dst) ^ (dport << 17)) + self._perturb.get(dest, 0)) % size
+        start = offset & ~1  # even ports first, as Linux does for connect()
         for parity in (0, 1):
             for i in range(parity, size, 2):
                 port = low + (start + i) % size
                 if port not in used:
                     used.add(port)
+                    self._perturb[dest] = self._perturb.get(dest, 0) + i + 2
                     return port
         return None
 
