@@ -1,7 +1,14 @@
-"""JSON rendering (the contract in the design README: verdict, reason, connect_time_ms, packets)."""
+"""JSON rendering: verdict, reason, connect_time_ms, and every packet's hops with typed steps.
+
+Each step carries its sentence (``detail``), the object to look at (``ref``) and, as ``record``
+and ``data``, the typed record that decided it: the rule, the route, the NAT diffs, the chosen
+backend. ``SCHEMA`` versions the shape; README documents it.
+"""
 
 from __future__ import annotations
 
+import re
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from vpcsim.report.steps import describe
@@ -11,8 +18,35 @@ if TYPE_CHECKING:  # the results' types only: probes renders its explanations wi
     from vpcsim.probes import CheckResult, ProbeResult
 
 
+SCHEMA = 2
+"""The version of the JSON shape: 1 had steps as text only; 2 adds ``record`` and ``data``."""
+
+
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 6)
+
+
+def record_name(data: object) -> str:
+    """``RuleMatch`` → ``rule_match``: a step record's name in JSON."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(data).__name__).lower()
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, Enum):
+        return v.value
+    if isinstance(v, tuple) and hasattr(v, "_fields"):
+        return {"record": record_name(v), **{k: _value(x) for k, x in zip(v._fields, v, strict=True)}}
+    if isinstance(v, tuple):
+        return [_value(x) for x in v]
+    return v
+
+
+def record_to_dict(data: object) -> dict[str, Any]:
+    """A step's typed record as JSON: its fields, records nested inside it as objects."""
+    fields = _value(data)
+    assert isinstance(fields, dict)
+    fields.pop("record")
+    return fields
 
 
 def _step(s: Step) -> dict[str, Any]:
@@ -24,6 +58,8 @@ def _step(s: Step) -> dict[str, Any]:
         out["diffs"] = [{"field": d.field, "old": d.old, "new": d.new} for d in s.data.diffs]
     if s.reason is not None:
         out["reason"] = s.reason.value
+    out["record"] = record_name(s.data)
+    out["data"] = record_to_dict(s.data)
     return out
 
 
@@ -42,8 +78,10 @@ def packet_to_dict(p: PacketTrace, start: float) -> dict[str, Any]:
     }
 
 
-def probe_to_dict(r: ProbeResult) -> dict[str, Any]:
+def probe_to_dict(r: ProbeResult, *, schema: bool = True) -> dict[str, Any]:
+    head = {"schema": SCHEMA} if schema else {}
     return {
+        **head,
         "source": r.source,
         "host": r.host,
         "address": r.address,
@@ -70,5 +108,5 @@ def check_to_dict(c: CheckResult) -> dict[str, Any]:
         "expect": c.check.expect.value,
         "expect_reason": c.check.expect_reason,
         "passed": c.passed,
-        "result": probe_to_dict(c.result),
+        "result": probe_to_dict(c.result, schema=False),
     }
