@@ -1,5 +1,5 @@
-"""README, docs and code cannot drift: the reason codes, the public API, the Quick start, and every
-source key, decision number and link resolving inside the repository."""
+"""README, docs and code cannot drift: the reason and warning codes, the public API, the Quick start,
+and every source key, decision number and link resolving inside the repository."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import vpcsim
+from vpcsim.errors import WarningCode
 from vpcsim.trace import Reason
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -21,6 +22,10 @@ def table_names(marker: str) -> list[str]:
 
 def test_readme_documents_exactly_the_reason_codes() -> None:
     assert table_names("reason-codes") == [r.value for r in Reason]
+
+
+def test_readme_documents_exactly_the_warning_codes() -> None:
+    assert table_names("warning-codes") == [c.value for c in WarningCode]
 
 
 def test_readme_documents_exactly_the_public_api() -> None:

@@ -25,7 +25,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "vpcsim"
-PARTS = frozenset({"model", "scenario", "control", "compile", "sim", "trace", "report", "probes", "emulate", "cli"})
+PARTS = frozenset(
+    {"model", "scenario", "control", "lint", "compile", "sim", "trace", "report", "probes", "emulate", "cli"}
+)
 """Every part of the package needs at least one mutant (``probes`` covers probes.py and testing.py)."""
 TIMEOUT = 300.0
 """Seconds one mutated module may run: a hang guard, far above the few seconds each one takes."""
@@ -198,6 +200,87 @@ MUTANTS = (
         bug="the kernel plan matches ingress rules on the destination and egress rules on the source",
     ),
     Mutant(
+        id="probes-a-check-passes-on-its-verdict-whatever-its-pinned-reason",
+        part="probes",
+        path="probes.py",
+        original="        return c.expect_reason is None or self.result.reason.value == c.expect_reason",
+        replacement="        return True",
+        module="tests/test_cli.py",
+        bug="a check with the expected verdict passes even when its pinned reason is not the one the probe gave",
+    ),
+    Mutant(
+        id="trace-egress-denial-is-discarded-not-denied",
+        part="trace",
+        path="trace/verdict.py",
+        original="    Reason.SG_EGRESS_DENIED: Disposition.DENIED,",
+        replacement="    Reason.SG_EGRESS_DENIED: Disposition.DISCARDED,",
+        module="tests/trace/test_verdict.py",
+        bug="a packet a security group drops on its way out is reported as discarded instead of denied",
+    ),
+    Mutant(
+        id="trace-unowned-address-is-discarded-not-unrouted",
+        part="trace",
+        path="trace/verdict.py",
+        original="    Reason.NO_HOST: Disposition.NO_ROUTE,",
+        replacement="    Reason.NO_HOST: Disposition.DISCARDED,",
+        module="tests/trace/test_verdict.py",
+        bug="a packet to an address nothing in the VPC owns is reported as discarded instead of no_route",
+    ),
+    Mutant(
+        id="trace-nat-rewrites-shown-new-to-old",
+        part="trace",
+        path="trace/steps.py",
+        original='f"{d.field} {d.old} -> {d.new}"',
+        replacement='f"{d.field} {d.new} -> {d.old}"',
+        module="tests/trace/test_steps.py",
+        bug="the text trace shows every NAT rewrite backwards, from the new value to the old one",
+    ),
+    Mutant(
+        id="report-pcap-frames-all-stamped-at-t0",
+        part="report",
+        path="report/pcap.py",
+        original="            pkt.time = EPOCH + Decimal(repr(round(t, 9)))",
+        replacement="            pkt.time = EPOCH",
+        module="tests/report/test_pcap.py",
+        bug="every frame of the pcapng carries simulated t=0 instead of the time it was sent or arrived",
+    ),
+    Mutant(
+        id="model-a-port-range-from-1-counts-as-all-ports",
+        part="model",
+        path="model/security.py",
+        original="        return self.low == 1 and self.high == 65535",
+        replacement="        return self.low == 1 or self.high == 65535",
+        module="tests/scenario/test_bad_input.py",
+        bug="a range starting at 1 or ending at 65535 counts as all ports: shown as 'all', allowed on icmp rules",
+    ),
+    Mutant(
+        id="scenario-microseconds-read-as-milliseconds",
+        part="scenario",
+        path="scenario/values.py",
+        original='_UNITS = {"us": 1e-6, "µs": 1e-6,',
+        replacement='_UNITS = {"us": 1e-3, "µs": 1e-3,',
+        module="tests/scenario/test_values.py",
+        bug="a time written in us or µs is read as milliseconds",
+    ),
+    Mutant(
+        id="sim-connections-never-become-established",
+        part="sim",
+        path="sim/walk.py",
+        original="            ct[reverse] = True\n",
+        replacement="",
+        module="tests/scenarios/test_seed.py",
+        bug="a reply does not mark its connection established, so the handshake's ACK meets the rules again",
+    ),
+    Mutant(
+        id="compile-all-dead-listener-schedules-nobody",
+        part="compile",
+        path="compile/ir.py",
+        original=" or bool(self.healthy_takers) or not self.any_healthy",
+        replacement=" or bool(self.healthy_takers)",
+        module="tests/emulate/test_plan.py",
+        bug="a listener whose backends all fail their health checks counts as scheduling nobody: no kernel pin",
+    ),
+    Mutant(
         id="cli-exit-codes-of-failure-and-invalid-input-swapped",
         part="cli",
         path="cli.py",
@@ -205,6 +288,24 @@ MUTANTS = (
         replacement="EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 2, 1",
         module="tests/test_cli.py",
         bug="'not connected' exits 2 and invalid input exits 1",
+    ),
+    Mutant(
+        id="lint-a-drop-rule-counts-as-an-accept",
+        part="lint",
+        path="lint/rulespace.py",
+        original="            out.dropped.append((br, hit))",
+        replacement="            out.accepted |= hit",
+        module="tests/lint/test_private_link.py",
+        bug="a drop rule that decides part of the SNAT range is taken for an accept, so nothing is reported",
+    ),
+    Mutant(
+        id="lint-one-rule-covers-a-box-whatever-its-addresses",
+        part="lint",
+        path="lint/rulespace.py",
+        original="                if elo <= lo and ehi >= hi and e.first <= target.first and e.last >= target.last:",
+        replacement="                if elo <= lo and ehi >= hi:",
+        module="tests/lint/test_shadowing.py",
+        bug="an earlier rule whose ports cover a rule's shadows it even when its addresses do not",
     ),
 )
 
