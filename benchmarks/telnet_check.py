@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from benchmarks.checks import run  # noqa: E402
+from benchmarks.checks import run
 
 if __name__ == "__main__":
     print(json.dumps(run()))

@@ -1,6 +1,7 @@
 """Data flows one way: no stage imports a later one; the engine and the IR know no cloud.
 
 scenario file → model → control plane → front-end lowers to the IR → sim → probes → report → cli
+(lint reads the model and the control plane beside that flow, for cli's warnings)
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ ALLOWED: dict[str, set[str]] = {
     "model": {"errors"},
     "scenario": {"errors", "model", "trace"},
     "control": {"model"},
+    # Warnings read the validated model with its file positions and, for time, the control plane.
+    "lint": {"errors", "model", "scenario", "control"},
     "ir": {"trace"},
     "frontends": {"model", "control", "ir", "trace"},
     "sim": {"ir", "trace"},
@@ -30,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "testing": {"probes", "scenario", "trace", "report"},
     "pytest_plugin": {"probes"},
     "emulate": {"errors", "model", "scenario", "control", "ir", "sim", "trace", "probes", "report", "cli"},
-    "cli": {"errors", "probes", "report", "scenario", "emulate"},
+    "cli": {"errors", "probes", "report", "scenario", "emulate", "lint"},
     "__init__": {"errors", "model", "probes", "scenario", "testing", "trace"},
     "__main__": {"cli"},
 }

@@ -159,6 +159,33 @@ def test_a_failing_check_exits_1_and_says_why(capsys: pytest.CaptureFixture[str]
     assert "lb-service has no TCP listener on port 1045" in out
 
 
+def test_a_check_with_the_right_verdict_but_another_reason_fails(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A pinned reason is part of the expectation: timing out for another reason is a failure."""
+    text = Path(SEED).read_text(encoding="utf-8")
+    pinned = 'to: "vpce-vpc1:1045", expect: timeout, reason: no_listener'
+    wrong = text.replace(pinned, pinned.replace("no_listener", "no_route"))
+    assert wrong != text
+    path = tmp_path / "wrong-reason.yaml"
+    path.write_text(wrong, encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == 1
+    lines = out.rstrip().splitlines()
+    results = [line for line in lines if line.startswith(("PASS", "FAIL"))]
+    assert [line for line in results if line.startswith("FAIL")] == [
+        "FAIL  a port the CLB does not listen on times out: expected timeout (no_route), got timeout (no_listener)"
+    ]
+    assert lines[-1] == f"{len(results) - 1} passed, 1 failed"
+    code, out, _ = run(capsys, "check", str(path), "--json")
+    doc = json.loads(out)
+    assert code == 1
+    assert (doc["passed"], doc["failed"]) == (len(results) - 1, 1)
+    (failed,) = [c for c in doc["checks"] if not c["passed"]]
+    assert (failed["expect"], failed["expect_reason"]) == ("timeout", "no_route")
+    assert (failed["result"]["verdict"], failed["result"]["reason"]) == ("timeout", "no_listener")
+
+
 def test_validate_accepts_the_seed(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "validate", SEED)
     assert code == 0

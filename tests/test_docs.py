@@ -1,5 +1,5 @@
-"""README, docs and code cannot drift: the reason codes, the public API, the Quick start, and every
-source key, decision number and link resolving inside the repository."""
+"""README, docs and code cannot drift: the reason and warning codes, the public API, the Quick start,
+and every source key, decision number and link resolving inside the repository."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import vpcsim
+from vpcsim.errors import WarningCode
 from vpcsim.trace import Reason
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -21,6 +22,10 @@ def table_names(marker: str) -> list[str]:
 
 def test_readme_documents_exactly_the_reason_codes() -> None:
     assert table_names("reason-codes") == [r.value for r in Reason]
+
+
+def test_readme_documents_exactly_the_warning_codes() -> None:
+    assert table_names("warning-codes") == [c.value for c in WarningCode]
 
 
 def test_readme_documents_exactly_the_public_api() -> None:
@@ -133,3 +138,11 @@ def test_nothing_points_outside_the_repository() -> None:
                 if banned.search(line):
                     hits.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()[:100]}")
     assert not hits, "\n".join(hits)
+
+
+@pytest.mark.parametrize("page", ["README.md", *sorted(str(p.relative_to(ROOT)) for p in DOCS.rglob("*.md"))])
+def test_source_files_the_docs_name_exist(page: str) -> None:
+    """A doc that says where a rule lives must point at a file that is there."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    named = set(re.findall(r"src/vpcsim/[A-Za-z0-9_/]+\.py", text))
+    assert all((ROOT / f).is_file() for f in named), sorted(f for f in named if not (ROOT / f).is_file())

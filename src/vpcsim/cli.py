@@ -1,7 +1,7 @@
 """The ``vpcsim`` command line: a thin layer over :class:`vpcsim.Network`.
 
-Exit codes: 0 connected / all checks pass / valid; 1 not connected / a check failed / no checks;
-2 invalid input (one message on stderr, never a traceback).
+Exit codes: 0 connected / all checks pass / valid; 1 not connected / a check failed / no checks /
+a warning under ``validate --strict``; 2 invalid input (one message on stderr, never a traceback).
 """
 
 from __future__ import annotations
@@ -30,6 +30,20 @@ def _load(path: str) -> Any:
         return Network.from_file(path)
     except VpcsimError as exc:
         _fail_input(str(exc))
+
+
+def _load_located(path: str) -> Any:
+    """The scenario with its key positions (for warnings that name a line), compiled once as
+    ``_load`` would: what ``check`` and ``telnet`` refuse, ``validate`` refuses too."""
+    from vpcsim.probes import Network
+    from vpcsim.scenario.load import load_located
+
+    try:
+        located = load_located(path)
+        Network(located.topology)
+    except VpcsimError as exc:
+        _fail_input(str(exc))
+    return located
 
 
 def _count(n: int, word: str) -> str:
@@ -119,7 +133,7 @@ def check(scenario: str, as_json: bool, seed: int | None) -> None:
                 "scenario": scenario,
                 "passed": len(results) - failed,
                 "failed": failed,
-                "warnings": list(net.topology.warnings),
+                "warnings": [w.to_dict() for w in net.topology.coded_warnings],
                 "checks": [check_to_dict(r) for r in results],
             }
         )
@@ -134,28 +148,42 @@ def check(scenario: str, as_json: bool, seed: int | None) -> None:
 
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-def validate(scenario: str) -> None:
-    """Check a scenario file; print warnings; exit 2 if it is invalid."""
-    net = _load(scenario)
-    topo = net.topology
-    for w in topo.warnings:
-        click.echo(f"warning: {w}", err=True)
-    click.echo(
-        f"{scenario}: valid: "
-        + ", ".join(
-            _count(n, word)
-            for n, word in (
-                (len(topo.vpcs), "VPC"),
-                (len(topo.instances), "instance"),
-                (len(topo.load_balancers), "load balancer"),
-                (len(topo.endpoints), "endpoint"),
-                (len(topo.ccns), "CCN"),
-                (len(topo.timeline), "timeline event"),
-                (len(topo.checks), "check"),
-            )
-        )
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--strict", is_flag=True, help="Exit 1 when there is any warning.")
+def validate(scenario: str, as_json: bool, strict: bool) -> None:
+    """Check a scenario file; print warnings; exit 2 if it is invalid (1 on warnings with --strict)."""
+    from vpcsim.lint import lint
+
+    located = _load_located(scenario)
+    topo = located.topology
+    warnings = lint(located)
+    counts = (
+        ("vpcs", len(topo.vpcs), "VPC"),
+        ("instances", len(topo.instances), "instance"),
+        ("load_balancers", len(topo.load_balancers), "load balancer"),
+        ("endpoints", len(topo.endpoints), "endpoint"),
+        ("ccns", len(topo.ccns), "CCN"),
+        ("timeline_events", len(topo.timeline), "timeline event"),
+        ("checks", len(topo.checks), "check"),
     )
-    sys.exit(EXIT_OK)
+    failed = strict and bool(warnings)
+    if as_json:
+        _dump(
+            {
+                "scenario": scenario,
+                "valid": True,
+                "strict": strict,
+                "counts": {key: n for key, n, _ in counts},
+                "warnings": [w.to_dict() for w in warnings],
+            }
+        )
+    else:
+        for w in warnings:
+            click.echo(f"warning: {w.render()}", err=True)
+        click.echo(f"{scenario}: valid: " + ", ".join(_count(n, word) for _, n, word in counts))
+        if failed:
+            click.echo(f"vpcsim: {scenario}: {_count(len(warnings), 'warning')} and --strict: exit 1", err=True)
+    sys.exit(EXIT_FAIL if failed else EXIT_OK)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

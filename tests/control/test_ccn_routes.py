@@ -6,8 +6,8 @@ from ipaddress import IPv4Network as Net
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from tests.strategies import DETERMINISTIC
+
 from vpcsim.control import CcnRouteTable
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from tests.conftest import SEED
 from vpcsim import Network
 from vpcsim.emulate import plan_state, prepare
-from vpcsim.emulate.plan import LINK_POOLS, choose_pool, pin_document
+from vpcsim.emulate.plan import LINK_POOLS, NsPlan, choose_pool, pin_document
+from vpcsim.report.steps import step_text
 from vpcsim.scenario import load
 from vpcsim.scenario.load import from_data
 
@@ -124,3 +125,36 @@ def test_not_emulable_reasons(seed_data: dict[str, Any]) -> None:
     assert "loopback" in why[4]
     assert why[5] == ""
     assert sorted(prep.plans) == [0, 1]
+
+
+def _lb_plan(data: dict[str, Any]) -> tuple[Network, NsPlan]:
+    net = Network(from_data(data))
+    plan = plan_state("t", net.compiled.states[0], LINK_POOLS[0])
+    return net, next(n for n in plan.namespaces if n.kind == "load_balancer")
+
+
+def test_a_listener_whose_backends_all_fail_health_checks_still_dnats_to_one(seed_data: dict[str, Any]) -> None:
+    """All-dead-all-alive: the simulator schedules among every backend, so the kernel must forward too."""
+    seed_data["load_balancers"]["lb-service"]["listeners"]["lbl-1044"]["health_check"]["port"] = 9999
+    net, lb = _lb_plan(seed_data)
+    r = net.telnet("cvm-vpc1", "172.16.2.16", 1044)
+    assert r.connected
+    assert any("all-dead-all-alive" in step_text(s) for h in r.packets[0].hops for s in h.steps)
+    (pin,) = lb.default_pins
+    assert pin.port == 1044
+    assert (pin.backend, pin.backend_port) in {("10.0.2.11", 8080), ("10.0.2.12", 8080)}
+    doc = pin_document(list(lb.default_pins))
+    assert f"--dport 1044 -j DNAT --to-destination {pin.backend}:{pin.backend_port}" in doc
+
+
+def test_a_listener_whose_only_healthy_backend_has_weight_0_gets_no_pin(seed_data: dict[str, Any]) -> None:
+    """Someone passes the checks, so all-dead-all-alive does not apply: nobody is scheduled, nothing DNATs."""
+    listener = seed_data["load_balancers"]["lb-service"]["listeners"]["lbl-1044"]
+    listener["health_check"]["port"] = 9000
+    listener["backends"][0]["weight"] = 0
+    seed_data["instances"]["cvm-backend1"]["listen"] = [8080, 9000]
+    net, lb = _lb_plan(seed_data)
+    r = net.telnet("cvm-vpc1", "172.16.2.16", 1044)
+    assert (r.verdict.value, r.reason.value) == ("timeout", "no_backend")
+    assert lb.default_pins == ()
+    assert "DNAT" not in pin_document(list(lb.default_pins))

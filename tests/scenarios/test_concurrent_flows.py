@@ -31,7 +31,8 @@ def test_the_load_balancer_schedules_in_arrival_order_not_sending_order(seed_net
     # cvm-vpc3 sends first, but its SYN crosses Chengdu-Chongqing; cvm-vpc1's, sent 1 ms later,
     # reaches the load balancer first and takes the first pick of round robin.
     far, near = seed_net.simulate([Flow("cvm-vpc3", VIP, VPORT, 0.0), Flow("cvm-vpc1", VIP, VPORT, "1ms")])
-    assert far.connected and near.connected
+    assert far.connected
+    assert near.connected
     assert near.packets[0].sent_at > far.packets[0].sent_at
     assert lb_arrival(near) < lb_arrival(far)
     assert backend_of(near) == "cvm-backend1:8080"  # the first of two equal weights

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from vpcsim import Network, Reason, Verdict
+from vpcsim.report.steps import step_text
+from vpcsim.trace import StepKind
 
 Data = dict[str, Any]
 Build = Callable[[Data], Network]
@@ -41,6 +43,27 @@ def test_client_group_without_egress_rules_times_out_at_the_client(seed_data: Da
     assert r.blocked_at == "cvm-vpc3"
     assert r.ref == "sg-client"
     assert r.packets[-1].nodes == ("cvm-vpc3",)
+
+
+def test_client_rules_with_port_ranges_name_their_ranges_in_the_trace(seed_data: Data, network_of: Build) -> None:
+    seed_data["security_groups"]["sg-client"]["egress"] = [
+        {"action": "drop", "protocol": "tcp", "port": "1-80", "destination": "0.0.0.0/0"},
+        {"action": "accept", "protocol": "tcp", "port": "1024-65535", "destination": "0.0.0.0/0"},
+        {"action": "accept", "protocol": "tcp", "port": "1-65535", "destination": "0.0.0.0/0"},
+    ]
+    net = network_of(seed_data)
+    r = net.telnet("cvm-vpc3", VIP, 80)
+    assert (r.verdict, r.reason, r.ref) == (Verdict.TIMEOUT, Reason.SG_EGRESS_DENIED, "sg-client egress rule #0")
+    assert "sg-client egress rule #0 (drop tcp/1-80 to 0.0.0.0/0) drops" in r.detail
+    r = net.telnet("cvm-vpc3", VIP, VPORT)
+    assert r.connected
+    assert [step_text(s) for s in r.packets[0].hops[0].steps if s.kind is StepKind.FILTER] == [
+        "sg-client egress rule #1 (accept tcp/1024-65535 to 0.0.0.0/0) accepts"
+    ]
+    r = net.telnet("cvm-vpc3", VIP, 1000)  # only the last rule admits it; nothing listens there
+    assert [step_text(s) for s in r.packets[0].hops[0].steps if s.kind is StepKind.FILTER] == [
+        "sg-client egress rule #2 (accept tcp/all to 0.0.0.0/0) accepts"
+    ]
 
 
 # -- the endpoint's groups see the client's real address (Q8) ---------------------------------------

@@ -359,7 +359,9 @@ def test_validate_warns_about_the_failed_endpoint_and_exits_0(not_whitelisted: D
     path.write_text(yaml.safe_dump(not_whitelisted), encoding="utf-8")
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 0, result.output
-    assert "warning: endpoint vpce-vpc1: creation FAILED" in result.stderr
+    assert f"warning: {path}:" in result.stderr
+    assert ": endpoints.vpce-vpc1: endpoint vpce-vpc1: creation FAILED" in result.stderr
+    assert result.stderr.rstrip().endswith("[endpoint-creation-failed]")
     assert "valid" in result.stdout
 
 

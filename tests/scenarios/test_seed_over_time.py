@@ -78,6 +78,23 @@ def test_a_backend_rule_removed_in_the_timeline_makes_later_connects_time_out(
     assert "drop all" in r.detail
 
 
+def test_a_backend_rule_removed_between_syn_and_ack_does_not_stop_the_established_connection(
+    seed_data: Data, network_of: Build
+) -> None:
+    """Connection tracking: the ACK of an admitted handshake is not matched against the rules again."""
+    seed_data["timeline"] = [
+        {"at": "10ms", "action": "remove_rule", "security_group": "sg-backend", "direction": "ingress", "index": 0}
+    ]
+    r = network_of(seed_data).telnet("cvm-vpc3", VIP, VPORT)
+    syn, _, ack = r.packets
+    assert syn.arrived_at < 0.010 < ack.arrived_at, "the rule goes while the ACK is on its way"
+    assert r.control_events == ((0.01, "timeline: remove sg-backend ingress rule #0"),)
+    assert (r.verdict, r.reason) == (Verdict.CONNECTED, Reason.ESTABLISHED)
+    assert (ack.nodes[-1], ack.reason) == ("cvm-backend1", None)
+    assert [s.kind for s in ack.hops[-1].steps] == [StepKind.INGRESS, StepKind.SESSION, StepKind.DELIVER]
+    assert step_text(ack.hops[-1].steps[1]).startswith("matches an established connection")
+
+
 # -- CCN attachment ---------------------------------------------------------------------------------
 
 

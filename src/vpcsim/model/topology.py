@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
+from vpcsim.errors import ScenarioWarning
 from vpcsim.model.ccn import Ccn
 from vpcsim.model.checks import Check
 from vpcsim.model.compute import Instance
@@ -19,8 +20,9 @@ from vpcsim.model.timeline import Event
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Topology:
     """Everything a scenario declares. Object maps are keyed by id; ``timeline`` is sorted by time
-    (file order among equal times); ``checks`` keep file order. ``warnings`` are admission failures
-    and other findings that load but deserve the user's attention."""
+    (file order among equal times); ``checks`` keep file order. ``coded_warnings`` are what loading
+    itself found worth the user's attention (admission failures, an instance without groups); the
+    rest of the warnings need the whole model and live in :mod:`vpcsim.lint`."""
 
     source: str
     settings: Settings
@@ -33,7 +35,12 @@ class Topology:
     ccns: dict[str, Ccn]
     timeline: tuple[Event, ...]
     checks: tuple[Check, ...]
-    warnings: tuple[str, ...] = ()
+    coded_warnings: tuple[ScenarioWarning, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The load-time warnings as sentences, as ``vpcsim check`` prints them."""
+        return tuple(w.message for w in self.coded_warnings)
 
     def subnet(self, vpc_id: str, subnet_id: str) -> Subnet:
         s = self.vpcs[vpc_id].subnet(subnet_id)

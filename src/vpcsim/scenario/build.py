@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network
 
-from vpcsim.errors import ScenarioError
+from vpcsim.errors import ScenarioError, ScenarioWarning, WarningCode
 from vpcsim.model import (
     Action,
     Backend,
@@ -48,18 +48,28 @@ _ANY = IPv4Network("0.0.0.0/0")
 
 
 class Locator:
-    """Turns key paths into errors that carry the file's line and column."""
+    """Turns key paths into errors and warnings that carry the file's line and column."""
 
     def __init__(self, source: str, marks: Mapping[Path, tuple[int, int]]) -> None:
         self.source = source
         self.marks = marks
 
-    def error(self, path: Path, problem: str) -> ScenarioError:
+    def mark(self, path: Path) -> tuple[int | None, int | None]:
+        """Line and column of ``path``, or of its nearest ancestor in the file (a key left out)."""
         probe = path
         while probe not in self.marks and probe:
             probe = probe[:-1]
-        line, col = self.marks.get(probe, (None, None))
+        return self.marks.get(probe, (None, None))
+
+    def error(self, path: Path, problem: str) -> ScenarioError:
+        line, col = self.mark(path)
         return ScenarioError(self.source, path_text(path), problem, line=line, column=col)
+
+    def warning(self, path: Path, code: WarningCode, message: str) -> ScenarioWarning:
+        line, col = self.mark(path)
+        return ScenarioWarning(
+            source=self.source, path=path_text(path), code=code, message=message, line=line, column=col
+        )
 
 
 def build_topology(doc: s.ScenarioDoc, loc: Locator) -> Topology:
@@ -70,7 +80,7 @@ class _Builder:
     def __init__(self, doc: s.ScenarioDoc, loc: Locator) -> None:
         self.doc = doc
         self.loc = loc
-        self.warnings: list[str] = []
+        self.warnings: list[ScenarioWarning] = []
 
     def err(self, path: Path, problem: str) -> ScenarioError:
         return self.loc.error(path, problem)
@@ -102,7 +112,6 @@ class _Builder:
             ccns=ccns,
             timeline=timeline,
             checks=(),
-            warnings=(),
         )
         checks = self._checks(topo)
         return Topology(
@@ -117,7 +126,7 @@ class _Builder:
             ccns=ccns,
             timeline=timeline,
             checks=checks,
-            warnings=tuple(self.warnings),
+            coded_warnings=tuple(self.warnings),
         )
 
     # -- ids -------------------------------------------------------------------------------
@@ -245,6 +254,14 @@ class _Builder:
                 raise self.err((*path, ip_key), f"{ip} is outside its subnet {subnet} ({sn.cidr})")
             if ip in (sn.cidr.network_address, sn.cidr.broadcast_address):
                 raise self.err((*path, ip_key), f"{ip} is the network or broadcast address of {sn.cidr}")
+            if ip == sn.cidr.network_address + 1:
+                # Tencent reserves each subnet's first two addresses and its last [VPC1] and takes a
+                # chosen address only from .2 up [VPC2]: the cloud would refuse this one (Q21).
+                raise self.err(
+                    (*path, ip_key),
+                    f"{ip} is reserved in {sn.cidr}: Tencent Cloud keeps each subnet's first two addresses "
+                    f"and its last; use one from {sn.cidr.network_address + 2} to {sn.cidr.broadcast_address - 1}",
+                )
         return sn
 
     def _claim(
@@ -276,7 +293,13 @@ class _Builder:
         self._claim(owners, d.vpc, d.ip, f"instance {iid}", (*path, "ip"))
         sgs = self._groups_exist(d.security_groups, groups, (*path, "security_groups"))
         if not sgs:
-            self.warnings.append(f"instance {iid} has no security group: all its traffic is denied")
+            self.warnings.append(
+                self.loc.warning(
+                    (*path, "security_groups"),
+                    WarningCode.INSTANCE_WITHOUT_SECURITY_GROUP,
+                    f"instance {iid} has no security group: all its traffic is denied",
+                )
+            )
         return Instance(id=iid, vpc=d.vpc, subnet=d.subnet, ip=d.ip, security_groups=sgs, listen=frozenset(d.listen))
 
     def _load_balancer(
@@ -409,7 +432,11 @@ class _Builder:
             sgs = self._groups_exist(d.security_groups, groups, (*path, "security_groups"))
             state, why = admission(consumer.account, provider.account, svc)
             if state is EndpointState.FAILED:
-                self.warnings.append(f"endpoint {eid}: creation FAILED: {why}")
+                self.warnings.append(
+                    self.loc.warning(
+                        path, WarningCode.ENDPOINT_CREATION_FAILED, f"endpoint {eid}: creation FAILED: {why}"
+                    )
+                )
             ip = d.ip if d.ip is not None else assigned[eid]
             out[eid] = Endpoint(
                 id=eid,

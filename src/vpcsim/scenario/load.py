@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -26,8 +27,32 @@ from vpcsim.scenario.values import shown
 from vpcsim.scenario.yamlsafe import MAX_BYTES, Path, path_text, read_yaml
 
 
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A validated scenario with the file positions of its keys, for warnings that name a line."""
+
+    topology: Topology
+    locator: Locator
+    """Key path → (line, column) of the file it came from (empty for data without a file)."""
+
+
 def load(path: str | FsPath) -> Topology:
     """Load and validate the scenario file at ``path``."""
+    return load_located(path).topology
+
+
+def loads(text: str, *, source: str = "<string>") -> Topology:
+    """Load and validate a scenario from YAML text; ``source`` names it in errors."""
+    return loads_located(text, source=source).topology
+
+
+def from_data(data: Any, *, source: str = "<data>", marks: dict[Path, tuple[int, int]] | None = None) -> Topology:
+    """Validate already-parsed plain data (dicts, lists, scalars) as a scenario."""
+    return from_data_located(data, source=source, marks=marks).topology
+
+
+def load_located(path: str | FsPath) -> Located:
+    """:func:`load`, keeping the key positions of the file."""
     name = str(path)
     try:
         with open(path, "rb") as f:
@@ -51,17 +76,19 @@ def load(path: str | FsPath) -> Topology:
             line=line,
             column=column,
         ) from None
-    return loads(text, source=name)
+    return loads_located(text, source=name)
 
 
-def loads(text: str, *, source: str = "<string>") -> Topology:
-    """Load and validate a scenario from YAML text; ``source`` names it in errors."""
+def loads_located(text: str, *, source: str = "<string>") -> Located:
+    """:func:`loads`, keeping the key positions of the text."""
     data, marks = read_yaml(text, source)
-    return from_data(data, source=source, marks=marks)
+    return from_data_located(data, source=source, marks=marks)
 
 
-def from_data(data: Any, *, source: str = "<data>", marks: dict[Path, tuple[int, int]] | None = None) -> Topology:
-    """Validate already-parsed plain data (dicts, lists, scalars) as a scenario."""
+def from_data_located(
+    data: Any, *, source: str = "<data>", marks: dict[Path, tuple[int, int]] | None = None
+) -> Located:
+    """:func:`from_data`, with a locator over ``marks`` (no positions when there are none)."""
     locator = Locator(source, marks or {})
     if not isinstance(data, dict):
         raise locator.error((), f"a scenario is a mapping of sections (version, vpcs, ...), not {shown(data)}")
@@ -71,7 +98,7 @@ def from_data(data: Any, *, source: str = "<data>", marks: dict[Path, tuple[int,
         raise _first_error(exc, locator) from None
     except RecursionError:
         raise locator.error((), "nesting too deep") from None
-    return build_topology(doc, locator)
+    return Located(build_topology(doc, locator), locator)
 
 
 # -- pydantic errors → one sentence ------------------------------------------------------------
@@ -250,4 +277,13 @@ def _sentence(err: ErrorDetails, path: Path, key_problem: bool) -> str:
     return f"{msg[0].lower()}{msg[1:]}, got {shown(got)}"
 
 
-__all__ = ["from_data", "load", "loads", "path_text"]
+__all__ = [
+    "Located",
+    "from_data",
+    "from_data_located",
+    "load",
+    "load_located",
+    "loads",
+    "loads_located",
+    "path_text",
+]

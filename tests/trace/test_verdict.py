@@ -1,0 +1,129 @@
+"""Every reason code and the disposition it gives a packet, as ``vpcsim telnet --json`` reports them.
+
+Each case edits the bundled scenario so that one thing stops (or completes) the connect, runs the CLI on
+it, and checks the reason of the probe and the disposition of every packet in its JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from vpcsim import Reason
+from vpcsim.cli import main
+
+Doc = dict[str, Any]
+
+DISPOSITIONS = {
+    "established": "delivered",
+    "port_closed": "delivered",
+    "no_answer_in_time": "delivered",
+    "no_route": "no_route",
+    "no_host": "no_route",
+    "sg_ingress_denied": "denied",
+    "sg_egress_denied": "denied",
+    "endpoint_not_active": "discarded",
+    "no_listener": "discarded",
+    "no_backend": "discarded",
+    "lb_loopback": "discarded",
+    "snat_ports_exhausted": "discarded",
+    "no_session": "discarded",
+    "loop": "discarded",
+}
+"""The disposition a packet stopped for each reason gets; a packet that arrives is delivered."""
+
+UNREACHABLE = {"snat_ports_exhausted", "no_session", "loop"}
+"""The engine's guards against a reply without a session and a forwarding loop, and an endpoint out of
+SNAT ports (several flows at once: ``tests/scenarios/test_concurrent_flows.py``): no single telnet on an
+edit of the bundled scenario reaches them, so only the enum is checked here."""
+
+
+def as_is(d: Doc) -> None:
+    del d
+
+
+def no_client_egress(d: Doc) -> None:
+    d["security_groups"]["sg-client"]["egress"] = []
+
+
+def no_snat_rule(d: Doc) -> None:
+    d["security_groups"]["sg-backend"]["ingress"].pop(0)
+
+
+def nothing_listens(d: Doc) -> None:
+    for b in ("cvm-backend1", "cvm-backend2"):
+        d["instances"][b]["listen"] = []
+
+
+def one_short_syn(d: Doc) -> None:
+    d["settings"]["tcp"] = {"syn_retries": 0, "initial_rto": "5ms"}
+
+
+def endpoint_rejected(d: Doc) -> None:
+    d["timeline"] = [{"at": 0, "action": "reject_endpoint", "endpoint": "vpce-vpc1"}]
+
+
+def every_weight_zero(d: Doc) -> None:
+    for b in d["load_balancers"]["lb-service"]["listeners"]["lbl-1044"]["backends"]:
+        b["weight"] = 0
+
+
+PROBES: list[tuple[str, Callable[[Doc], None], str, str, int]] = [
+    ("established", as_is, "cvm-vpc3", "172.16.2.16", 1044),
+    ("port_closed", nothing_listens, "cvm-vpc3", "172.16.2.16", 1044),
+    ("no_answer_in_time", one_short_syn, "cvm-vpc3", "172.16.2.16", 1044),
+    ("no_route", as_is, "cvm-vpc1", "10.0.1.100", 1044),
+    ("no_host", as_is, "cvm-vpc3", "172.16.2.99", 1044),
+    ("sg_ingress_denied", no_snat_rule, "cvm-vpc3", "172.16.2.16", 1044),
+    ("sg_egress_denied", no_client_egress, "cvm-vpc3", "172.16.2.16", 1044),
+    ("endpoint_not_active", endpoint_rejected, "cvm-vpc3", "172.16.2.16", 1044),
+    ("no_listener", as_is, "cvm-vpc3", "172.16.2.16", 1045),
+    ("no_backend", every_weight_zero, "cvm-vpc3", "172.16.2.16", 1044),
+    ("lb_loopback", as_is, "cvm-backend1", "lb-service", 1044),
+]
+
+
+def test_the_table_names_every_reason_and_the_probes_cover_all_that_a_scenario_can_reach() -> None:
+    assert set(DISPOSITIONS) == {r.value for r in Reason}
+    assert {p[0] for p in PROBES} == set(DISPOSITIONS) - UNREACHABLE
+
+
+@pytest.mark.parametrize("reason", sorted(UNREACHABLE))
+def test_a_reply_without_a_session_and_a_forwarding_loop_are_discarded(reason: str) -> None:
+    assert Reason(reason).disposition.value == DISPOSITIONS[reason]
+
+
+@pytest.mark.parametrize(("reason", "edit", "source", "host", "port"), PROBES, ids=[p[0] for p in PROBES])
+def test_each_packet_of_a_probe_carries_the_disposition_of_its_reason(
+    reason: str,
+    edit: Callable[[Doc], None],
+    source: str,
+    host: str,
+    port: int,
+    seed_data: Doc,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    edit(seed_data)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(seed_data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SystemExit) as done:
+        main(["telnet", str(path), "--from", source, host, str(port), "--json"])
+    r = json.loads(capsys.readouterr().out)
+    assert done.value.code == (0 if reason == "established" else 1)
+    assert r["reason"] == reason
+    assert Reason(reason).disposition.value == DISPOSITIONS[reason]
+    seen = [(p["kind"], p["reason"], p["disposition"]) for p in r["packets"]]
+    assert seen
+    assert seen == [(kind, why, "delivered" if why is None else DISPOSITIONS[why]) for kind, why, _ in seen], (
+        "a packet's disposition does not follow from its reason"
+    )
+    if DISPOSITIONS[reason] == "delivered":
+        assert {why for _, why, _ in seen} == {None}, "nothing was dropped"
+    else:
+        assert (reason, DISPOSITIONS[reason]) in {(why, disposition) for _, why, disposition in seen}
