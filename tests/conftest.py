@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from vpcsim import Network
-from vpcsim.scenario.load import from_data
+from vpcsim.frontends import from_data
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -146,3 +146,18 @@ def test_source_files_the_docs_name_exist(page: str) -> None:
     text = (ROOT / page).read_text(encoding="utf-8")
     named = set(re.findall(r"src/vpcsim/[A-Za-z0-9_/]+\.py", text))
     assert all((ROOT / f).is_file() for f in named), sorted(f for f in named if not (ROOT / f).is_file())
+
+
+def test_readme_documents_exactly_the_step_records() -> None:
+    import typing
+
+    from vpcsim.report.json import record_name
+    from vpcsim.trace import StepData
+
+    block = README.split("<!-- step-records:", 1)[1].split("<!-- /step-records -->", 1)[0]
+    documented = dict(re.findall(r"^\| `([^`]+)` \| (.+) \|$", block, flags=re.MULTILINE))
+    expected = {}
+    for record in typing.get_args(StepData):
+        blank = record(*([None] * len(record._fields)))
+        expected[record_name(blank)] = ", ".join(f"`{f}`" for f in record._fields)
+    assert documented == expected

@@ -59,9 +59,9 @@ MUTANTS = (
         bug="SecurityGroup.rules() hands out the egress rules for ingress and the other way round",
     ),
     Mutant(
-        id="scenario-auto-accept-inverted",
-        part="scenario",
-        path="scenario/build.py",
+        id="frontends-auto-accept-inverted",
+        part="frontends",
+        path="frontends/tencent/rules.py",
         original="    if svc.auto_accept:",
         replacement="    if not svc.auto_accept:",
         module="tests/scenarios/test_cross_account_scenario.py",

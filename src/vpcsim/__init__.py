@@ -6,7 +6,7 @@ balancers, Private Link endpoints, CCN). The data flows one way::
     scenario file → Topology → control-plane snapshots → compiled forwarding state
                  → SimPy packet walk → traces and verdicts → reports
 
-The public names below load lazily, so ``import vpcsim.scenario`` (say, to validate a file)
+The public names below load lazily, so ``import vpcsim.frontends`` (say, to validate a file)
 does not pull in the engine, SimPy or Scapy.
 """
 
@@ -17,13 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vpcsim.errors import ArgumentError, ScenarioError, UnknownObjectError, VpcsimError
+    from vpcsim.frontends import load, loads
     from vpcsim.model import Topology
-    from vpcsim.probes import CheckResult, Network, ProbeResult
-    from vpcsim.scenario import load, loads
+    from vpcsim.probes import CheckResult, Flow, Network, ProbeResult
+    from vpcsim.scenario import Limits
     from vpcsim.testing import assert_reachable, assert_unreachable
     from vpcsim.trace import Reason, Verdict
 
 _HOME = {
+    "Flow": "vpcsim.probes",
+    "Limits": "vpcsim.scenario",
     "ArgumentError": "vpcsim.errors",
     "CheckResult": "vpcsim.probes",
     "Network": "vpcsim.probes",
@@ -36,13 +39,15 @@ _HOME = {
     "VpcsimError": "vpcsim.errors",
     "assert_reachable": "vpcsim.testing",
     "assert_unreachable": "vpcsim.testing",
-    "load": "vpcsim.scenario",
-    "loads": "vpcsim.scenario",
+    "load": "vpcsim.frontends",
+    "loads": "vpcsim.frontends",
 }
 
 __all__ = [
     "ArgumentError",
     "CheckResult",
+    "Flow",
+    "Limits",
     "Network",
     "ProbeResult",
     "Reason",

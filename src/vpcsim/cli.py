@@ -23,11 +23,21 @@ def _fail_input(message: str) -> None:
     sys.exit(EXIT_INVALID)
 
 
+def limits() -> Any:
+    """The loader's limits for this run: the group's ``--max-*`` options (defaults otherwise)."""
+    from vpcsim.scenario import DEFAULT_LIMITS
+
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    return getattr(root, "obj", None) or DEFAULT_LIMITS
+
+
 def _load(path: str) -> Any:
+    from vpcsim.frontends import load
     from vpcsim.probes import Network
 
     try:
-        return Network.from_file(path)
+        return Network(load(path, limits=limits()))
     except VpcsimError as exc:
         _fail_input(str(exc))
 
@@ -35,11 +45,11 @@ def _load(path: str) -> Any:
 def _load_located(path: str) -> Any:
     """The scenario with its key positions (for warnings that name a line), compiled once as
     ``_load`` would: what ``check`` and ``telnet`` refuse, ``validate`` refuses too."""
+    from vpcsim.frontends import load_located
     from vpcsim.probes import Network
-    from vpcsim.scenario.load import load_located
 
     try:
-        located = load_located(path)
+        located = load_located(path, limits=limits())
         Network(located.topology)
     except VpcsimError as exc:
         _fail_input(str(exc))
@@ -56,8 +66,29 @@ def _dump(obj: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vpcsim")
-def cli() -> None:
-    """Packet-level reachability simulator for cloud private networks."""
+@click.option("--max-bytes", type=click.IntRange(1), default=None, help="Largest scenario file (default 4 MiB).")
+@click.option(
+    "--max-values", type=click.IntRange(1), default=None, help="Most values in a scenario file (default 200,000)."
+)
+@click.option(
+    "--max-objects",
+    type=click.IntRange(1),
+    default=None,
+    help="Most entries in one section or list of objects (default 10,000).",
+)
+@click.pass_context
+def cli(ctx: click.Context, max_bytes: int | None, max_values: int | None, max_objects: int | None) -> None:
+    """Packet-level reachability simulator for cloud private networks.
+
+    The --max-* options raise (or lower) the scenario loader's limits for very large networks, e.g.
+    vpcsim --max-objects 200000 --max-values 2000000 --max-bytes 64000000 validate big.yaml
+    """
+    from dataclasses import replace
+
+    from vpcsim.scenario import DEFAULT_LIMITS
+
+    given = {"max_bytes": max_bytes, "max_values": max_values, "max_objects": max_objects}
+    ctx.obj = replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
 
 
 @cli.command()

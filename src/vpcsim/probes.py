@@ -8,18 +8,17 @@ real network.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vpcsim.errors import ArgumentError, UnknownObjectError
-from vpcsim.frontends import compile_network
+from vpcsim.frontends import compile_network, load
 from vpcsim.ir import CompiledNetwork
 from vpcsim.model import Check, Topology
 from vpcsim.report.steps import cause_text, describe
-from vpcsim.scenario import load
+from vpcsim.scenario.pause import paused_gc
 from vpcsim.scenario.values import duration
 from vpcsim.sim import Capture, ConnectOutcome, Simulation, connect
 from vpcsim.sim.packet import ip_text
@@ -185,16 +184,8 @@ def run(
     trace: bool = True,
 ) -> list[ProbeResult]:
     """Run connects (source, host as asked, destination address, port, start) in one simulation."""
-    # A simulation allocates many small acyclic objects that reference counting frees at once; the
-    # cyclic collector would rescan every live session and trace again and again (three times the
-    # run time with ten thousand flows), so it waits until the simulation is over.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _run(net, requests, seed=seed, capture=capture, trace=trace)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _run(

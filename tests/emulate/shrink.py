@@ -10,7 +10,7 @@ import yaml
 
 from vpcsim.emulate import execute, prepare, report
 from vpcsim.errors import VpcsimError
-from vpcsim.scenario.load import from_data
+from vpcsim.frontends import from_data
 
 Data = dict[str, Any]
 

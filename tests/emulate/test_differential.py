@@ -18,8 +18,7 @@ from tests.emulate.conftest import SUMMARY
 from tests.emulate.generator import variant
 from tests.emulate.shrink import disagrees, dump, shrink
 from vpcsim.emulate import EmulationReport, Prepared, execute, prepare, report
-from vpcsim.scenario import load
-from vpcsim.scenario.load import from_data
+from vpcsim.frontends import from_data, load
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = [ROOT / "scenarios" / "chengdu_chongqing.yaml", ROOT / "scenarios" / "chengdu_chongqing_cross_account.yaml"]

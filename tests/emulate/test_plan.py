@@ -9,9 +9,8 @@ from tests.conftest import SEED
 from vpcsim import Network
 from vpcsim.emulate import plan_state, prepare
 from vpcsim.emulate.plan import LINK_POOLS, NsPlan, choose_pool, pin_document
+from vpcsim.frontends import from_data, load
 from vpcsim.report.steps import step_text
-from vpcsim.scenario import load
-from vpcsim.scenario.load import from_data
 
 
 def _seed_plan() -> Any:

@@ -35,8 +35,7 @@ from tests.watchdog import Hang, watchdog
 from vpcsim import Network
 from vpcsim.cli import main
 from vpcsim.errors import ScenarioError
-from vpcsim.scenario import load, loads
-from vpcsim.scenario.load import from_data
+from vpcsim.frontends import from_data, load, loads
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from vpcsim.errors import ScenarioWarning
+from vpcsim.frontends import from_data_located
 from vpcsim.lint import lint
-from vpcsim.scenario.load import from_data_located
 
 Data = dict[str, Any]
 

@@ -8,8 +8,8 @@ import pytest
 
 from vpcsim.cli import main
 from vpcsim.errors import ScenarioWarning, WarningCode
+from vpcsim.frontends import load_located
 from vpcsim.lint import lint
-from vpcsim.scenario.load import load_located
 
 
 def file_warnings(path: Path) -> list[ScenarioWarning]:

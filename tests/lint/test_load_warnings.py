@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.lint.conftest import Data
 from tests.lint.helpers import file_warnings, line_of, only
 from vpcsim.errors import ScenarioWarning, WarningCode
-from vpcsim.scenario import load
+from vpcsim.frontends import load
 
 Lint = Callable[[Data], list[ScenarioWarning]]
 

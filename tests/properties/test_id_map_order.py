@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from tests.strategies import DETERMINISTIC, Doc, map_orders, seed_document, sg_scenarios, shuffled_maps
 from vpcsim import Network, ProbeResult, ScenarioError
+from vpcsim.frontends import from_data
 from vpcsim.report import check_to_dict, probe_to_dict, render_trace
-from vpcsim.scenario.load import from_data
 from vpcsim.trace import StepKind, Translated
 
 ID_MAPS = (

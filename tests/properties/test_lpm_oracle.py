@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from tests.strategies import DETERMINISTIC, Doc, addresses_near, ccn_scenarios, prefix_sets
 from vpcsim import Network
+from vpcsim.frontends import from_data
 from vpcsim.ir.lpm import LpmTable
-from vpcsim.scenario.load import from_data
 
 
 def longest_containing(prefixes: list[IPv4Network], address: int) -> IPv4Network | None:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 
 from tests.strategies import DETERMINISTIC, Doc, Probe, nat_cases
 from vpcsim import Network, ProbeResult
-from vpcsim.scenario.load import from_data
+from vpcsim.frontends import from_data
 from vpcsim.sim.packet import Header, ip_text
 from vpcsim.trace import FlowDiff, PacketTrace, Step, StepKind
 

@@ -28,9 +28,9 @@ from tests.strategies import (
     sg_scenarios,
 )
 from vpcsim import Network, ProbeResult, Verdict
+from vpcsim.frontends import from_data
 from vpcsim.ir import Balancer
 from vpcsim.report import probe_to_dict
-from vpcsim.scenario.load import from_data
 
 EXAMPLES = 150
 

@@ -23,7 +23,8 @@ import yaml
 from tests.watchdog import watchdog
 from vpcsim.cli import main
 from vpcsim.errors import ScenarioError
-from vpcsim.scenario import load, loads, yamlsafe
+from vpcsim.frontends import load, loads
+from vpcsim.scenario import yamlsafe
 
 HANG_S = 30
 """A hang guard, not a timing target: each of these finishes in well under a second."""
@@ -274,7 +275,7 @@ PORTS = [
 
 SHAPES = [
     case("unknown top-level key", setter("vpc", value={}), "vpc", "unknown key 'vpc' (did you mean 'vpcs'?",
-         "allowed: version, settings, vpcs"),
+         "allowed: version, cloud, settings, vpcs"),
     case("unknown instance key", setter("instances", "cvm-vpc1", "ipp", value="172.16.2.11"), "instances.cvm-vpc1.ipp",
          "unknown key 'ipp' (did you mean 'ip'? allowed: vpc, subnet, ip, security_groups, listen)"),
     case("'from_' for 'from'", lambda d: d["checks"][0].update(from_=d["checks"][0].pop("from")), "checks[0].from_",

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from vpcsim.errors import ScenarioError
-from vpcsim.scenario.load import from_data
+from vpcsim.frontends import from_data
 
 Data = dict[str, Any]
 

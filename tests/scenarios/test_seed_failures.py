@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from vpcsim import Network, ProbeResult, Reason, ScenarioError, Verdict
 from vpcsim.cli import cli
+from vpcsim.frontends import from_data
 from vpcsim.report.steps import step_text
-from vpcsim.scenario.load import from_data
 from vpcsim.trace import PacketTrace, StepKind, Translated
 
 Data = dict[str, Any]

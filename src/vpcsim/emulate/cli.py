@@ -105,7 +105,7 @@ def emulate(scenario: str | None, as_json: bool, cleanup: bool, deadline: float)
     Needs root, iproute2 and iptables. Everything is built in network namespaces named
     vpcsim-PID-N-I and removed at the end, on failure and on Ctrl-C.
     """
-    from vpcsim.scenario import load
+    from vpcsim.frontends import load
 
     if scenario is None and not cleanup:
         click.echo("vpcsim: emulate needs a SCENARIO (or --cleanup)", err=True)
@@ -113,7 +113,9 @@ def emulate(scenario: str | None, as_json: bool, cleanup: bool, deadline: float)
     topo = None
     if scenario is not None:
         try:
-            topo = load(scenario)
+            from vpcsim.cli import limits
+
+            topo = load(scenario, limits=limits())
         except VpcsimError as exc:
             click.echo(f"vpcsim: {exc}", err=True)
             sys.exit(EXIT_INVALID)

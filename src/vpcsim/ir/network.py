@@ -49,8 +49,9 @@ class CompiledNetwork:
     times: tuple[float, ...] = field(init=False)
     delay_cache: dict[tuple[str, str, str, str], float] = field(default_factory=dict, compare=False)
     """Memoised one-way delays between (zone, region) pairs; bounded by the zones that exist."""
-    engine_cache: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False)
-    """The engine's memo of what crossing each edge involves; bounded by the edges that exist."""
+    engine_cache: dict[Any, Any] = field(default_factory=dict, compare=False)
+    """The engine's memo of what doesn't change between checks (crossing an edge, a route's step);
+    it saves work and changes no result, and the engine bounds its size."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "times", tuple(s.time for s in self.states))

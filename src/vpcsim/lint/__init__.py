@@ -1,7 +1,7 @@
 """Warnings about scenarios that are valid but probably wrong.
 
 :func:`lint` reads a validated scenario with the file positions of its keys (a
-:class:`~vpcsim.scenario.load.Located`) and returns every :class:`~vpcsim.errors.ScenarioWarning`,
+:class:`~vpcsim.scenario.locate.Located`) and returns every :class:`~vpcsim.errors.ScenarioWarning`,
 in file order: the ones loading found (``Topology.coded_warnings``) and the ones each module here
 finds, one kind of mistake per module:
 
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from vpcsim.errors import ScenarioWarning
 from vpcsim.lint import backends, checks, endpoint_accepts, missing_rules, private_link, regions, shadowing
 from vpcsim.lint.context import Context
-from vpcsim.scenario.load import Located
+from vpcsim.scenario.locate import Located
 
 RULES: tuple[Callable[[Context], Iterator[ScenarioWarning]], ...] = (
     regions.check,

@@ -9,7 +9,7 @@ from functools import cached_property
 from vpcsim.control import ControlState, control_timeline
 from vpcsim.errors import ScenarioWarning, WarningCode
 from vpcsim.model import EventKind, Rule, Topology
-from vpcsim.scenario.build import Locator
+from vpcsim.scenario.locate import Locator
 from vpcsim.scenario.yamlsafe import Path
 
 

@@ -35,6 +35,8 @@ class Topology:
     ccns: dict[str, Ccn]
     timeline: tuple[Event, ...]
     checks: tuple[Check, ...]
+    cloud: str = "tencent"
+    """The front-end that read it (and lowers it)."""
     coded_warnings: tuple[ScenarioWarning, ...] = ()
 
     @property

@@ -1,11 +1,11 @@
-"""Scenario files → validated :class:`~vpcsim.model.Topology`.
+"""Reading scenario files, whatever their cloud: bytes → YAML data with the position of every key,
+limits, values (times, ports, CIDRs), shape errors in plain words.
 
-:func:`load` reads a YAML file, :func:`loads` a string. Both raise :class:`~vpcsim.errors.ScenarioError`
-with the file, key path (and line:column) and the problem. Loading never runs code: YAML is composed
-into nodes and only plain scalars, mappings and sequences are accepted.
+Loading never runs code: YAML is composed into nodes and only plain scalars, mappings and sequences
+are accepted. What a document means is its cloud front-end's business: :func:`vpcsim.load`.
 """
 
-from vpcsim.scenario.build import build_topology
-from vpcsim.scenario.load import load, loads
+from vpcsim.scenario.limits import DEFAULT_LIMITS, Limits
+from vpcsim.scenario.locate import Located, Locator
 
-__all__ = ["build_topology", "load", "loads"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "Located", "Locator"]

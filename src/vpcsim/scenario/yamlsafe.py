@@ -4,9 +4,9 @@ PyYAML's ``safe_load`` already refuses Python tags, but it silently keeps the la
 keys, expands alias bombs, and forgets line numbers. We compose the node graph ourselves and
 construct only str / int / float / bool / null scalars, mappings and sequences.
 
-Limits are enforced while the file is being composed, not after: a document with more than
-:data:`MAX_NODES` nodes, nested deeper than :data:`MAX_DEPTH`, or larger than :data:`MAX_BYTES` is
-refused as soon as the limit is crossed, so a hostile file costs at most a fraction of a second.
+Limits (:class:`~vpcsim.scenario.limits.Limits`) are enforced while the file is being composed, not
+after: a document with more values than ``max_values``, nested deeper than ``max_depth``, or larger
+than ``max_bytes`` is refused as soon as the limit is crossed, so a hostile file costs at most a fraction of a second.
 Aliases are allowed, but every use counts its whole subtree again (a "billion laughs" document is
 refused, never expanded). When PyYAML was built with libyaml, its C parser produces the events and
 our Python composer (with the limits) builds the nodes; otherwise the pure-Python parser does both.
@@ -30,15 +30,10 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from vpcsim.errors import ScenarioError
+from vpcsim.scenario.limits import DEFAULT_LIMITS, Limits
 
 Path = tuple[str | int, ...]
 
-MAX_BYTES = 4 * 1024 * 1024
-"""Largest scenario file, in bytes (characters, for text)."""
-MAX_NODES = 200_000
-"""Most values a document may hold, counting every use of an alias in full."""
-MAX_DEPTH = 40
-"""Deepest nesting of lists and mappings (a real scenario needs 7)."""
 MAX_NUMBER_DIGITS = 40
 """Longest integer literal; nothing in a scenario needs more (ports, seeds, times)."""
 
@@ -91,6 +86,7 @@ class _LimitedComposer(Composer):
 
     _nodes = 0
     _depth = 0
+    limits: Limits = DEFAULT_LIMITS
     saw_anchor = False
     """Whether the document defines an anchor (only then can aliases make it larger than it looks)."""
 
@@ -101,11 +97,11 @@ class _LimitedComposer(Composer):
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         self._nodes += 1
-        if self._nodes > MAX_NODES:
-            raise _LimitError(self._next_mark(), f"document too large: more than {MAX_NODES} values")
+        if self._nodes > self.limits.max_values:
+            raise _LimitError(self._next_mark(), f"document too large: more than {self.limits.max_values} values")
         self._depth += 1
-        if self._depth > MAX_DEPTH + 1:
-            raise _LimitError(self._next_mark(), f"nesting deeper than {MAX_DEPTH} levels")
+        if self._depth > self.limits.max_depth + 1:
+            raise _LimitError(self._next_mark(), f"nesting deeper than {self.limits.max_depth} levels")
         try:
             node: yaml.Node | None = super().compose_node(parent, index)
             return node
@@ -152,7 +148,8 @@ def _describe(value: Any) -> str:
 
 
 class _Builder:
-    def __init__(self, source: str, loader: Any) -> None:
+    def __init__(self, source: str, loader: Any, limits: Limits) -> None:
+        self.limits = limits
         self.source = source
         self.loader = loader
         self.marks: dict[Path, tuple[int, int]] = {}
@@ -169,10 +166,12 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         self.count += 1
-        if self.count > MAX_NODES:
-            raise self.fail(node, path, f"document too large: more than {MAX_NODES} values (alias expansion?)")
-        if len(path) > MAX_DEPTH:
-            raise self.fail(node, path, f"nesting deeper than {MAX_DEPTH} levels (a recursive alias?)")
+        if self.count > self.limits.max_values:
+            raise self.fail(
+                node, path, f"document too large: more than {self.limits.max_values} values (alias expansion?)"
+            )
+        if len(path) > self.limits.max_depth:
+            raise self.fail(node, path, f"nesting deeper than {self.limits.max_depth} levels (a recursive alias?)")
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
@@ -226,8 +225,8 @@ class _Builder:
         return str(key_node.value)
 
 
-def _check_expansion(root: yaml.Node, source: str) -> None:
-    """Refuse a document whose aliases expand past :data:`MAX_NODES` values, before expanding anything.
+def _check_expansion(root: yaml.Node, source: str, limits: Limits) -> None:
+    """Refuse a document whose aliases expand past ``max_values`` values, before expanding anything.
 
     Each distinct node's expanded size is computed once (aliases share nodes), so a "billion laughs"
     document costs as much as its text, not as much as its expansion.
@@ -240,13 +239,13 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
         known = sizes.get(key)
         if known is not None:
             return known
-        if key in busy or depth > MAX_DEPTH:
+        if key in busy or depth > limits.max_depth:
             raise ScenarioError(
                 source,
                 "",
                 "an alias refers to a value that contains it (a recursive alias)"
                 if key in busy
-                else f"nesting deeper than {MAX_DEPTH} levels",
+                else f"nesting deeper than {limits.max_depth} levels",
                 line=node.start_mark.line + 1,
                 column=node.start_mark.column + 1,
             )
@@ -261,7 +260,7 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
         return total
 
     total = size(root, 0)
-    if total <= MAX_NODES:
+    if total <= limits.max_values:
         return
     # Point at the value that blows up: descend while one child alone is over the limit.
     node, path = root, cast(Path, ())
@@ -271,7 +270,7 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
             children = list(enumerate(node.value))
         elif isinstance(node, yaml.MappingNode):
             children = [(str(k.value), v) for k, v in node.value]
-        big = next(((k, c) for k, c in children if sizes[id(c)] > MAX_NODES), None)
+        big = next(((k, c) for k, c in children if sizes[id(c)] > limits.max_values), None)
         if big is None:
             break
         path = (*path, big[0])
@@ -279,7 +278,7 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
     raise ScenarioError(
         source,
         path_text(path),
-        f"document too large: aliases expand it to {total} values (at most {MAX_NODES})",
+        f"document too large: aliases expand it to {total} values (at most {limits.max_values})",
         line=node.start_mark.line + 1,
         column=node.start_mark.column + 1,
     )
@@ -329,10 +328,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, source: str) -> Scenario
     )
 
 
-def read_yaml(text: str, source: str) -> tuple[Any, dict[Path, tuple[int, int]]]:
+def read_yaml(text: str, source: str, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, dict[Path, tuple[int, int]]]:
     """Parse ``text``; return the plain data and a map from key path to (line, column)."""
-    if len(text) > MAX_BYTES:
-        raise ScenarioError(source, "", f"file too large: {len(text)} bytes (at most {MAX_BYTES})")
+    if len(text) > limits.max_bytes:
+        raise ScenarioError(source, "", f"file too large: {len(text)} bytes (at most {limits.max_bytes})")
     bad = _NON_PRINTABLE.search(text)
     if bad is not None:
         line, column = _position(text, bad.start())
@@ -345,12 +344,12 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[Path, tuple[int, int]]]
             column=column,
         )
     try:
-        return _read_with(_Loader, text, source)
+        return _read_with(_Loader, text, source, limits)
     except yaml.YAMLError as exc:
         error = exc
     if _Loader is not _PyLoader:
         try:
-            return _read_with(_PyLoader, text, source)
+            return _read_with(_PyLoader, text, source, limits)
         except yaml.YAMLError:
             pass  # a syntax error under both parsers: libyaml words it more clearly
     if isinstance(error, yaml.MarkedYAMLError):
@@ -358,10 +357,11 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[Path, tuple[int, int]]]
     raise ScenarioError(source, "", f"YAML error: {' '.join(str(error).split())}")
 
 
-def _read_with(loader_class: Any, text: str, source: str) -> tuple[Any, dict[Path, tuple[int, int]]]:
+def _read_with(loader_class: Any, text: str, source: str, limits: Limits) -> tuple[Any, dict[Path, tuple[int, int]]]:
     """One reading with ``loader_class``: our limits and checks as ScenarioError, YAML syntax errors raw."""
     try:
         loader = loader_class(text)
+        loader.limits = limits
     except (yaml.YAMLError, ValueError) as exc:  # pragma: no cover - the text was checked above
         raise ScenarioError(source, "", f"cannot read the YAML text: {str(exc).splitlines()[0]}") from None
     try:
@@ -369,8 +369,8 @@ def _read_with(loader_class: Any, text: str, source: str) -> tuple[Any, dict[Pat
         if node is None:
             raise ScenarioError(source, "", "the file is empty: a scenario needs at least 'version' and 'vpcs'")
         if loader.saw_anchor:
-            _check_expansion(node, source)
-        builder = _Builder(source, loader)
+            _check_expansion(node, source, limits)
+        builder = _Builder(source, loader, limits)
         return builder.build(node, ()), builder.marks
     except _LimitError as exc:
         mark = exc.mark
@@ -381,7 +381,7 @@ def _read_with(loader_class: Any, text: str, source: str) -> tuple[Any, dict[Pat
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
         ) from None
-    except RecursionError:  # pragma: no cover - the composer stops at MAX_DEPTH first
-        raise ScenarioError(source, "", f"nesting too deep (at most {MAX_DEPTH} levels)") from None
+    except RecursionError:  # pragma: no cover - the composer stops at max_depth first
+        raise ScenarioError(source, "", f"nesting too deep (at most {limits.max_depth} levels)") from None
     finally:
         loader.dispose()

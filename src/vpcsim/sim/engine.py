@@ -14,17 +14,19 @@ the packet is delivered there); a drop is raised as :class:`DropError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Any, NamedTuple
 
 import simpy
 
 from vpcsim.ir import CompiledNetwork, Host, Node, NodeKind, Router
+from vpcsim.sim.flight import DropError, Flight
+from vpcsim.sim.nodes import HANDLERS, stateful
 from vpcsim.sim.packet import Header, ip_text
 from vpcsim.sim.ports import EphemeralPorts, SnatPorts
 from vpcsim.sim.rng import SplitMix64
 from vpcsim.sim.sessions import Sessions
+from vpcsim.sim.tcp import answer
 from vpcsim.trace import (
     Delivered,
     Disposition,
@@ -38,7 +40,6 @@ from vpcsim.trace import (
     Received,
     Step,
     StepAction,
-    StepData,
     StepKind,
     Transmitted,
 )
@@ -49,52 +50,6 @@ PACKET_BITS = 44 * 8
 
 Capture = tuple[float, str, Header, str]
 """(time, capture point 'node:iface', header as seen there, packet kind)."""
-
-
-class DropError(Exception):
-    """Raised by a node handler to end a packet's walk there."""
-
-    def __init__(self, reason: Reason, data: StepData) -> None:
-        self.step = Step(StepKind.DROP, StepAction.DROPPED, data, reason)
-
-
-class Flight:
-    """A packet on its way: its header now, its trace so far, and where it is in the delay model
-    (the zone and region it last entered; the zone is "" after crossing regions)."""
-
-    __slots__ = (
-        "attempt",
-        "first",
-        "flow",
-        "flow_id",
-        "header",
-        "hops",
-        "kind",
-        "origin",
-        "region",
-        "sent_at",
-        "slot",
-        "steps",
-        "zone",
-    )
-
-    def __init__(self, header: Header, slot: int, attempt: int, flow_id: int, sent_at: float, first: Step) -> None:
-        self.header = header
-        self.slot = slot
-        self.kind = header.kind
-        self.attempt = attempt
-        self.flow_id = flow_id
-        self.sent_at = sent_at
-        self.flow = (header.src, header.sport, header.dst, header.dport)
-        self.first = first
-        self.origin = ""
-        self.hops: list[Hop] = []
-        self.steps: list[Step] = [first]
-        self.zone = ""
-        self.region = ""
-
-
-Handler = Callable[["Simulation", Node, Flight, str], "str | None"]
 
 
 def _hop(node: str, time: float, steps: list[Step]) -> Hop:
@@ -131,8 +86,6 @@ class Simulation:
     def __init__(
         self, net: CompiledNetwork, *, seed: int, start: float = 0.0, capture: bool = False, trace: bool = True
     ) -> None:
-        from vpcsim.sim.nodes import HANDLERS  # the handlers import this module's DropError and Flight
-
         self.net = net
         self.env = simpy.Environment(initial_time=start)
         self.rng = SplitMix64(seed)
@@ -166,7 +119,7 @@ class Simulation:
         return [p for p in self._traces if p is not None]
 
     def nodes_now(self) -> Any:
-        return self._static if self._static is not None else self.net.state_at(self.env.now).nodes
+        return self._static if self._static is not None else self.net.state_at(self.env._now).nodes
 
     def host(self, host_id: str) -> Host:
         node = self.nodes_now()[host_id]
@@ -183,7 +136,7 @@ class Simulation:
     # -- sending -----------------------------------------------------------------------------------
     def send(self, h: Header, origin: str, data: Originated, *, attempt: int, flow_id: int = 0) -> None:
         """Originate ``h`` at host ``origin`` now; it moves on as it arrives at each node."""
-        now = self.env.now
+        now = self.env._now
         host = self.host(origin)
         fl = Flight(
             h, len(self._outcomes), attempt, flow_id, now, Step(StepKind.ORIGINATE, StepAction.ORIGINATED, data)
@@ -197,8 +150,6 @@ class Simulation:
             if h.dst == host.address or h.dst >> 24 == 127 or h.dst == 0:  # own address, 127/8, 0.0.0.0
                 self._loopback(fl, host)
                 return
-            from vpcsim.sim.nodes import stateful  # one implementation of conntrack, egress and ingress
-
             try:
                 stateful(self, host, host.egress, h.dst, h, fl.steps)
             except DropError as drop:
@@ -211,7 +162,7 @@ class Simulation:
     def _loopback(self, fl: Flight, host: Host) -> None:
         """A host talking to its own address: the kernel uses lo, the network never sees it."""
         h = fl.header
-        now = self.env.now
+        now = self.env._now
         if self.captures is not None:
             self.captures.append((now, f"{host.id}:lo", h, h.kind))
         fl.steps.append(Step(StepKind.ROUTE, StepAction.FORWARDED, Loopback(host.id, ip_text(h.dst))))
@@ -244,16 +195,23 @@ class Simulation:
 
     def _leave(self, fl: Flight, node: Node, nxt: str, arrived: float) -> None:
         """Close ``node``'s hop toward ``nxt`` and carry the packet there, now or after the delay."""
+        env = self.env
+        net = self.net
+        edges = net.engine_cache
+        tracing = self.tracing
         while True:
-            edge = self._edge(node, nxt)
+            edge = edges.get((node.id, nxt)) or self._edge(node, nxt)
             steps = fl.steps
             steps.append(edge.out_step)
-            fl.hops.append(tuple.__new__(Hop, (node.id, arrived, tuple(steps))))
-            now = self.env.now
+            if tracing:
+                fl.hops.append(tuple.__new__(Hop, (node.id, arrived, tuple(steps))))
+            else:
+                fl.hop_count += 1
+            now = env._now
             leave = now + edge.processing
             if edge.trunk is not None and edge.trunk != fl.region:
                 # The inter-region delay covers the whole path between the two regions.
-                leave += self.net.region_delay(fl.region, edge.trunk) + edge.serialisation
+                leave += net.region_delay(fl.region, edge.trunk) + edge.serialisation
                 fl.zone, fl.region = "", edge.trunk
             elif edge.home is not None:
                 fl.zone, fl.region = edge.home
@@ -262,11 +220,10 @@ class Simulation:
             arrive = leave
             if edge.zone:  # a zoned node: the zone-to-zone delay from where the packet last was
                 if fl.zone:
-                    arrive += self.net.zone_delay(fl.zone, fl.region, edge.zone, edge.region)
+                    arrive += net.zone_delay(fl.zone, fl.region, edge.zone, edge.region)
                 fl.zone, fl.region = edge.zone, edge.region
             fl.steps = [edge.in_step]
             if arrive != now:
-                env = self.env
                 queue = env._queue
                 if self._sending or (queue and queue[0][0] <= arrive):
                     ev = env.timeout(arrive - now)
@@ -276,27 +233,27 @@ class Simulation:
                 # event anyway, so take it now instead of scheduling it. Not inside send(): a
                 # process that sent the packet reads the clock after send() returns.
                 env._now = arrive
-                now = arrive
-            prev, node = node.id, self.nodes_now()[nxt]
+            prev = node.id
+            node = (self._static or net.state_at(arrive).nodes)[nxt]
             step = self._visit(fl, node, prev, edge.in_point)
             if step is None:
                 return
-            nxt, arrived = step, self.env.now
+            nxt, arrived = step, arrive
 
     def _resume(self, fl: Flight, node_id: str, prev: str, point: str, _event: object) -> None:
         node = self.nodes_now()[node_id]
         nxt = self._visit(fl, node, prev, point)
         if nxt is not None:
-            self._leave(fl, node, nxt, self.env.now)
+            self._leave(fl, node, nxt, self.env._now)
 
     def _visit(self, fl: Flight, node: Node, prev: str, point: str) -> str | None:
         """The packet reaches ``node`` now: the node decides, with the state in force now. Returns
         where it goes next, or None when it ended here (delivered or dropped)."""
-        now = self.env.now
+        now = self.env._now
         if self.captures is not None:
             self.captures.append((now, point, fl.header, fl.kind))
         try:
-            if len(fl.hops) >= MAX_HOPS:
+            if fl.hop_count + len(fl.hops) >= MAX_HOPS:
                 raise DropError(Reason.LOOP, HopLimit(node.id, MAX_HOPS))
             nxt = self.handlers[node.kind](self, node, fl, prev)
         except DropError as drop:
@@ -317,8 +274,6 @@ class Simulation:
         self._end(fl, node_id, at, fl.steps[-1], Disposition.DELIVERED, None)
         if self.stopped:
             return
-        from vpcsim.sim.tcp import answer
-
         if self._sending:  # delivered inside send(): answer from the event loop, not recursively
             ev = self.env.timeout(0)
             ev.callbacks.append(lambda _e: answer(self, node_id, fl.header, fl.flow_id))

@@ -8,13 +8,17 @@ a new entry in :data:`HANDLERS`.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from vpcsim.ir import PROTO_NAMES, Balancer, Filter, Host, Listener, Node, NodeKind, Router, Translator
-from vpcsim.sim.engine import DropError, Flight, Handler, Simulation
+from vpcsim.sim.flight import DropError, Flight, Handler
 from vpcsim.sim.packet import Header, ip_text
 from vpcsim.sim.ports import FlowKey
 from vpcsim.sim.sessions import LbSession, NatSession
+
+if TYPE_CHECKING:
+    from vpcsim.sim.engine import Simulation
+
 from vpcsim.trace import (
     AllDead,
     Chosen,
@@ -42,6 +46,8 @@ from vpcsim.trace import (
     Tracked,
     Translated,
 )
+
+T = TypeVar("T")
 
 _TRACKED = Step(StepKind.SESSION, StepAction.MATCHED, Tracked(reply=False))
 _TRACKED_REPLY = Step(StepKind.SESSION, StepAction.MATCHED, Tracked(reply=True))
@@ -117,19 +123,23 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
         if balancer is not None:
             fl.steps.append(Step(StepKind.SESSION, StepAction.MATCHED, ReturnSteered(balancer)))
             return balancer
+    memo = sim.net.engine_cache
     connected = router.connected
     if connected is not None and (h.dst & connected[1]) == connected[0]:
-        owner = router.owners.get(h.dst)
-        if owner is None:
-            raise DropError(Reason.NO_HOST, NoOwner(router.id, ip_text(h.dst), connected[2]))
-        fl.steps.append(
-            Step(
+        local_key = (router.id, h.dst)
+        hit = memo.get(local_key)
+        if hit is None:
+            owner = router.owners.get(h.dst)
+            if owner is None:
+                raise DropError(Reason.NO_HOST, NoOwner(router.id, ip_text(h.dst), connected[2]))
+            step = Step(
                 StepKind.ROUTE,
                 StepAction.FORWARDED,
                 LocalHit(router.id, ip_text(h.dst), connected[2], owner.node, owner.noun),
             )
-        )
-        return owner.node
+            hit = _remember(memo, local_key, (owner.node, step))
+        fl.steps.append(hit[1])
+        return hit[0]
     table = router.table
     route = table.routes.lookup(h.dst) if table is not None else None
     if route is None or (router.split_horizon and route.next_hop == prev):
@@ -139,14 +149,31 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
             NoRoute(router.id, ip_text(h.dst), router.connected is None, invalid, router.note if table is None else ""),
         )
     nxt = router.via or route.next_hop
-    fl.steps.append(
-        Step(
-            StepKind.ROUTE,
-            StepAction.FORWARDED,
-            RouteHit(router.id, route.prefix, nxt, route.origin_subnet, route.next_hop, router.via or ""),
+    route_key = (router.id, route)
+    route_step: Step | None = memo.get(route_key)
+    if route_step is None:
+        route_step = _remember(
+            memo,
+            route_key,
+            Step(
+                StepKind.ROUTE,
+                StepAction.FORWARDED,
+                RouteHit(router.id, route.prefix, nxt, route.origin_subnet, route.next_hop, router.via or ""),
+            ),
         )
-    )
+    fl.steps.append(route_step)
     return nxt
+
+
+MEMO_LIMIT = 1_000_000
+"""Most entries the engine's memo of steps holds before it starts over (it only saves work)."""
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: T) -> T:
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 # -- translators -----------------------------------------------------------------------------------------

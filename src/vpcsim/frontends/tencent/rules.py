@@ -2,13 +2,14 @@
 
 - Private Link source-NATs consumer traffic into **11.163.0.0/16**, which backend security groups
   must admit [PL1][PL11]; each endpoint takes one address of the pool (docs/decisions.md Q5).
+- An endpoint's state at creation follows from the accounts, the whitelist and auto-accept [PL6][PL4].
 """
 
 from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from vpcsim.model import Topology
+from vpcsim.model import EndpointService, EndpointState, Topology
 
 SNAT_CIDR = IPv4Network("11.163.0.0/16")
 """Private Link's source-NAT range [PL1][PL11]."""
@@ -21,3 +22,17 @@ def snat_address(topo: Topology, endpoint_id: str) -> int:
     svc = topo.endpoint_services[ep.service]
     peers = sorted(e.id for e in topo.endpoints.values() if e.service == svc.id)
     return int(svc.snat_cidr.network_address) + 1 + peers.index(endpoint_id)
+
+
+def admission(consumer_account: str, provider_account: str, svc: EndpointService) -> tuple[EndpointState, str]:
+    """The state an endpoint is created in, and why [PL6][PL4] (docs/tencent.md)."""
+    if consumer_account == provider_account:
+        return EndpointState.ACTIVE, "same account: accepted automatically"
+    if consumer_account not in svc.whitelist and "*" not in svc.whitelist:
+        return (
+            EndpointState.FAILED,
+            f"account {consumer_account} is not in the whitelist of {svc.id} (owner {provider_account})",
+        )
+    if svc.auto_accept:
+        return EndpointState.ACTIVE, f"account {consumer_account} is whitelisted and {svc.id} auto-accepts"
+    return EndpointState.PENDING, f"{svc.id} does not auto-accept: waiting for the provider to accept"

@@ -1,4 +1,4 @@
-"""The shape of a scenario document (pydantic), before cross-references are checked.
+"""The shape of a Tencent Cloud scenario document (pydantic), before cross-references are checked.
 
 Field names are the file format; README documents them. ``extra='forbid'`` makes a typo an error
 instead of a silently ignored key.
@@ -9,10 +9,12 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo
 
 from vpcsim.model.security import PortRange
 from vpcsim.scenario import values
+from vpcsim.scenario.limits import DEFAULT_LIMITS
+from vpcsim.scenario.shape import Shape
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Seconds = Annotated[float, BeforeValidator(values.duration)]
@@ -54,8 +56,19 @@ def _text(one_line: bool) -> Any:
 Name = Annotated[str, Field(max_length=200), _text(one_line=True)]
 Description = Annotated[str, Field(max_length=1000), _text(one_line=False)]
 
-MAX_OBJECTS = 10_000
 MAX_RULES = 1_000
+
+
+def _at_most_objects(value: Any, info: ValidationInfo) -> Any:
+    """A section or list of objects holds at most the loader's ``max_objects`` (a setting). Counted
+    before its entries are validated, so an oversized section costs nothing."""
+    limit = int((info.context or {}).get("max_objects", DEFAULT_LIMITS.max_objects))
+    if isinstance(value, dict | list) and len(value) > limit:
+        raise ValueError(f"too many entries: {len(value)} (at most {limit})")
+    return value
+
+
+Many = BeforeValidator(_at_most_objects)
 
 
 class _Doc(BaseModel):
@@ -92,7 +105,7 @@ class VpcDoc(_Doc):
     region: Id
     account: Id
     cidr: Cidr
-    subnets: dict[Id, SubnetDoc] = Field(min_length=1, max_length=MAX_OBJECTS)
+    subnets: Annotated[dict[Id, SubnetDoc], Many] = Field(min_length=1)
 
 
 class RuleDoc(_Doc):
@@ -137,7 +150,7 @@ class ListenerDoc(_Doc):
     protocol: Literal["tcp"] = "tcp"
     port: Port
     scheduler: Literal["wrr", "least_conn"] = "wrr"
-    backends: list[BackendDoc] = Field(default_factory=list, max_length=MAX_OBJECTS)
+    backends: Annotated[list[BackendDoc], Many] = Field(default_factory=list)
     health_check: HealthCheckDoc = Field(default_factory=HealthCheckDoc)
 
 
@@ -146,16 +159,16 @@ class LoadBalancerDoc(_Doc):
     subnet: Id
     vip: Address
     security_groups: list[Id] = Field(default_factory=list, max_length=5)
-    listeners: dict[Id, ListenerDoc] = Field(default_factory=dict, max_length=MAX_OBJECTS)
+    listeners: Annotated[dict[Id, ListenerDoc], Many] = Field(default_factory=dict)
 
 
 class EndpointServiceDoc(_Doc):
     vpc: Id
     load_balancer: Id
     auto_accept: bool = False
-    whitelist: list[Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9._:-]{0,127})$")]] = Field(
-        default_factory=list, max_length=MAX_OBJECTS
-    )
+    whitelist: Annotated[
+        list[Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9._:-]{0,127})$")]], Many
+    ] = Field(default_factory=list)
 
 
 class EndpointDoc(_Doc):
@@ -167,7 +180,7 @@ class EndpointDoc(_Doc):
 
 
 class CcnDoc(_Doc):
-    attachments: list[Id] = Field(default_factory=list, max_length=MAX_OBJECTS)
+    attachments: Annotated[list[Id], Many] = Field(default_factory=list)
     bandwidth: Bandwidth = 1e9
 
 
@@ -205,18 +218,39 @@ class CheckDoc(_Doc):
 
 class ScenarioDoc(_Doc):
     version: Annotated[Literal[1], BeforeValidator(_version)]
+    cloud: Literal["tencent"] = "tencent"
     settings: SettingsDoc = Field(default_factory=SettingsDoc)
-    vpcs: dict[Id, VpcDoc] = Field(min_length=1, max_length=MAX_OBJECTS)
-    security_groups: dict[Id, SecurityGroupDoc] = Field(default_factory=dict, max_length=MAX_OBJECTS)
-    instances: dict[Id, InstanceDoc] = Field(default_factory=dict, max_length=MAX_OBJECTS)
-    load_balancers: dict[Id, LoadBalancerDoc] = Field(default_factory=dict, max_length=MAX_OBJECTS)
-    endpoint_services: dict[Id, EndpointServiceDoc] = Field(default_factory=dict, max_length=MAX_OBJECTS)
-    endpoints: dict[Id, EndpointDoc] = Field(default_factory=dict, max_length=MAX_OBJECTS)
-    ccns: dict[Id, CcnDoc] = Field(default_factory=dict, max_length=MAX_OBJECTS)
-    timeline: list[EventDoc] = Field(default_factory=list, max_length=MAX_OBJECTS)
-    checks: list[CheckDoc] = Field(default_factory=list, max_length=MAX_OBJECTS)
+    vpcs: Annotated[dict[Id, VpcDoc], Many] = Field(min_length=1)
+    security_groups: Annotated[dict[Id, SecurityGroupDoc], Many] = Field(default_factory=dict)
+    instances: Annotated[dict[Id, InstanceDoc], Many] = Field(default_factory=dict)
+    load_balancers: Annotated[dict[Id, LoadBalancerDoc], Many] = Field(default_factory=dict)
+    endpoint_services: Annotated[dict[Id, EndpointServiceDoc], Many] = Field(default_factory=dict)
+    endpoints: Annotated[dict[Id, EndpointDoc], Many] = Field(default_factory=dict)
+    ccns: Annotated[dict[Id, CcnDoc], Many] = Field(default_factory=dict)
+    timeline: Annotated[list[EventDoc], Many] = Field(default_factory=list)
+    checks: Annotated[list[CheckDoc], Many] = Field(default_factory=list)
 
 
-def parse_document(data: Any) -> ScenarioDoc:
-    """Validate the shape; raises pydantic.ValidationError."""
-    return ScenarioDoc.model_validate(data)
+NOUNS: dict[type[BaseModel], str] = {
+    ScenarioDoc: "scenario",
+    SettingsDoc: "settings",
+    DelaysDoc: "delay settings",
+    TcpDoc: "TCP settings",
+    VpcDoc: "VPC",
+    SubnetDoc: "subnet",
+    SecurityGroupDoc: "security group",
+    RuleDoc: "rule",
+    InstanceDoc: "instance",
+    LoadBalancerDoc: "load balancer",
+    ListenerDoc: "listener",
+    BackendDoc: "backend",
+    HealthCheckDoc: "health check",
+    EndpointServiceDoc: "endpoint service",
+    EndpointDoc: "endpoint",
+    CcnDoc: "CCN",
+    EventDoc: "timeline event",
+    CheckDoc: "check",
+}
+"""What a message calls each part of the document."""
+
+SHAPE = Shape(ScenarioDoc, NOUNS)

@@ -1,4 +1,9 @@
-"""Cross-reference checks and admission: a shape-valid document → :class:`Topology`.
+"""A shape-valid Tencent Cloud document → :class:`Topology`: cross-references and Tencent's rules.
+
+Tencent's rules live here and in :mod:`~vpcsim.frontends.tencent.rules`: endpoint admission, the
+Private Link SNAT range, endpoints in their service's region only, one CCN per VPC, region delays
+for every CCN. The timeline is checked by running the control plane itself (an event the state
+at its time cannot take is an error at that event's key path), never by a replay of it here.
 
 Every problem is raised as a :class:`ScenarioError` naming the key path of the value to change.
 """
@@ -8,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network
 
+from vpcsim.control import TimelineError, control_timeline
 from vpcsim.errors import ScenarioError, ScenarioWarning, WarningCode
+from vpcsim.frontends.tencent import schema as s
+from vpcsim.frontends.tencent.rules import SNAT_CIDR, admission
 from vpcsim.model import (
     Action,
     Backend,
@@ -37,39 +45,11 @@ from vpcsim.model import (
 )
 from vpcsim.model.security import ALL_PORTS
 from vpcsim.model.settings import DEFAULT_REGION_DELAYS
-from vpcsim.scenario import schema as s
-from vpcsim.scenario.yamlsafe import Path, path_text
+from vpcsim.scenario.locate import Locator
+from vpcsim.scenario.yamlsafe import Path
 from vpcsim.trace.verdict import Reason
 
-SNAT_CIDR = IPv4Network("11.163.0.0/16")
-"""Private Link's source-NAT range [PL1][PL11]."""
-
 _ANY = IPv4Network("0.0.0.0/0")
-
-
-class Locator:
-    """Turns key paths into errors and warnings that carry the file's line and column."""
-
-    def __init__(self, source: str, marks: Mapping[Path, tuple[int, int]]) -> None:
-        self.source = source
-        self.marks = marks
-
-    def mark(self, path: Path) -> tuple[int | None, int | None]:
-        """Line and column of ``path``, or of its nearest ancestor in the file (a key left out)."""
-        probe = path
-        while probe not in self.marks and probe:
-            probe = probe[:-1]
-        return self.marks.get(probe, (None, None))
-
-    def error(self, path: Path, problem: str) -> ScenarioError:
-        line, col = self.mark(path)
-        return ScenarioError(self.source, path_text(path), problem, line=line, column=col)
-
-    def warning(self, path: Path, code: WarningCode, message: str) -> ScenarioWarning:
-        line, col = self.mark(path)
-        return ScenarioWarning(
-            source=self.source, path=path_text(path), code=code, message=message, line=line, column=col
-        )
 
 
 def build_topology(doc: s.ScenarioDoc, loc: Locator) -> Topology:
@@ -99,7 +79,7 @@ class _Builder:
         services = self._services(vpcs, lbs)
         endpoints = self._endpoints(vpcs, groups, services, owners)
         ccns = self._ccns(vpcs, settings)
-        timeline = self._timeline(settings, endpoints, ccns, vpcs, groups, instances)
+        timeline = self._timeline(endpoints, ccns, vpcs, groups, instances)
         topo = Topology(
             source=self.loc.source,
             settings=settings,
@@ -114,6 +94,7 @@ class _Builder:
             checks=(),
         )
         checks = self._checks(topo)
+        self._run_timeline(topo)
         return Topology(
             source=topo.source,
             settings=settings,
@@ -486,16 +467,14 @@ class _Builder:
     # -- timeline --------------------------------------------------------------------------
     def _timeline(
         self,
-        settings: Settings,
         endpoints: Mapping[str, Endpoint],
         ccns: Mapping[str, Ccn],
         vpcs: Mapping[str, Vpc],
         groups: Mapping[str, SecurityGroup],
         instances: Mapping[str, Instance],
     ) -> tuple[Event, ...]:
-        members = {cid: list(c.attachments) for cid, c in ccns.items()}
-        member_of = {v: cid for cid, c in ccns.items() for v in c.attachments}
-        rule_counts = {(gid, d): len(g.rules(d)) for gid, g in groups.items() for d in ("ingress", "egress")}
+        """Each event's keys and ids, in time order (file order among equal times). Whether the state
+        at its time can take it is the control plane's question: :meth:`_run_timeline`."""
         order = sorted(range(len(self.doc.timeline)), key=lambda i: (self.doc.timeline[i].at, i))
         events: list[Event] = []
         for i in order:
@@ -503,81 +482,32 @@ class _Builder:
             path: Path = ("timeline", i)
             kind = EventKind(e.action)
             allowed = _EVENT_FIELDS[kind]
-            for name in (
-                "endpoint",
-                "ccn",
-                "vpc",
-                "security_group",
-                "direction",
-                "index",
-                "rule",
-                "instance",
-                "port",
-            ):
+            for name in ("endpoint", "ccn", "vpc", "security_group", "direction", "index", "rule", "instance", "port"):
                 value = getattr(e, name)
                 if name in allowed and value is None and not (name == "index" and kind is EventKind.ADD_RULE):
                     raise self.err(path, f"missing required key {name!r} for action {e.action}")
                 if name not in allowed and value is not None:
                     raise self.err((*path, name), f"action {e.action} takes no {name!r}")
             rule = None
-            index = e.index
             if kind in (EventKind.ACCEPT_ENDPOINT, EventKind.REJECT_ENDPOINT):
-                ep = endpoints.get(e.endpoint or "")
-                if ep is None:
+                if e.endpoint not in endpoints:
                     raise self.err((*path, "endpoint"), f"unknown endpoint {e.endpoint!r}" + _known(endpoints))
-                if ep.initial_state is EndpointState.FAILED:
-                    raise self.err(
-                        (*path, "endpoint"),
-                        f"endpoint {ep.id} FAILED at creation ({ep.state_reason}); it has no connection to accept or reject",
-                    )
             elif kind in (EventKind.ATTACH_VPC, EventKind.DETACH_VPC):
                 if e.ccn not in ccns:
                     raise self.err((*path, "ccn"), f"unknown CCN {e.ccn!r}" + _known(ccns))
                 if e.vpc not in vpcs:
                     raise self.err((*path, "vpc"), f"unknown VPC {e.vpc!r}" + _known(vpcs))
-                assert e.ccn is not None and e.vpc is not None
-                if kind is EventKind.ATTACH_VPC:
-                    if e.vpc in member_of:
-                        raise self.err((*path, "vpc"), f"VPC {e.vpc} is already attached to {member_of[e.vpc]} then")
-                    members[e.ccn].append(e.vpc)
-                    member_of[e.vpc] = e.ccn
-                    probe = Ccn(id=e.ccn, attachments=tuple(members[e.ccn]), bandwidth_bps=1.0)
-                    self._check_region_delays(probe, vpcs, settings, (*path, "vpc"))
-                else:
-                    if member_of.get(e.vpc) != e.ccn:
-                        raise self.err((*path, "vpc"), f"VPC {e.vpc} is not attached to {e.ccn} then")
-                    members[e.ccn].remove(e.vpc)
-                    del member_of[e.vpc]
             elif kind in (EventKind.ADD_RULE, EventKind.REMOVE_RULE):
                 if e.security_group not in groups:
                     raise self.err(
                         (*path, "security_group"),
                         f"unknown security group {e.security_group!r}" + _known(groups),
                     )
-                assert e.security_group is not None and e.direction is not None
-                key = (e.security_group, e.direction)
-                count = rule_counts[key]
                 if kind is EventKind.ADD_RULE:
-                    assert e.rule is not None
+                    assert e.rule is not None and e.direction is not None
                     rule = self._rule(e.rule, e.direction, (*path, "rule"))
-                    index = count if index is None else index
-                    if index > count:
-                        raise self.err(
-                            (*path, "index"),
-                            f"index {index} is past the end: {e.security_group} has {count} {e.direction} rules then",
-                        )
-                    rule_counts[key] = count + 1
-                else:
-                    assert index is not None
-                    if index >= count:
-                        raise self.err(
-                            (*path, "index"),
-                            f"no {e.direction} rule #{index}: {e.security_group} has {count} then",
-                        )
-                    rule_counts[key] = count - 1
-            else:
-                if e.instance not in instances:
-                    raise self.err((*path, "instance"), f"unknown instance {e.instance!r}" + _known(instances))
+            elif e.instance not in instances:
+                raise self.err((*path, "instance"), f"unknown instance {e.instance!r}" + _known(instances))
             events.append(
                 Event(
                     at=e.at,
@@ -588,13 +518,22 @@ class _Builder:
                     vpc=e.vpc,
                     security_group=e.security_group,
                     direction=e.direction,
-                    index=index,
+                    index=e.index,
                     rule=rule,
                     instance=e.instance,
                     port=e.port,
                 )
             )
         return tuple(events)
+
+    def _run_timeline(self, topo: Topology) -> None:
+        """Run the control plane once: an event the state at its time cannot take (detach a VPC that
+        is not attached, remove a rule past the end of its group) is an error at that event's key."""
+        try:
+            control_timeline(topo)
+        except TimelineError as exc:
+            path: Path = ("timeline", exc.order, exc.key) if exc.key else ("timeline", exc.order)
+            raise self.err(path, exc.problem) from None
 
     # -- checks ----------------------------------------------------------------------------
     def _checks(self, topo: Topology) -> tuple[Check, ...]:
@@ -639,20 +578,6 @@ _EVENT_FIELDS: dict[EventKind, frozenset[str]] = {
     EventKind.STOP_LISTENER: frozenset({"instance", "port"}),
     EventKind.START_LISTENER: frozenset({"instance", "port"}),
 }
-
-
-def admission(consumer_account: str, provider_account: str, svc: EndpointService) -> tuple[EndpointState, str]:
-    """The state an endpoint is created in, and why [PL6][PL4] (docs/tencent.md)."""
-    if consumer_account == provider_account:
-        return EndpointState.ACTIVE, "same account: accepted automatically"
-    if consumer_account not in svc.whitelist and "*" not in svc.whitelist:
-        return (
-            EndpointState.FAILED,
-            f"account {consumer_account} is not in the whitelist of {svc.id} (owner {provider_account})",
-        )
-    if svc.auto_accept:
-        return EndpointState.ACTIVE, f"account {consumer_account} is whitelisted and {svc.id} auto-accepts"
-    return EndpointState.PENDING, f"{svc.id} does not auto-accept: waiting for the provider to accept"
 
 
 def _first_free(net: IPv4Network, vpc: str, owners: Mapping[tuple[str, IPv4Address], str]) -> IPv4Address | None:

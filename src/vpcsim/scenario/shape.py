@@ -1,9 +1,7 @@
-"""Read a scenario file: YAML → plain data → schema → :class:`Topology`.
+"""A scenario's shape (a front-end's pydantic document) checked, and its errors in plain words.
 
-Every way a file can be wrong ends as one :class:`ScenarioError` (``FILE:LINE:COL: key.path: problem``):
-an unreadable or non-UTF-8 file, YAML syntax, a refused tag or limit, a shape error from the schema
-(translated here from pydantic's wording into what was expected and what was found), or a
-cross-reference problem from :mod:`vpcsim.scenario.build`.
+pydantic's messages name Python types; a user wrote YAML. Each shape error becomes one sentence
+with its key path: what was expected there, what was found, and the keys allowed.
 """
 
 from __future__ import annotations
@@ -11,118 +9,39 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path as FsPath
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from vpcsim.errors import ScenarioError
-from vpcsim.model.topology import Topology
-from vpcsim.scenario import schema as s
-from vpcsim.scenario.build import Locator, build_topology
-from vpcsim.scenario.schema import parse_document
+from vpcsim.scenario.locate import Locator
 from vpcsim.scenario.values import shown
-from vpcsim.scenario.yamlsafe import MAX_BYTES, Path, path_text, read_yaml
+from vpcsim.scenario.yamlsafe import Path
+
+Nouns = Mapping[type[BaseModel], str]
 
 
 @dataclass(frozen=True, slots=True)
-class Located:
-    """A validated scenario with the file positions of its keys, for warnings that name a line."""
+class Shape:
+    """A front-end's document model and what to call each of its parts in a message."""
 
-    topology: Topology
-    locator: Locator
-    """Key path → (line, column) of the file it came from (empty for data without a file)."""
+    root: type[BaseModel]
+    nouns: Nouns
+    """Model class → noun (``VPC``, ``security group``); every model of the document needs one."""
 
-
-def load(path: str | FsPath) -> Topology:
-    """Load and validate the scenario file at ``path``."""
-    return load_located(path).topology
-
-
-def loads(text: str, *, source: str = "<string>") -> Topology:
-    """Load and validate a scenario from YAML text; ``source`` names it in errors."""
-    return loads_located(text, source=source).topology
-
-
-def from_data(data: Any, *, source: str = "<data>", marks: dict[Path, tuple[int, int]] | None = None) -> Topology:
-    """Validate already-parsed plain data (dicts, lists, scalars) as a scenario."""
-    return from_data_located(data, source=source, marks=marks).topology
-
-
-def load_located(path: str | FsPath) -> Located:
-    """:func:`load`, keeping the key positions of the file."""
-    name = str(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise ScenarioError(name, "", "is a directory, not a scenario file") from None
-    except OSError as exc:
-        raise ScenarioError(name, "", f"cannot read the file: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BYTES:
-        raise ScenarioError(name, "", f"file too large: more than {MAX_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        hint = " (it looks like UTF-16: save it as UTF-8)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        raise ScenarioError(
-            name,
-            "",
-            f"the file is not UTF-8 text: byte 0x{raw[exc.start]:02X} cannot be decoded{hint}",
-            line=line,
-            column=column,
-        ) from None
-    return loads_located(text, source=name)
-
-
-def loads_located(text: str, *, source: str = "<string>") -> Located:
-    """:func:`loads`, keeping the key positions of the text."""
-    data, marks = read_yaml(text, source)
-    return from_data_located(data, source=source, marks=marks)
-
-
-def from_data_located(
-    data: Any, *, source: str = "<data>", marks: dict[Path, tuple[int, int]] | None = None
-) -> Located:
-    """:func:`from_data`, with a locator over ``marks`` (no positions when there are none)."""
-    locator = Locator(source, marks or {})
-    if not isinstance(data, dict):
-        raise locator.error((), f"a scenario is a mapping of sections (version, vpcs, ...), not {shown(data)}")
-    try:
-        doc = parse_document(data)
-    except ValidationError as exc:
-        raise _first_error(exc, locator) from None
-    except RecursionError:
-        raise locator.error((), "nesting too deep") from None
-    return Located(build_topology(doc, locator), locator)
-
-
-# -- pydantic errors → one sentence ------------------------------------------------------------
-
-_NOUNS: dict[type[BaseModel], str] = {
-    s.ScenarioDoc: "scenario",
-    s.SettingsDoc: "settings",
-    s.DelaysDoc: "delay settings",
-    s.TcpDoc: "TCP settings",
-    s.VpcDoc: "VPC",
-    s.SubnetDoc: "subnet",
-    s.SecurityGroupDoc: "security group",
-    s.RuleDoc: "rule",
-    s.InstanceDoc: "instance",
-    s.LoadBalancerDoc: "load balancer",
-    s.ListenerDoc: "listener",
-    s.BackendDoc: "backend",
-    s.HealthCheckDoc: "health check",
-    s.EndpointServiceDoc: "endpoint service",
-    s.EndpointDoc: "endpoint",
-    s.CcnDoc: "CCN",
-    s.EventDoc: "timeline event",
-    s.CheckDoc: "check",
-}
+    def parse(self, data: Any, locator: Locator, context: Mapping[str, Any] | None = None) -> BaseModel:
+        """Validate ``data``; the first problem in the file becomes one :class:`ScenarioError`."""
+        if not isinstance(data, dict):
+            raise locator.error((), f"a scenario is a mapping of sections (version, vpcs, ...), not {shown(data)}")
+        try:
+            return self.root.model_validate(data, context=dict(context or {}))
+        except ValidationError as exc:
+            raise _first_error(self, exc, locator) from None
+        except RecursionError:
+            raise locator.error((), "nesting too deep") from None
 
 
 def _strip(tp: Any) -> Any:
@@ -150,9 +69,9 @@ def _keys(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _type_at(loc: Path) -> Any:
+def _type_at(root: type[BaseModel], loc: Path) -> Any:
     """The schema type expected at ``loc`` (a model class, ``dict[...]``, ``list[...]``, a scalar type), or None."""
-    tp: Any = s.ScenarioDoc
+    tp: Any = root
     for part in loc:
         tp = _strip(tp)
         origin = typing.get_origin(tp)
@@ -170,14 +89,14 @@ def _type_at(loc: Path) -> Any:
     return _strip(tp)
 
 
-def _expected(tp: Any) -> str:
+def _expected(nouns: Nouns, tp: Any) -> str:
     """What a value of schema type ``tp`` looks like, for 'expected ..., got ...'."""
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return f"a mapping ({_a(_NOUNS[tp])} with keys such as {', '.join(_keys(tp)[:6])})"
+        return f"a mapping ({_a(nouns[tp])} with keys such as {', '.join(_keys(tp)[:6])})"
     origin = typing.get_origin(tp)
     if origin is dict:
         value = _strip(typing.get_args(tp)[1])
-        item = _NOUNS.get(value) if isinstance(value, type) else None
+        item = nouns.get(value) if isinstance(value, type) else None
         return f"a mapping of ids to {item} definitions (id: {{...}})" if item else "a mapping (key: value)"
     if origin is list:
         return "a list ([a, b] or one '- item' per line)"
@@ -202,30 +121,30 @@ def _loc(err: ErrorDetails) -> tuple[Path, bool]:
     return tuple(loc), key_problem
 
 
-def _first_error(exc: ValidationError, locator: Locator) -> ScenarioError:
+def _first_error(shape: Shape, exc: ValidationError, locator: Locator) -> ScenarioError:
     """The error that comes first in the file, as one sentence with its key path."""
     errors = exc.errors(include_url=False)
     # Values that are there but wrong come before keys that are missing, each in file order.
     err = min(errors, key=lambda e: (e["type"] == "missing", _mark_of(locator, _loc(e)[0])))
     path, key_problem = _loc(err)
     if err["type"] == "missing":
-        return locator.error(path[:-1], _sentence(err, path, key_problem))
-    return locator.error(path, _sentence(err, path, key_problem))
+        return locator.error(path[:-1], _sentence(shape, err, path, key_problem))
+    return locator.error(path, _sentence(shape, err, path, key_problem))
 
 
-def _sentence(err: ErrorDetails, path: Path, key_problem: bool) -> str:
+def _sentence(shape: Shape, err: ErrorDetails, path: Path, key_problem: bool) -> str:
     kind = err["type"]
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
     got = err.get("input")
     msg = str(err["msg"])
     if kind == "missing":
-        parent = _type_at(path[:-1])
+        parent = _type_at(shape.root, path[:-1])
         if isinstance(parent, type) and issubclass(parent, BaseModel):
             required = [f.alias or n for n, f in parent.model_fields.items() if f.is_required()]
-            return f"missing required key {path[-1]!r} ({_a(_NOUNS[parent])} needs {', '.join(required)})"
+            return f"missing required key {path[-1]!r} ({_a(shape.nouns[parent])} needs {', '.join(required)})"
         return f"missing required key {path[-1]!r}"
     if kind == "extra_forbidden":
-        parent = _type_at(path[:-1])
+        parent = _type_at(shape.root, path[:-1])
         allowed = _keys(parent) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
         key = str(path[-1])
         lowered = {a.lower(): a for a in allowed}
@@ -245,10 +164,10 @@ def _sentence(err: ErrorDetails, path: Path, key_problem: bool) -> str:
     if kind == "literal_error":
         return f"expected {ctx.get('expected', 'one of the allowed values')}, got {shown(got)}"
     if kind in ("model_type", "model_attributes_type", "dict_type", "list_type"):
-        tp = _type_at(path)
+        tp = _type_at(shape.root, path)
         empty = "[]" if typing.get_origin(tp) is list else "{}"
         hint = f" (write {empty} for none, or leave the key out)" if got is None else ""
-        return f"expected {_expected(tp)}, got {shown(got)}{hint}"
+        return f"expected {_expected(shape.nouns, tp)}, got {shown(got)}{hint}"
     if kind == "string_type":
         hint = " (put it in quotes to make it text)" if isinstance(got, int | float) or got is None else ""
         return f"expected text, got {shown(got)}{hint}"
@@ -275,15 +194,3 @@ def _sentence(err: ErrorDetails, path: Path, key_problem: bool) -> str:
         words, key = bounds[kind]
         return f"must be {words} {ctx.get(key)}, got {shown(got)}"
     return f"{msg[0].lower()}{msg[1:]}, got {shown(got)}"
-
-
-__all__ = [
-    "Located",
-    "from_data",
-    "from_data_located",
-    "load",
-    "load_located",
-    "loads",
-    "loads_located",
-    "path_text",
-]

@@ -1,0 +1,62 @@
+"""A packet on its way through the engine, and how a node stops it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from vpcsim.ir import Node
+from vpcsim.sim.packet import Header
+from vpcsim.trace import Hop, Reason, Step, StepAction, StepData, StepKind
+
+if TYPE_CHECKING:
+    from vpcsim.sim.engine import Simulation
+
+
+class DropError(Exception):
+    """Raised by a node handler to end a packet's walk there."""
+
+    def __init__(self, reason: Reason, data: StepData) -> None:
+        self.step = Step(StepKind.DROP, StepAction.DROPPED, data, reason)
+
+
+class Flight:
+    """A packet on its way: its header now, its trace so far, and where it is in the delay model
+    (the zone and region it last entered; the zone is "" after crossing regions)."""
+
+    __slots__ = (
+        "attempt",
+        "first",
+        "flow",
+        "flow_id",
+        "header",
+        "hop_count",
+        "hops",
+        "kind",
+        "origin",
+        "region",
+        "sent_at",
+        "slot",
+        "steps",
+        "zone",
+    )
+
+    def __init__(self, header: Header, slot: int, attempt: int, flow_id: int, sent_at: float, first: Step) -> None:
+        self.header = header
+        self.slot = slot
+        self.kind = header.kind
+        self.attempt = attempt
+        self.flow_id = flow_id
+        self.sent_at = sent_at
+        self.flow = (header.src, header.sport, header.dst, header.dport)
+        self.first = first
+        self.origin = ""
+        self.hops: list[Hop] = []
+        self.hop_count = 0
+        """Hops taken without a trace (when the simulation keeps none)."""
+        self.steps: list[Step] = [first]
+        self.zone = ""
+        self.region = ""
+
+
+Handler = Callable[["Simulation", Node, "Flight", str], "str | None"]
