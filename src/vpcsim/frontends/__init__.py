@@ -79,7 +79,8 @@ def from_data_located(
 
 def compile_network(topology: Topology) -> CompiledNetwork:
     """Lower every control-plane snapshot of ``topology`` with its cloud's front-end."""
-    return tencent_compile(topology)
+    with paused_gc():
+        return tencent_compile(topology)
 
 
 __all__ = [
