@@ -5,6 +5,7 @@
 #   bash scripts/test.sh --latest         the same suite in a throw-away venv with the newest releases
 #                                         pyproject.toml allows, no constraints
 #   bash scripts/test.sh -m "not kernel"  other arguments go to pytest (here: skip the kernel oracle)
+#   VPCSIM_TEST_WORKERS=0 bash scripts/test.sh   one process (pytest-xdist off)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export VENV=.venv VPCSIM_LATEST=0
@@ -33,4 +34,5 @@ fi
 "$VENV/bin/ruff" check src tests scenarios benchmarks
 "$VENV/bin/ruff" format --check src tests scenarios benchmarks
 "$VENV/bin/mypy"
-"$VENV/bin/pytest" "$@"
+# Two test files at a time per core: the fuzz corpus and the kernel oracle run beside the rest.
+"$VENV/bin/pytest" -n "${VPCSIM_TEST_WORKERS:-auto}" --dist loadfile "$@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -63,3 +64,32 @@ def kernel_ready() -> None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true but the kernel emulation cannot run here: {exc}")
         pytest.skip(f"kernel emulation unavailable: {exc}")
+
+
+# -- summaries that survive pytest-xdist -------------------------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests.summaries import SECTIONS
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the lines to the controller
+        workeroutput["vpcsim_summaries"] = json.dumps(SECTIONS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    from tests.summaries import SECTIONS
+
+    sent = getattr(node, "workeroutput", {}).get("vpcsim_summaries")
+    for section, lines in json.loads(sent or "{}").items():
+        SECTIONS.setdefault(section, []).extend(lines)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.summaries import SECTIONS
+
+    for section, lines in sorted(SECTIONS.items()):
+        terminalreporter.section(section)
+        for line in lines:
+            terminalreporter.write_line(line)

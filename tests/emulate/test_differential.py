@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.emulate.conftest import SUMMARY
+from tests import summaries
 from tests.emulate.generator import variant
 from tests.emulate.shrink import disagrees, dump, shrink
 from vpcsim.emulate import EmulationReport, Prepared, execute, prepare, report
@@ -71,7 +71,7 @@ def test_simulator_agrees_with_the_kernel(seed_data: dict[str, object]) -> None:
         f"{sum(b.namespaces for b in builds)} namespaces in {sum(b.build_seconds for b in builds):.1f}s, "
         f"connects {sum(b.run_seconds for b in builds):.1f}s, total {elapsed:.1f}s"
     )
-    SUMMARY.append(line)
+    summaries.add("vpcsim kernel differential", line)
 
     messages: list[str] = []
     for prep, rep in zip(preps, reports, strict=True):
@@ -115,7 +115,8 @@ def test_the_kernel_catches_a_planted_simulator_bug(
     assert len(minimal["checks"]) == 1
     assert disagrees(minimal, deadline=0.5)
     assert len(dump(minimal)) < len(dump(doc))
-    SUMMARY.append(
+    summaries.add(
+        "vpcsim kernel differential",
         f"planted bug (rule ports ignored): {len(bad)} of 40 variants disagree; shrunk "
-        f"{len(dump(doc).splitlines())} -> {len(dump(minimal).splitlines())} YAML lines"
+        f"{len(dump(doc).splitlines())} -> {len(dump(minimal).splitlines())} YAML lines",
     )

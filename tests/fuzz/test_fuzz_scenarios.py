@@ -29,6 +29,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests import summaries
 from tests.fuzz import mutator
 from tests.strategies import DETERMINISTIC
 from tests.watchdog import Hang, watchdog
@@ -51,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 SEED = ROOT / "scenarios" / "chengdu_chongqing.yaml"
 
 STATS: dict[str, Any] = {}
-"""Filled by the corpus run; printed by ``conftest.pytest_terminal_summary``."""
+"""Filled by the corpus run, and printed in pytest's terminal summary (:mod:`tests.summaries`)."""
 
 
 @dataclass
@@ -154,6 +155,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
         loader_failures=len(run.loader_failures),
         engine_failures=len(run.engine_failures),
     )
+    for key, value in STATS.items():
+        summaries.add("vpcsim fuzzed input", f"{key}: {value}")
     return run
 
 
