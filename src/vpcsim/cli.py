@@ -17,6 +17,18 @@ from vpcsim.errors import VpcsimError
 
 EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
 
+SCHEMAS = {"check": 2, "validate": 1}
+"""The version of each command's ``--json`` shape (``telnet``'s is ``report.json.SCHEMA``); the
+repository's ``schemas/`` holds the JSON Schema of each."""
+
+REASON_CODES = 'Reason codes: README.md, section "Reason codes" (the "reason" of --json and of checks).'
+
+
+def _epilog(example: str, exits: str, *extra: str) -> str:
+    """What every subcommand's --help ends with: an example, the exit codes, where codes are listed.
+    ``\b`` keeps click from rewrapping the lists."""
+    return "\n\n".join([f"\b\nExample:\n  {example}", f"\b\nExit codes:\n{exits}", *extra, REASON_CODES])
+
 
 def _fail_input(message: str) -> None:
     click.echo(f"vpcsim: {message}", err=True)
@@ -91,7 +103,12 @@ def cli(ctx: click.Context, max_bytes: int | None, max_values: int | None, max_o
     ctx.obj = replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
 
 
-@cli.command()
+@cli.command(
+    epilog=_epilog(
+        "vpcsim telnet scenarios/chengdu_chongqing.yaml --from cvm-vpc3 172.16.2.16 1044 --brief",
+        "  0  connected\n  1  not connected: refused or timed out\n  2  invalid input (one message on stderr)",
+    )
+)
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--from", "source", required=True, metavar="INSTANCE", help="Instance id to telnet from.")
 @click.argument("host")
@@ -99,6 +116,11 @@ def cli(ctx: click.Context, max_bytes: int | None, max_values: int | None, max_o
 @click.option("--at", "at", default="0", metavar="T", help="Simulated start time: seconds, or '20s', '500ms'.")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Random seed (default: the scenario's).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option(
+    "--brief",
+    is_flag=True,
+    help="Fold identical retransmissions into one line and print the deciding packet's path, not every hop.",
+)
 @click.option(
     "--pcap",
     "pcap",
@@ -114,10 +136,13 @@ def telnet(
     at: str,
     seed: int | None,
     as_json: bool,
+    brief: bool,
     pcap: str | None,
 ) -> None:
-    """What `telnet HOST PORT` on instance INSTANCE would print, with the trace."""
-    from vpcsim.report import probe_to_dict, render_telnet, render_trace, write_pcapng
+    """What `telnet HOST PORT` on instance INSTANCE would print, with the trace.
+
+    HOST is an IP address or the id of an instance, endpoint or load balancer."""
+    from vpcsim.report import probe_to_dict, render_brief, render_telnet, render_trace, write_pcapng
     from vpcsim.scenario.values import duration
 
     net = _load(scenario)
@@ -136,6 +161,8 @@ def telnet(
             _fail_input(f"--pcap {pcap}: {exc.strerror or exc}")
     if as_json:
         _dump(probe_to_dict(result))
+    elif brief:
+        click.echo(render_brief(result))
     else:
         click.echo(render_telnet(result))
         click.echo()
@@ -143,24 +170,41 @@ def telnet(
     sys.exit(EXIT_OK if result.connected else EXIT_FAIL)
 
 
-@cli.command()
+@cli.command(
+    epilog=_epilog(
+        "vpcsim check scenarios/chengdu_chongqing.yaml",
+        "  0  every check passes\n  1  a check failed, or the scenario has no checks\n"
+        "  2  invalid input (one message on stderr)",
+        "A failing check prints its reason, the object to look at and the 'vpcsim telnet' command "
+        "that shows its trace.",
+    )
+)
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Random seed (default: the scenario's).")
 def check(scenario: str, as_json: bool, seed: int | None) -> None:
     """Run the scenario's checks; exit 1 if any fails or there are none."""
-    from vpcsim.report import check_to_dict, render_check_line
+    from vpcsim.report import check_to_dict, render_check_line, telnet_command
+    from vpcsim.report.progress import for_terminal
 
-    net = _load(scenario)
-    if not net.topology.checks:
-        # Nothing passes over nothing: a scenario without checks cannot vouch for anything.
-        click.echo(f"vpcsim: {scenario} has no checks: add a 'checks' section (see 'vpcsim telnet')", err=True)
-        sys.exit(EXIT_FAIL)
-    results = net.run_checks(seed=seed)
+    results = []
+    with for_terminal() as progress:
+        progress.stage("loading the scenario")  # a large file takes a while to load and compile
+        net = _load(scenario)
+        checks = net.topology.checks
+        if not checks:
+            # Nothing passes over nothing: a scenario without checks cannot vouch for anything.
+            click.echo(f"vpcsim: {scenario} has no checks: add a 'checks' section (see 'vpcsim telnet')", err=True)
+            sys.exit(EXIT_FAIL)
+        progress.stage("checks", total=len(checks))
+        for c in checks:
+            results.append(net.run_check(c, seed=seed))
+            progress.advance()
     failed = sum(not r.passed for r in results)
     if as_json:
         _dump(
             {
+                "schema": SCHEMAS["check"],
                 "scenario": scenario,
                 "passed": len(results) - failed,
                 "failed": failed,
@@ -172,12 +216,19 @@ def check(scenario: str, as_json: bool, seed: int | None) -> None:
         for w in net.topology.warnings:
             click.echo(f"warning: {w}")
         for r in results:
-            click.echo(render_check_line(r))
+            click.echo(render_check_line(r, "" if r.passed else telnet_command(scenario, r.check, seed)))
         click.echo(f"{len(results) - failed} passed, {failed} failed")
     sys.exit(EXIT_FAIL if failed else EXIT_OK)
 
 
-@cli.command()
+@cli.command(
+    epilog=_epilog(
+        "vpcsim validate scenarios/chengdu_chongqing.yaml --strict",
+        "  0  valid (warnings, if any, on stderr)\n  1  valid, but --strict and at least one warning\n"
+        "  2  invalid (one message on stderr: file, line, column, key path, problem)",
+        'Warning codes: README.md, section "Warning codes".',
+    )
+)
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--strict", is_flag=True, help="Exit 1 when there is any warning.")
@@ -201,6 +252,7 @@ def validate(scenario: str, as_json: bool, strict: bool) -> None:
     if as_json:
         _dump(
             {
+                "schema": SCHEMAS["validate"],
                 "scenario": scenario,
                 "valid": True,
                 "strict": strict,

@@ -10,19 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
 from vpcsim.errors import ArgumentError, UnknownObjectError
 from vpcsim.frontends import compile_network, load
-from vpcsim.ir import CompiledNetwork
+from vpcsim.ir import Balancer, CompiledNetwork, Host, Translator
 from vpcsim.model import Check, Topology
-from vpcsim.report.steps import cause_text, describe
+from vpcsim.report import explain
 from vpcsim.scenario.pause import paused_gc
 from vpcsim.scenario.values import duration
 from vpcsim.sim import Capture, ConnectOutcome, Simulation, connect
 from vpcsim.sim.packet import ip_text
-from vpcsim.trace import Originated, Outcome, PacketTrace, Reason, Verdict
+from vpcsim.trace import (
+    Activation,
+    Denied,
+    Inactive,
+    MissingAccept,
+    NoRuleMatch,
+    Outcome,
+    PacketTrace,
+    Peer,
+    Reason,
+    Verdict,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +68,9 @@ class ProbeResult:
     captures: tuple[Capture, ...] = ()
     local_port: int = 0
     """The client's ephemeral port."""
+    decisive: int = 0
+    """Index in ``packets`` of the packet that decided the verdict: the SYN that the SYN-ACK or the
+    RST answered, the dropped packet of a timeout, or the last SYN when no answer came in time."""
 
     @property
     def connected(self) -> bool:
@@ -221,7 +236,7 @@ def _run(
             raise ArgumentError(f"{source} has no free local port left for {ip_text(dst)}:{port}")
         verdict = Verdict(outcome.verdict)
         outs = per_flow[i]
-        reason, detail, blocked_at, ref = _explain(verdict, outs)
+        reason, detail, blocked_at, ref, decisive = _explain(net, verdict, outs, outcome.at)
         end = max(outcome.at, outs[-1].arrived_at) if outs else outcome.at
         events = (
             tuple((s.time, change) for s in net.states if at < s.time <= end for change in s.changes)
@@ -246,6 +261,7 @@ def _run(
                 control_events=events,
                 captures=tuple(sim.captures or ()),
                 local_port=outcome.sport,
+                decisive=decisive,
             )
         )
     return results
@@ -256,27 +272,100 @@ def _later(sim: Simulation, delay: float, body: Generator[Any, Any, None]) -> Ge
     yield from body
 
 
-def _explain(verdict: Verdict, outs: list[Outcome]) -> tuple[Reason, str, str | None, str]:
-    """The reason code, the sentence, where it was decided and what to look at, from typed steps."""
+def _explain(
+    net: CompiledNetwork, verdict: Verdict, outs: list[Outcome], decided: float
+) -> tuple[Reason, str, str | None, str, int]:
+    """The reason code, the sentence, where it was decided, what to look at and the index of the
+    deciding packet, from typed steps (``decided``: when connect() returned)."""
     if verdict is Verdict.CONNECTED:
-        synack = next(o for o in reversed(outs) if o.kind == "SYN-ACK" and o.reason is None)
-        return Reason.ESTABLISHED, f"handshake completed with {synack.origin}", None, ""
+        a = next(a for a in range(len(outs) - 1, -1, -1) if outs[a].kind == "SYN-ACK" and outs[a].reason is None)
+        return Reason.ESTABLISHED, explain.connected(outs[a]), None, "", _answered(outs, a)
     if verdict is Verdict.REFUSED:
-        rst = next(o for o in reversed(outs) if o.kind == "RST")
-        assert isinstance(rst.first.data, Originated)
-        return Reason.PORT_CLOSED, f"{rst.origin} answered RST: {cause_text(rst.first.data)}", rst.origin, rst.origin
+        a = next(a for a in range(len(outs) - 1, -1, -1) if outs[a].kind == "RST")
+        rst = outs[a]
+        return Reason.PORT_CLOSED, explain.refused(rst), rst.origin, rst.origin, _answered(outs, a)
     # The last attempt decides: its SYN's drop, else the drop of an answer sent after it.
     last = max(i for i, o in enumerate(outs) if o.kind == "SYN")
-    dropped = next((o for o in outs[last:] if o.reason is not None), None)
-    if dropped is None:
+    k = next((k for k in range(last, len(outs)) if outs[k].reason is not None), None)
+    if k is None:
         syn = outs[last]
-        return (
-            Reason.NO_ANSWER_IN_TIME,
-            f"connect() gave up while the answer to SYN #{syn.attempt} (delivered to {syn.last_node}) "
-            "was still on its way: the round trip is longer than the SYN retries wait",
-            syn.last_node,
-            "settings.tcp",
-        )
-    assert dropped.reason is not None
-    detail, ref = describe(dropped.last)
-    return dropped.reason, f"{dropped.kind} dropped at {dropped.last_node}: {detail}", dropped.last_node, ref
+        return Reason.NO_ANSWER_IN_TIME, explain.no_answer(syn), syn.last_node, "settings.tcp", last
+    out = outs[k]
+    assert out.reason is not None
+    data = out.last.data
+    peer = missing = activation = None
+    if isinstance(data, Denied):
+        peer = _peer(net, out.arrived_at, data)
+        missing = _missing_accept(data, peer)
+    elif isinstance(data, Inactive):
+        activation = _activation(net, data, decided)
+    detail, ref = explain.dropped(out, peer=peer, missing=missing, activation=activation)
+    return out.reason, detail, out.last_node, ref, k
+
+
+def _answered(outs: list[Outcome], k: int) -> int:
+    """The SYN whose delivery made the host send answer ``outs[k]``: delivered to that host at the
+    moment the answer left."""
+    answer = outs[k]
+    for i in range(k - 1, -1, -1):
+        o = outs[i]
+        if o.kind == "SYN" and o.reason is None and o.last_node == answer.origin and o.arrived_at == answer.sent_at:
+            return i
+    return k  # pragma: no cover - every answer follows the SYN it answers
+
+
+def _peer(net: CompiledNetwork, at: float, d: Denied) -> Peer | None:
+    """What owns the address a filter denied, in the forwarding state of the moment it did."""
+    if not d.peer:
+        return None
+    address = int(IPv4Address(d.peer))
+    own = f"{d.peer}/32"
+    nodes = net.state_at(at).nodes.values()
+    for node in nodes:
+        if isinstance(node, Translator) and node.snat_address == address:
+            return Peer(d.peer, node.label, node.id, node.snat_label, node.snat_pool or own)
+    for node in nodes:
+        if isinstance(node, Host | Balancer | Translator) and node.address == address:
+            return Peer(d.peer, node.label, admit=own)
+    return Peer(d.peer, "", admit=own)
+
+
+def _missing_accept(d: Denied, peer: Peer | None) -> MissingAccept | None:
+    """The accept a filter lacks when nothing more specific than a catch-all decided: the default
+    deny, or a drop rule over every port of the packet's protocol whose peer covers the whole range
+    an accept should admit. A narrower drop rule is a deliberate denial: the rule is what to look at."""
+    if peer is None:
+        return None
+    m = d.match
+    if isinstance(m, NoRuleMatch):
+        if not m.groups:
+            return None  # nothing bound: there is no group to add an accept to
+        return MissingAccept(m.groups[0], d.direction, d.protocol, d.port, peer.admit, None)
+    every_port = m.protocol == "all" or (m.low == 1 and m.high == 65535)
+    if m.accept or not every_port or not IPv4Network(peer.admit).subnet_of(IPv4Network(m.peer)):
+        return None
+    return MissingAccept(m.group, d.direction, d.protocol, d.port, peer.admit, m.number)
+
+
+def _activation(net: CompiledNetwork, d: Inactive, decided: float) -> Activation | None:
+    """The control-plane change after ``decided`` that makes the node that dropped forward, if the
+    forwarding states hold one: when the change starts (the state before forwarding begins) and when
+    the node forwards. None when it never forwards later, or the change began before ``decided``
+    (the probe's own control-plane events report that)."""
+    current = net.state_at(decided).nodes.get(d.node)
+    if not isinstance(current, Translator) or current.active:
+        return None
+    state, began = current.state, None
+    for s in net.states:
+        if s.time <= decided:
+            continue
+        node = s.nodes.get(d.node)
+        if not isinstance(node, Translator):
+            return None
+        if node.active:
+            if began is None and current.state != d.state:
+                return None
+            return Activation(d.node, s.time if began is None else began, s.time)
+        if node.state != state:
+            state, began = node.state, s.time
+    return None

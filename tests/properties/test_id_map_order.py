@@ -154,7 +154,7 @@ def test_reversing_a_rule_list_can_change_a_verdict() -> None:
     reversed_result = _verdict(reversed_rules, "cvm-vpc1", "172.16.2.16", 1044)
     assert as_written.connected
     assert reversed_result.verdict != as_written.verdict
-    assert reversed_result.ref == "sg-backend ingress rule #0"
+    assert reversed_result.ref == "sg-backend: no accept for tcp/8080 from 11.163.0.0/16 before rule #0"
 
 
 def test_reversing_group_bindings_can_change_a_verdict() -> None:
@@ -169,7 +169,7 @@ def test_reversing_group_bindings_can_change_a_verdict() -> None:
     reversed_result = _verdict(flipped, "cvm-vpc3", "172.16.2.16", 1044)
     assert as_written.connected
     assert reversed_result.verdict != as_written.verdict
-    assert reversed_result.ref == "sg-deny ingress rule #0"
+    assert reversed_result.ref == "sg-deny: no accept for tcp/8080 from 11.163.0.0/16 before rule #0"
 
 
 def test_ccn_attachment_order_decides_which_of_two_identical_subnets_is_reachable() -> None:

@@ -143,7 +143,7 @@ def test_unhealthy_backend_takes_no_new_connections(seed_data: Data, network_of:
     seed_data["instances"]["cvm-backend1"]["listen"] = []
     net = network_of(seed_data)
     assert picks(net, 4) == ["cvm-backend2"] * 4
-    assert chosen_detail(net) == f"{scheduler} chose cvm-backend2:8080 (weight 10) among 1 healthy backends"
+    assert chosen_detail(net) == f"{scheduler} chose cvm-backend2:8080 (weight 10) among 1 healthy backend"
 
 
 def test_without_health_checks_a_backend_that_does_not_listen_still_gets_connections(

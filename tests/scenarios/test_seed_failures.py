@@ -85,7 +85,7 @@ def test_backend_group_admitting_the_vpc_cidr_instead_of_the_snat_range_times_ou
     r = network_of(seed_data).telnet(client, VIP, VPORT)
     assert (r.verdict, r.reason) == (Verdict.TIMEOUT, Reason.SG_INGRESS_DENIED)
     assert r.blocked_at == "cvm-backend1"
-    assert r.ref == "sg-backend ingress rule #1"
+    assert r.ref == "sg-backend: no accept for tcp/8080 from 11.163.0.0/16 before rule #1"
     assert "sg-backend" in r.detail
     assert_linux_gave_up(r)
 
@@ -95,7 +95,7 @@ def test_backend_group_with_no_ingress_rules_times_out_on_its_default_deny(seed_
     r = network_of(seed_data).telnet("cvm-vpc3", VIP, VPORT)
     assert (r.verdict, r.reason) == (Verdict.TIMEOUT, Reason.SG_INGRESS_DENIED)
     assert r.blocked_at == "cvm-backend1"
-    assert r.ref == "sg-backend"
+    assert r.ref == "sg-backend: no accept for tcp/8080 from 11.163.0.0/16"
     assert "sg-backend" in r.detail
     assert "default deny" in r.detail
 
@@ -107,7 +107,7 @@ def test_the_backend_sees_the_snat_source_not_the_client(seed_data: Data, networ
     ingress.insert(1, {"action": "accept", "protocol": "tcp", "port": 8080, "source": "192.168.0.0/16"})
     r = network_of(seed_data).telnet("cvm-vpc3", VIP, VPORT)
     assert (r.verdict, r.reason) == (Verdict.TIMEOUT, Reason.SG_INGRESS_DENIED)
-    assert r.ref == "sg-backend ingress rule #2"
+    assert r.ref == "sg-backend: no accept for tcp/8080 from 11.163.0.0/16 before rule #2"
     assert snat_source(r.packets[0]) in IPv4Network("11.163.0.0/16")
 
 

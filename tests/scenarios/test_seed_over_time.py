@@ -74,7 +74,7 @@ def test_a_backend_rule_removed_in_the_timeline_makes_later_connects_time_out(
     assert net.telnet("cvm-vpc3", VIP, VPORT, at=0).connected
     r = net.telnet("cvm-vpc3", VIP, VPORT, at=10)
     assert (r.verdict, r.reason) == (Verdict.TIMEOUT, Reason.SG_INGRESS_DENIED)
-    assert r.ref == "sg-backend ingress rule #0"
+    assert r.ref == "sg-backend: no accept for tcp/8080 from 11.163.0.0/16 before rule #0"
     assert "drop all" in r.detail
 
 
@@ -170,7 +170,7 @@ def test_once_unhealthy_the_stopped_backend_is_skipped(backend1_stopped_at_10s: 
     r = backend1_stopped_at_10s.telnet("cvm-vpc3", VIP, VPORT, at=22)
     assert r.connected
     assert r.packets[0].nodes[-1] == "cvm-backend2"
-    assert load_balance_details(r) == ["wrr chose cvm-backend2:8080 (weight 10) among 1 healthy backends"]
+    assert load_balance_details(r) == ["wrr chose cvm-backend2:8080 (weight 10) among 1 healthy backend"]
 
 
 def test_each_hop_reads_the_control_state_of_the_moment_the_syn_arrives(backend1_stopped_at_10s: Network) -> None:

@@ -17,9 +17,10 @@ from types import FrameType
 import click
 
 from vpcsim.emulate.kernel import CannotEmulateError, KernelError, cleanup_leftovers, preflight
-from vpcsim.emulate.runner import DEFAULT_DEADLINE, EmulationReport
+from vpcsim.emulate.runner import DEFAULT_DEADLINE, SCHEMA, EmulationReport
 from vpcsim.emulate.runner import emulate as run_emulation
 from vpcsim.errors import VpcsimError
+from vpcsim.report.progress import for_terminal
 
 EXIT_OK, EXIT_DISAGREE, EXIT_INVALID, EXIT_CANNOT = 0, 1, 2, 3
 
@@ -84,7 +85,21 @@ def render_text(rep: EmulationReport) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+EPILOG = """\b
+Example:
+  vpcsim emulate scenarios/chengdu_chongqing.yaml
+
+\b
+Exit codes:
+  0  every emulated check agrees with the simulator
+  1  at least one disagreement
+  2  invalid input (one message on stderr)
+  3  nothing to compare: cannot emulate here, no checks, or no check emulable
+
+Reason codes: README.md, section "Reason codes" (the simulator's "reason" of --json)."""
+
+
+@click.command(epilog=EPILOG)
 @click.argument("scenario", type=click.Path(dir_okay=False), required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
 @click.option(
@@ -134,7 +149,7 @@ def emulate(scenario: str | None, as_json: bool, cleanup: bool, deadline: float)
             sys.exit(EXIT_CANNOT)
         if topo is None:
             if as_json:
-                click.echo(json.dumps({"removed": removed}, indent=2))
+                click.echo(json.dumps({"schema": SCHEMA, "removed": removed}, indent=2))
             else:
                 click.echo(
                     f"removed {len(removed)} leftover namespaces" + (f": {' '.join(removed)}" if removed else "")
@@ -144,8 +159,8 @@ def emulate(scenario: str | None, as_json: bool, cleanup: bool, deadline: float)
     if not topo.checks:
         _no_checks(scenario)
     try:
-        with _signals_raise():
-            rep = run_emulation(topo, deadline=deadline)
+        with _signals_raise(), for_terminal() as progress:
+            rep = run_emulation(topo, deadline=deadline, progress=progress)
     except (_TerminatedError, KeyboardInterrupt) as exc:
         click.echo(f"vpcsim: interrupted ({exc or 'SIGINT'}); everything built was removed", err=True)
         sys.exit(130)

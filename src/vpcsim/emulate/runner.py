@@ -18,7 +18,11 @@ from vpcsim.emulate.plan import NetPlan, Pin, PlanError, choose_pool, plan_state
 from vpcsim.ir import Balancer, ForwardingState, Host, Translator
 from vpcsim.model import Check, Topology
 from vpcsim.probes import Network, ProbeResult
+from vpcsim.report.progress import NO_PROGRESS, Progress
 from vpcsim.trace import Chosen
+
+SCHEMA = 1
+"""The version of ``vpcsim emulate --json``'s shape (``schemas/emulate.schema.json``)."""
 
 DEFAULT_DEADLINE = 2.0
 """Seconds a real connect may take before it counts as timed out. The clouds drop silently and
@@ -120,6 +124,7 @@ class EmulationReport:
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "schema": SCHEMA,
             "scenario": self.scenario,
             "agree": self.agree,
             "counts": self.counts(),
@@ -194,14 +199,16 @@ def _used_prefixes(topo: Topology) -> list[IPv4Network]:
     return used
 
 
-def prepare(topo: Topology, tag: str = "s") -> Prepared:
+def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS) -> Prepared:
     """Simulate every check of ``topo`` and plan the kernel builds it needs."""
     net = Network(topo)
     compiled = net.compiled
     prep = Prepared(tag=tag, topology=topo, network=net)
     pool = choose_pool(_used_prefixes(topo))
     plan_errors: dict[int, str] = {}
+    progress.stage("simulating and planning checks", total=len(topo.checks))
     for check in topo.checks:
+        progress.advance()
         result = net.run_check(check).result
         state = compiled.state_at(check.at)
         index = next(i for i, s in enumerate(compiled.states) if s is state)
@@ -277,20 +284,30 @@ def _why_not_emulable(
     return ""
 
 
-def execute(preps: Sequence[Prepared], *, deadline: float = DEFAULT_DEADLINE, max_namespaces: int = 600) -> None:
+def execute(
+    preps: Sequence[Prepared],
+    *,
+    deadline: float = DEFAULT_DEADLINE,
+    max_namespaces: int = 600,
+    progress: Progress = NO_PROGRESS,
+) -> None:
     """Build the needed states (many scenarios per build, up to ``max_namespaces``), run every job."""
     batch: list[tuple[Prepared, NetPlan]] = []
     size = 0
+    # One step per build: a build and its connects are one kernel run, of one or more states.
+    progress.stage("building namespaces and connecting", total=sum(len(p.plans) for p in preps))
     for prep in preps:
         for index in sorted(prep.plans):
             plan = prep.plans[index]
             if batch and size + len(plan.namespaces) > max_namespaces:
                 _run_batch(batch, deadline)
+                progress.advance(len(batch))
                 batch, size = [], 0
             batch.append((prep, plan))
             size += len(plan.namespaces)
     if batch:
         _run_batch(batch, deadline)
+        progress.advance(len(batch))
 
 
 def _run_batch(batch: Sequence[tuple[Prepared, NetPlan]], deadline: float) -> None:
@@ -367,8 +384,8 @@ def report(prep: Prepared, deadline: float = DEFAULT_DEADLINE) -> EmulationRepor
     )
 
 
-def emulate(topo: Topology, *, deadline: float = DEFAULT_DEADLINE) -> EmulationReport:
+def emulate(topo: Topology, *, deadline: float = DEFAULT_DEADLINE, progress: Progress = NO_PROGRESS) -> EmulationReport:
     """Simulate and emulate every check of ``topo``; the caller checks :func:`preflight` first."""
-    prep = prepare(topo)
-    execute([prep], deadline=deadline)
+    prep = prepare(topo, progress=progress)
+    execute([prep], deadline=deadline, progress=progress)
     return report(prep, deadline)

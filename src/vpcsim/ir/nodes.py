@@ -253,6 +253,11 @@ class Translator:
     translation: str
     """What the front-end calls the translation, for traces."""
     processing_delay: float
+    snat_pool: str = ""
+    """The CIDR (as text) that ``snat_address`` is drawn from: the range a filter behind the target
+    must admit for translated flows. Reports read it; the engine does not."""
+    snat_label: str = ""
+    """What the front-end calls a source address of that pool, for reports (``<label> of <id>``)."""
 
 
 Node = Host | Router | Translator | Balancer

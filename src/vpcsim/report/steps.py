@@ -105,24 +105,45 @@ def _rule(d: RuleMatch) -> Text:
     return f"{ref} ({action} {what} {_peer_word(d.direction)} {d.peer}) {verb}", ref
 
 
-def _no_rule(d: NoRuleMatch) -> Text:
+def traffic(protocol: str, port: int) -> str:
+    """``tcp/8080``; a protocol without ports alone (``icmp``)."""
+    return f"{protocol}/{port}" if protocol in ("tcp", "udp") else protocol
+
+
+def _no_rule(d: NoRuleMatch, peer: str = "") -> Text:
+    """``peer`` replaces the bare address when the caller knows what owns it."""
     word = _peer_word(d.direction)
+    shown = peer or d.peer
     if d.groups:
         ref = ", ".join(d.groups)
+        checked = f"{d.rules_checked} rule{'' if d.rules_checked == 1 else 's'} checked"
         return (
-            f"{ref} {d.direction}: no rule matches {d.protocol}/{d.port} {word} {d.peer} "
-            f"({d.rules_checked} rules checked): default deny",
+            f"{ref} {d.direction}: no rule matches {traffic(d.protocol, d.port)} {word} {shown} ({checked}): "
+            "default deny",
             ref,
         )
     return (
-        f"{d.owner} has no security group: {d.direction} {d.protocol}/{d.port} {word} {d.peer} is denied",
+        f"{d.owner} has no security group: {d.direction} {traffic(d.protocol, d.port)} {word} {shown} is denied",
         f"{d.owner} (no security group)",
     )
 
 
-def _denied(d: Denied) -> Text:
-    detail, ref = describe_data(d.match)
+def denied_text(d: Denied, peer: str = "") -> Text:
+    """A filter's drop: whose filter, the rule (or the default deny) and the packet it denied.
+
+    ``peer`` replaces the packet's bare address when the caller knows what owns it."""
+    if isinstance(d.match, NoRuleMatch):
+        detail, ref = _no_rule(d.match, peer)
+    else:
+        detail, ref = _rule(d.match)
+        shown = peer or d.peer
+        if shown:  # a record built without its packet (a test's) shows the rule alone
+            detail += f" {traffic(d.protocol, d.port)} {_peer_word(d.direction)} {shown}"
     return f"{d.owner} {d.direction}: {detail}", ref
+
+
+def _denied(d: Denied) -> Text:
+    return denied_text(d)
 
 
 def _tracked(d: Tracked) -> Text:
@@ -248,8 +269,9 @@ def _no_backend(d: NoBackend) -> Text:
 
 
 def _chosen(d: Chosen) -> Text:
+    backends = "backend" if d.candidates == 1 else "backends"
     return (
-        f"{d.scheduler} chose {d.backend} (weight {d.weight}) among {d.candidates} {d.pool.value} backends",
+        f"{d.scheduler} chose {d.backend} (weight {d.weight}) among {d.candidates} {d.pool.value} {backends}",
         f"{d.balancer} listener {d.listener}",
     )
 

@@ -1,13 +1,16 @@
-"""Plain-text rendering: what Linux telnet prints, then the trace hop by hop."""
+"""Plain-text rendering: what Linux telnet prints, then the trace hop by hop (or, brief, the
+retransmissions folded and the deciding packet's path); a check's result line."""
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 from vpcsim.report.steps import render_step
-from vpcsim.trace import PacketTrace, Verdict
+from vpcsim.trace import Disposition, PacketTrace, Verdict
 
 if TYPE_CHECKING:  # the results' types only: probes renders its explanations with this package
+    from vpcsim.model import Check
     from vpcsim.probes import CheckResult, ProbeResult
 
 
@@ -27,11 +30,17 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f} ms"
 
 
+def fate(p: PacketTrace) -> str:
+    """How the packet ended, in JSON's words: ``delivered``, or the disposition and the reason
+    (``discarded (no_listener)``)."""
+    return p.disposition.value if p.reason is None else f"{p.disposition.value} ({p.reason.value})"
+
+
 def render_packet(p: PacketTrace, start: float) -> str:
     head = f"{p.kind}"
     if p.attempt > 1:
         head += f" (retransmission {p.attempt - 1})"
-    end = "delivered" if p.reason is None else f"DROPPED ({p.reason.value})"
+    end = fate(p)
     lines = [f"  {head} {p.summary}  sent at +{_ms(p.sent_at - start)}, {end} at +{_ms(p.arrived_at - start)}"]
     for i, hop in enumerate(p.hops, 1):
         lines.append(f"    {i}. {hop.node}  +{_ms(hop.time - start)}")
@@ -39,9 +48,12 @@ def render_packet(p: PacketTrace, start: float) -> str:
     return "\n".join(lines)
 
 
+def _verdict(r: ProbeResult) -> str:
+    return f"verdict: {r.verdict.value} ({r.reason.value}) after {_ms(r.connect_time)}"
+
+
 def render_trace(r: ProbeResult) -> str:
-    verdict = f"verdict: {r.verdict.value} ({r.reason.value}) after {_ms(r.connect_time)}"
-    lines = [verdict, f"reason: {r.detail}"]
+    lines = [_verdict(r), f"reason: {r.detail}"]
     if r.ref:
         lines.append(f"look at: {r.ref}")
     for t, change in r.control_events:
@@ -51,11 +63,94 @@ def render_trace(r: ProbeResult) -> str:
     return "\n".join(lines)
 
 
-def render_check_line(c: CheckResult) -> str:
+# -- brief ------------------------------------------------------------------------------------------------
+
+
+def _times(offsets: list[float]) -> str:
+    """``0, 1, 3, 7 s``: seconds after the probe started, to the microsecond, without trailing zeros
+    (SYN retries read as Linux's timer, an answer as ``0.00415 s``)."""
+    return ", ".join(f"{t:.6f}".rstrip("0").rstrip(".") for t in offsets) + " s"
+
+
+def _group_key(p: PacketTrace) -> tuple[object, ...]:
+    """Packets with the same key are the same packet sent again: same kind, same path, same end."""
+    return (p.kind, p.nodes, p.disposition, p.reason, p.hops[-1].steps[-1].data)
+
+
+def fold_packets(r: ProbeResult) -> list[str]:
+    """One line per distinct packet, retransmissions folded: ``SYN ×7 (0, 1, 3, 7, 15, 31, 63 s), each
+    discarded at vpce-1 (endpoint_not_active)``. Groups keep the order of their first packet."""
+    groups: dict[tuple[object, ...], list[PacketTrace]] = {}
+    for p in r.packets:
+        groups.setdefault(_group_key(p), []).append(p)
+    lines = []
+    for same in groups.values():
+        p = same[0]
+        node = p.hops[-1].node
+        if p.disposition is Disposition.DELIVERED or p.reason is None:
+            end = f"delivered to {node}"
+        else:
+            end = f"{p.disposition.value} at {node} ({p.reason.value})"
+        when = _times([q.sent_at - r.started_at for q in same])
+        if len(same) == 1:
+            lines.append(f"{p.kind} ({when}), {end}")
+        else:
+            lines.append(f"{p.kind} ×{len(same)} ({when}), each {end}")
+    return lines
+
+
+def render_brief(r: ProbeResult) -> str:
+    """The telnet lines, the verdict with its reason, what to look at, the control-plane changes
+    (one line), the packets with retransmissions folded and the deciding packet's path."""
+    lines = [render_telnet(r), f"{_verdict(r)}: {r.detail}"]
+    if r.ref:
+        lines.append(f"look at: {r.ref}")
+    if r.control_events:
+        lines.append("control plane: " + "; ".join(f"at {t:g}s {change}" for t, change in r.control_events))
+    lines.extend(fold_packets(r))
+    if r.packets:
+        lines.append("path: " + " -> ".join(r.packets[r.decisive].nodes))
+    return "\n".join(lines)
+
+
+# -- checks ---------------------------------------------------------------------------------------------------
+
+
+def _seconds(t: float) -> str:
+    """A time as ``--at`` reads it back exactly: ``300s``, ``0.25s``."""
+    return f"{t:.9f}".rstrip("0").rstrip(".") + "s"
+
+
+def telnet_command(scenario: str, check: Check, seed: int | None = None) -> str:
+    """The ``vpcsim telnet`` command that shows a check's trace, ready to paste into a shell."""
+    args = ["vpcsim", "telnet", scenario, "--from", check.source, check.host, str(check.port)]
+    if check.at:
+        args += ["--at", _seconds(check.at)]
+    if seed is not None:
+        args += ["--seed", str(seed)]
+    return shlex.join(args)
+
+
+def target_text(c: CheckResult) -> str:
+    """``vpce-1 (172.16.2.2):1044`` for a host named by id (its address may be assigned, not
+    written), ``172.16.2.16:1044`` for an address."""
+    host, address = c.check.host, c.result.address
+    return f"{host}:{c.check.port}" if host == address else f"{host} ({address}):{c.check.port}"
+
+
+def render_check_line(c: CheckResult, command: str = "") -> str:
+    """``PASS  name: expected ..., got ...`` — and, for a failure, where the check goes, the reason,
+    what to look at and ``command`` (the telnet that shows the trace), one per indented line."""
     mark = "PASS" if c.passed else "FAIL"
     want = c.check.expect.value + (f" ({c.check.expect_reason})" if c.check.expect_reason else "")
     got = f"{c.result.verdict.value} ({c.result.reason.value})"
     line = f"{mark}  {c.check.name}: expected {want}, got {got}"
-    if not c.passed:
-        line += f"\n      {c.result.detail}"
-    return line
+    if c.passed:
+        return line
+    at = f" at {c.check.at:g}s" if c.check.at else ""
+    lines = [line, f"from {c.check.source} to {target_text(c)}{at}", f"reason: {c.result.detail}"]
+    if c.result.ref:
+        lines.append(f"look at: {c.result.ref}")
+    if command:
+        lines.append(f"trace: {command}")
+    return "\n      ".join(lines)

@@ -65,13 +65,16 @@ def check(f: Filter, owner: str, label: str, peer: int, h: Header, steps: list[S
             return
         reason = rule.step.reason
         assert reason is not None
-        raise DropError(reason, Denied(label, f.direction, rule.match))
+        peer_text = ip_text(peer)  # the drop names the packet it denied: rules name only themselves
+        raise DropError(
+            reason, Denied(label, f.direction, rule.match, PROTO_NAMES.get(h.proto, "ip"), h.dport, peer_text)
+        )
     reason = Reason.SG_INGRESS_DENIED if f.direction == "ingress" else Reason.SG_EGRESS_DENIED
     miss = NoRuleMatch(
         owner, f.direction, f.groups, len(f.rules), PROTO_NAMES.get(h.proto, "ip"), h.dport, ip_text(peer)
     )
     steps.append(Step(StepKind.FILTER, StepAction.DENIED, miss, reason))
-    raise DropError(reason, Denied(label, f.direction, miss))
+    raise DropError(reason, Denied(label, f.direction, miss, miss.protocol, miss.port, miss.peer))
 
 
 def stateful(sim: Simulation, host: Host, f: Filter, peer: int, h: Header, steps: list[Step]) -> None:

@@ -4,6 +4,7 @@ It depends on nothing else in vpcsim, so front-ends can prebuild the records ste
 engine can record them (Batfish's ``Trace``/``Hop``/``Step``).
 """
 
+from vpcsim.trace.explain import Activation, MissingAccept, Peer
 from vpcsim.trace.steps import (
     AllDead,
     Cause,
@@ -45,6 +46,7 @@ from vpcsim.trace.steps import (
 from vpcsim.trace.verdict import Disposition, Reason, Verdict
 
 __all__ = [
+    "Activation",
     "AllDead",
     "Cause",
     "Chosen",
@@ -58,6 +60,7 @@ __all__ = [
     "InvalidRoute",
     "LocalHit",
     "Loopback",
+    "MissingAccept",
     "NoBackend",
     "NoListener",
     "NoOwner",
@@ -67,6 +70,7 @@ __all__ = [
     "Originated",
     "Outcome",
     "PacketTrace",
+    "Peer",
     "Pool",
     "PortsExhausted",
     "Reason",

@@ -139,6 +139,11 @@ class Denied(NamedTuple):
     """The filtering object, with the noun that names it where one is needed (``endpoint vpce-1``)."""
     direction: str
     match: RuleMatch | NoRuleMatch
+    protocol: str = ""
+    """The denied packet's protocol (``tcp``), port and peer address: its source on the way in, its
+    destination on the way out (a rule's match names only the rule)."""
+    port: int = 0
+    peer: str = ""
 
 
 class Tracked(NamedTuple):

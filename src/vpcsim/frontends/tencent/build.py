@@ -545,7 +545,7 @@ class _Builder:
                 raise self.err((*path, "from"), f"unknown instance {c.from_!r}" + _known(topo.instances))
             host, port = c.to
             try:
-                topo.resolve_host(host)
+                address, named = topo.resolve_host(host)
             except ValueError:
                 raise self.err(
                     (*path, "to"),
@@ -553,7 +553,9 @@ class _Builder:
                 ) from None
             if c.reason is not None and c.reason not in reasons:
                 raise self.err((*path, "reason"), f"unknown reason {c.reason!r}; one of: {', '.join(sorted(reasons))}")
-            name = c.name or f"{c.from_} -> {host}:{port}" + (f" at {c.at:g}s" if c.at else "")
+            # An id's address is shown too: an endpoint's may be assigned here, not written anywhere.
+            target = host if named is None else f"{host} ({address})"
+            name = c.name or f"{c.from_} -> {target}:{port}" + (f" at {c.at:g}s" if c.at else "")
             out.append(
                 Check(
                     name=name,

@@ -155,6 +155,8 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
             service=svc.id,
             translation="Private Link NAT",
             processing_delay=topo.settings.delays.privatelink,
+            snat_pool=str(svc.snat_cidr),
+            snat_label="Private Link SNAT",
         )
     for lb in topo.load_balancers.values():
         listeners: dict[tuple[int, int], Listener] = {}

@@ -1,0 +1,74 @@
+"""A verdict's explanation as text: the sentence (``detail``) and the object to look at (``ref``).
+
+``vpcsim.probes`` decides which packet explains a verdict and gathers the typed facts around it
+(:class:`~vpcsim.trace.Peer`, :class:`~vpcsim.trace.MissingAccept`,
+:class:`~vpcsim.trace.Activation`); this module only words them.
+"""
+
+from __future__ import annotations
+
+from vpcsim.report.steps import cause_text, denied_text, describe, traffic
+from vpcsim.trace import Activation, Denied, Inactive, MissingAccept, Originated, Outcome, Peer
+
+Text = tuple[str, str]
+"""(detail, ref)."""
+
+
+def peer_text(p: Peer) -> str:
+    """``11.163.0.1 — Private Link SNAT of vpce-1``, ``192.168.1.10 — cvm-3``, or the bare address."""
+    if p.pool_of:
+        return f"{p.address} — {p.pool_label or 'source NAT'} of {p.pool_of}"
+    return f"{p.address} — {p.label}" if p.label else p.address
+
+
+def missing_accept_text(m: MissingAccept) -> str:
+    """``sg-backend: no accept for tcp/8080 from 11.163.0.0/16 before rule #1``."""
+    word = "from" if m.direction == "ingress" else "to"
+    where = "" if m.before is None else f" before rule #{m.before}"
+    accept = "accept" if m.direction == "ingress" else f"{m.direction} accept"
+    return f"{m.group}: no {accept} for {traffic(m.protocol, m.port)} {word} {m.peer}{where}"
+
+
+def activation_text(a: Activation, state: Inactive) -> str:
+    """``the timeline accepts it at 300s (ACTIVE from 302s)``."""
+    text = f"the timeline accepts it at {a.changes_at:g}s"
+    if a.forwards_at > a.changes_at:
+        text += f" ({state.forwarding_state} from {a.forwards_at:g}s)"
+    return text
+
+
+def connected(synack: Outcome) -> str:
+    return f"handshake completed with {synack.origin}"
+
+
+def refused(rst: Outcome) -> str:
+    assert isinstance(rst.first.data, Originated)
+    return f"{rst.origin} answered RST: {cause_text(rst.first.data)}"
+
+
+def no_answer(syn: Outcome) -> str:
+    return (
+        f"connect() gave up while the answer to SYN #{syn.attempt} (delivered to {syn.last_node}) "
+        "was still on its way: the round trip is longer than the SYN retries wait"
+    )
+
+
+def dropped(
+    out: Outcome,
+    *,
+    peer: Peer | None = None,
+    missing: MissingAccept | None = None,
+    activation: Activation | None = None,
+) -> Text:
+    """Why the deciding packet was dropped: the drop's own sentence, with what owns a denied address,
+    the accept a filter lacks and a later activation when the caller found them."""
+    data = out.last.data
+    if isinstance(data, Denied):
+        detail, ref = denied_text(data, peer_text(peer) if peer is not None else "")
+    else:
+        detail, ref = describe(out.last)
+    if isinstance(data, Inactive) and activation is not None:
+        detail += f"; {activation_text(activation, data)}"
+    if missing is not None:
+        ref = missing_accept_text(missing)
+    return f"{out.kind} dropped at {out.last_node}: {detail}", ref
