@@ -27,9 +27,9 @@ from vpcsim.cli import SCHEMAS
 from vpcsim.emulate.runner import SCHEMA as EMULATE_SCHEMA
 from vpcsim.emulate.runner import CheckEmulation, EmulationReport, prepare, report
 from vpcsim.errors import WarningCode
+from vpcsim.frontends import load
 from vpcsim.report.json import SCHEMA as TELNET_SCHEMA
 from vpcsim.report.json import record_name
-from vpcsim.scenario import load
 from vpcsim.trace import Disposition, Reason, StepAction, StepData, StepKind
 
 SCHEMA_DIR = ROOT / "schemas"

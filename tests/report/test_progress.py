@@ -16,8 +16,8 @@ import yaml
 from tests.conftest import SEED, read_data
 
 from vpcsim.emulate.runner import prepare
+from vpcsim.frontends import load
 from vpcsim.report.progress import NO_PROGRESS, Progress, for_terminal, shows_progress
-from vpcsim.scenario import load
 
 PROGRESS_MARKS = ("\x1b[", "━", "\r")
 """What a drawn bar leaves in a stream: escape sequences, the bar's glyph, carriage returns."""
