@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vpcsim.ir.nodes import Node
+from vpcsim.ir.nodes import Link, Node
 
 DEFAULT_EPHEMERAL_PORTS = (32768, 60999)
 """Linux's ``net.ipv4.ip_local_port_range``."""
@@ -18,6 +18,8 @@ class ForwardingState:
 
     time: float
     nodes: Mapping[str, Node]
+    links: Mapping[tuple[str, str], Link]
+    """(from, to) → the link a packet crosses between two neighbours."""
     changes: tuple[str, ...] = ()
 
 

@@ -127,9 +127,8 @@ class Router:
     prefix of ``table`` decides; the next hop is ``via`` (the routing domain the table was learned
     from) or, for the domain itself, the route's own next hop.
 
-    A domain spanning regions (``regions`` set) pays the inter-region delay and serialisation at
-    ``bandwidth_bps`` when it forwards into another region, and never sends a packet back to the
-    neighbour it came from (``split_horizon``).
+    A routing domain never sends a packet back to the neighbour it came from (``split_horizon``);
+    what crossing regions costs is its links' business (:class:`Link`).
     """
 
     kind: ClassVar[NodeKind] = NodeKind.ROUTER
@@ -146,9 +145,6 @@ class Router:
     note: str = ""
     """Why nothing is learned, for a router with no table (a front-end's words)."""
     split_horizon: bool = False
-    regions: Mapping[str, str] | None = None
-    """Neighbour → region, for a domain that spans regions."""
-    bandwidth_bps: float = 0.0
     zone: str = ""
     """Routers have no zone: the delay of a path through them is the zones' at either end."""
 
@@ -261,3 +257,23 @@ class Translator:
 
 
 Node = Host | Router | Translator | Balancer
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One direction of the connection between two neighbours, and what crossing it costs.
+
+    Into a zoned node (a host, translator or load balancer: ``zone`` set), a packet pays the delay
+    between the zone it last left and this one, as one fabric carries it from node to node;
+    routers in between add none. A link between regions (``inter_region``) pays the region pair's
+    delay and its serialisation at ``bandwidth_bps`` when the packet comes from another region,
+    which then forgets its zone. The delays themselves are the network's
+    (:class:`~vpcsim.ir.network.Delays`).
+    """
+
+    zone: str
+    """The far end's zone ("" for a router)."""
+    region: str
+    """The far end's region."""
+    inter_region: bool = False
+    bandwidth_bps: float = 0.0

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import simpy
 
-from vpcsim.ir import CompiledNetwork, Host, Node, NodeKind, Router
+from vpcsim.ir import CompiledNetwork, Host, Node, NodeKind
 from vpcsim.sim.flight import DropError, Flight
 from vpcsim.sim.nodes import HANDLERS, stateful
 from vpcsim.sim.packet import Header, ip_text
@@ -178,16 +178,17 @@ class Simulation:
         if edge is None:
             target = self.nodes_now()[nxt]
             host = node.kind is NodeKind.HOST
-            trunk = node.regions.get(nxt) if isinstance(node, Router) and node.regions is not None else None
+            link = self.net.state_at(self.env._now).links[(node.id, nxt)]
+            trunk = link.region if link.inter_region else None
             edge = edges[key] = Edge(
                 Step(StepKind.EGRESS, StepAction.TRANSMITTED, Transmitted(nxt)),
                 Step(StepKind.INGRESS, StepAction.RECEIVED, Received(node.id)),
                 node.processing_delay,
                 trunk,
-                PACKET_BITS / node.bandwidth_bps if trunk is not None and isinstance(node, Router) else 0.0,
+                PACKET_BITS / link.bandwidth_bps if trunk is not None and link.bandwidth_bps else 0.0,
                 (node.zone, node.region) if host else None,
-                target.zone,
-                target.region,
+                link.zone,
+                link.region,
                 f"{node.id}:{'eth0' if host else nxt}",
                 f"{nxt}:{'eth0' if target.kind is NodeKind.HOST else node.id}",
             )

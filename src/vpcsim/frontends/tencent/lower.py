@@ -29,6 +29,7 @@ from vpcsim.ir import (
     Filter,
     ForwardingState,
     Host,
+    Link,
     Listener,
     LpmTable,
     Node,
@@ -117,7 +118,7 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
             via=ccn,
             note="" if ccn is not None else f"{vpc.id} is not attached to any CCN",
         )
-    for cid, table in cs.ccn_tables.items():
+    for cid in cs.ccn_tables:
         nodes[cid] = Router(
             id=cid,
             label=cid,
@@ -128,8 +129,6 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
             table=tables[cid],
             via=None,
             split_horizon=True,
-            regions={v: topo.vpcs[v].region for v in table.attachments},
-            bandwidth_bps=topo.ccns[cid].bandwidth_bps,
         )
     for ep in topo.endpoints.values():
         svc = topo.endpoint_services[ep.service]
@@ -193,7 +192,28 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
             filter=filters.get(lb.security_groups, "ingress") if lb.security_groups else None,
             listeners=listeners,
         )
-    return ForwardingState(time=cs.time, nodes=nodes, changes=cs.changes)
+    return ForwardingState(time=cs.time, nodes=nodes, links=_links(topo, cs, nodes), changes=cs.changes)
+
+
+def _links(topo: Topology, cs: ControlState, nodes: Mapping[str, Node]) -> dict[tuple[str, str], Link]:
+    """Every edge a packet can take, both ways: an instance, endpoint or CLB with its VPC's router,
+    an endpoint with its service's CLB, and a VPC with its CCN while attached. A CCN's links carry
+    the region pair's delay and its bandwidth; everything else is the zones' business."""
+    pairs: list[tuple[str, str]] = [(i.id, i.vpc) for i in topo.instances.values()]
+    for ep in topo.endpoints.values():
+        pairs += [(ep.id, ep.vpc), (ep.id, topo.endpoint_services[ep.service].load_balancer)]
+    pairs += [(lb.id, lb.vpc) for lb in topo.load_balancers.values()]
+    links: dict[tuple[str, str], Link] = {}
+    for a, b in pairs:
+        for here, there in ((a, b), (b, a)):
+            node = nodes[there]
+            links[(here, there)] = Link(zone=node.zone, region=node.region)
+    for cid, table in cs.ccn_tables.items():
+        bandwidth = topo.ccns[cid].bandwidth_bps
+        for vid in table.attachments:
+            links[(vid, cid)] = Link(zone="", region=topo.vpcs[vid].region)
+            links[(cid, vid)] = Link(zone="", region=topo.vpcs[vid].region, inter_region=True, bandwidth_bps=bandwidth)
+    return links
 
 
 def _owners(topo: Topology) -> dict[str, dict[int, Owner]]:
