@@ -1,6 +1,6 @@
 """Data flows one way: no stage imports a later one; the engine and the IR know no cloud.
 
-scenario file → model → control plane → front-end lowers to the IR → sim → probes → report → cli
+scenario file → model → control plane → front-end lowers to the IR → sim → (branches) probes → report → cli
 (lint reads the model and the control plane beside that flow, for cli's warnings)
 """
 
@@ -32,7 +32,9 @@ ALLOWED: dict[str, set[str]] = {
     "sim": {"ir", "trace"},
     # report renders steps for probes' explanations; it names probes' result types only for typing
     "report": {"trace", "sim"},
-    "probes": {"errors", "model", "scenario", "frontends", "ir", "sim", "trace", "report"},
+    # Exploring branches runs whatever one branch is; it knows choices (trace) and pins only.
+    "branches": {"errors", "trace"},
+    "probes": {"errors", "model", "scenario", "frontends", "ir", "sim", "trace", "report", "branches"},
     "testing": {"probes", "scenario", "trace", "report"},
     "pytest_plugin": {"probes"},
     "emulate": {"errors", "model", "scenario", "frontends", "control", "ir", "sim", "trace", "probes", "report", "cli"},

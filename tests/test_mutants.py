@@ -26,7 +26,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "vpcsim"
 PARTS = frozenset(
-    {"model", "scenario", "control", "lint", "ir", "frontends", "sim", "trace", "report", "probes", "emulate", "cli"}
+    {
+        "model",
+        "scenario",
+        "control",
+        "lint",
+        "ir",
+        "frontends",
+        "sim",
+        "trace",
+        "report",
+        "branches",
+        "probes",
+        "emulate",
+        "cli",
+    }
 )
 """Every part of the package needs at least one mutant (``probes`` covers probes.py and testing.py)."""
 TIMEOUT = 300.0
@@ -208,7 +222,7 @@ MUTANTS = (
         id="probes-a-check-passes-on-its-verdict-whatever-its-pinned-reason",
         part="probes",
         path="probes.py",
-        original="        return c.expect_reason is None or self.result.reason.value == c.expect_reason",
+        original="        return c.expect_reason is None or branch.reason.value == c.expect_reason",
         replacement="        return True",
         module="tests/test_cli.py",
         bug="a check with the expected verdict passes even when its pinned reason is not the one the probe gave",
@@ -329,6 +343,33 @@ MUTANTS = (
         replacement="                if elo <= lo and ehi >= hi:",
         module="tests/lint/test_shadowing.py",
         bug="an earlier rule whose ports cover a rule's shadows it even when its addresses do not",
+    ),
+    Mutant(
+        id="probes-only-the-schedulers-first-pick",
+        part="probes",
+        path="probes.py",
+        original="            if not every_branch or all(len(c.candidates) == 1 for c in first.choices):",
+        replacement="            if True:",
+        module="tests/scenarios/test_every_branch.py",
+        bug="a check runs only on the backend the scheduler picks first: a half-broken service passes",
+    ),
+    Mutant(
+        id="sim-pins-ignored",
+        part="sim",
+        path="sim/nodes.py",
+        original="    pinned = next((b for b in candidates if b.key == pin), None) if pin is not None else None",
+        replacement="    pinned = None",
+        module="tests/test_branches.py",
+        bug="a load balancer ignores the branch it is pinned to and schedules as usual",
+    ),
+    Mutant(
+        id="branches-only-the-first-branch-point",
+        part="branches",
+        path="branches.py",
+        original="        for i, c in enumerate(met):",
+        replacement="        for i, c in enumerate(met[:1]):",
+        module="tests/test_branches.py",
+        bug="only the first load balancer on a path is explored: no product of choices",
     ),
 )
 

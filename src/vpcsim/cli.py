@@ -17,7 +17,7 @@ from vpcsim.errors import VpcsimError
 
 EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
 
-SCHEMAS = {"check": 2, "validate": 1}
+SCHEMAS = {"check": 3, "validate": 1}
 """The version of each command's ``--json`` shape (``telnet``'s is ``report.json.SCHEMA``); the
 repository's ``schemas/`` holds the JSON Schema of each."""
 
@@ -122,6 +122,21 @@ def cli(ctx: click.Context, max_bytes: int | None, max_values: int | None, max_o
     help="Fold identical retransmissions into one line and print the deciding packet's path, not every hop.",
 )
 @click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    metavar="INSTANCE[:PORT]",
+    help="Take this backend at the load balancer that may choose it, instead of exploring every branch "
+    "(repeat for several load balancers).",
+)
+@click.option(
+    "--max-branches",
+    type=click.IntRange(1),
+    default=64,
+    show_default=True,
+    help="Most branches (combinations of load-balancer choices) to explore.",
+)
+@click.option(
     "--pcap",
     "pcap",
     type=click.Path(dir_okay=False, writable=True),
@@ -137,11 +152,15 @@ def telnet(
     seed: int | None,
     as_json: bool,
     brief: bool,
+    backends: tuple[str, ...],
+    max_branches: int,
     pcap: str | None,
 ) -> None:
     """What `telnet HOST PORT` on instance INSTANCE would print, with the trace.
 
-    HOST is an IP address or the id of an instance, endpoint or load balancer."""
+    HOST is an IP address or the id of an instance, endpoint or load balancer. The trace is the
+    branch the load balancers' schedulers pick first; every other backend they may choose is tried
+    too, and each branch that ends differently gets one line. The exit code is the first branch's."""
     from vpcsim.report import probe_to_dict, render_brief, render_telnet, render_trace, write_pcapng
     from vpcsim.scenario.values import duration
 
@@ -151,7 +170,16 @@ def telnet(
     except ValueError as exc:
         _fail_input(f"--at: {exc}")
     try:
-        result = net.telnet(source, host, port, at=start, seed=seed, capture=pcap is not None)
+        result = net.telnet(
+            source,
+            host,
+            port,
+            at=start,
+            seed=seed,
+            capture=pcap is not None,
+            backends=backends,
+            max_branches=max_branches,
+        )
     except VpcsimError as exc:
         _fail_input(f"{scenario}: {exc}")
     if pcap is not None:
@@ -182,9 +210,19 @@ def telnet(
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Random seed (default: the scenario's).")
-def check(scenario: str, as_json: bool, seed: int | None) -> None:
-    """Run the scenario's checks; exit 1 if any fails or there are none."""
-    from vpcsim.report import check_to_dict, render_check_line, telnet_command
+@click.option(
+    "--max-branches",
+    type=click.IntRange(1),
+    default=64,
+    show_default=True,
+    help="Most branches (combinations of load-balancer choices) a check may take.",
+)
+def check(scenario: str, as_json: bool, seed: int | None, max_branches: int) -> None:
+    """Run the scenario's checks; exit 1 if any fails or there are none.
+
+    A check holds when its expectation holds on every branch its connection may take (every
+    backend each load balancer on the way may choose), or on one with `branches: any`."""
+    from vpcsim.report import check_to_dict, render_check_line
     from vpcsim.report.progress import for_terminal
 
     results = []
@@ -198,7 +236,10 @@ def check(scenario: str, as_json: bool, seed: int | None) -> None:
             sys.exit(EXIT_FAIL)
         progress.stage("checks", total=len(checks))
         for c in checks:
-            results.append(net.run_check(c, seed=seed))
+            try:
+                results.append(net.run_check(c, seed=seed, max_branches=max_branches))
+            except VpcsimError as exc:
+                _fail_input(f"{scenario}: {exc}")
             progress.advance()
     failed = sum(not r.passed for r in results)
     if as_json:
@@ -216,7 +257,7 @@ def check(scenario: str, as_json: bool, seed: int | None) -> None:
         for w in net.topology.warnings:
             click.echo(f"warning: {w}")
         for r in results:
-            click.echo(render_check_line(r, "" if r.passed else telnet_command(scenario, r.check, seed)))
+            click.echo(render_check_line(r, scenario=scenario, seed=seed))
         click.echo(f"{len(results) - failed} passed, {failed} failed")
     sys.exit(EXIT_FAIL if failed else EXIT_OK)
 

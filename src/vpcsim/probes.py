@@ -9,15 +9,16 @@ real network.
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
+from vpcsim.branches import DEFAULT_MAX_BRANCHES, BackendPin, Pins, explore
 from vpcsim.errors import ArgumentError, UnknownObjectError
 from vpcsim.frontends import compile_network, load
 from vpcsim.ir import Balancer, CompiledNetwork, Host, Translator
-from vpcsim.model import Check, Topology
+from vpcsim.model import BranchMode, Check, Topology
 from vpcsim.report import explain
 from vpcsim.scenario.pause import paused_gc
 from vpcsim.scenario.values import duration
@@ -25,6 +26,7 @@ from vpcsim.sim import Capture, ConnectOutcome, Simulation, connect
 from vpcsim.sim.packet import ip_text
 from vpcsim.trace import (
     Activation,
+    Choice,
     Denied,
     Inactive,
     MissingAccept,
@@ -71,23 +73,49 @@ class ProbeResult:
     decisive: int = 0
     """Index in ``packets`` of the packet that decided the verdict: the SYN that the SYN-ACK or the
     RST answered, the dropped packet of a timeout, or the last SYN when no answer came in time."""
+    choices: tuple[Choice, ...] = ()
+    """The load balancers' choices this connection met, in the order met (its branch)."""
+    other_branches: tuple[ProbeResult, ...] = ()
+    """The same connect on every other branch: each other backend a load balancer on the way may
+    choose (see :mod:`vpcsim.branches`). Empty when there is no other, or only one was asked for."""
 
     @property
     def connected(self) -> bool:
         return self.verdict is Verdict.CONNECTED
+
+    @property
+    def branches(self) -> tuple[ProbeResult, ...]:
+        """Every branch, this one (the scheduler's pick) first."""
+        return (self, *self.other_branches)
+
+    def ends_like(self, other: ProbeResult) -> bool:
+        """Whether two branches end the same way: the same verdict for the same reason, with the same
+        object to look at (two backends denied by the rules of one group end alike)."""
+        return (self.verdict, self.reason, self.ref) == (other.verdict, other.reason, other.ref)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckResult:
     check: Check
     result: ProbeResult
+    """The first branch; ``result.branches`` holds every one."""
+
+    def holds_on(self, branch: ProbeResult) -> bool:
+        """Whether the check's expectation (and pinned reason) holds on one branch."""
+        c = self.check
+        if branch.verdict.value != c.expect.value:
+            return False
+        return c.expect_reason is None or branch.reason.value == c.expect_reason
+
+    @property
+    def failing_branches(self) -> tuple[ProbeResult, ...]:
+        return tuple(b for b in self.result.branches if not self.holds_on(b))
 
     @property
     def passed(self) -> bool:
-        c = self.check
-        if self.result.verdict.value != c.expect.value:
-            return False
-        return c.expect_reason is None or self.result.reason.value == c.expect_reason
+        """On every branch; on at least one with ``branches: any``."""
+        held = [self.holds_on(b) for b in self.result.branches]
+        return any(held) if self.check.branches is BranchMode.ANY else all(held)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,20 +177,62 @@ class Network:
         seed: int | None = None,
         capture: bool = False,
         trace: bool = True,
+        every_branch: bool = True,
+        backends: Sequence[str] = (),
+        max_branches: int = DEFAULT_MAX_BRANCHES,
     ) -> ProbeResult:
         """What ``telnet HOST PORT`` on instance ``source`` gives at simulated time ``at``.
 
         ``at`` is seconds, or a string with a unit as in scenario files (``"300s"``, ``"500ms"``).
         ``trace=False`` keeps the verdict and its explanation but not the hops (faster).
+
+        The result is the branch the schedulers pick first; ``result.branches`` has every branch:
+        the connect once per backend each load balancer on the way may choose (at most
+        ``max_branches``, else :class:`~vpcsim.branches.BranchLimitError`). ``backends``
+        (``"instance"`` or ``"instance:port"``) pins load balancers to those backends instead;
+        ``every_branch=False`` runs the first branch only.
         """
         request = self._request(source, host, port, at)
-        return run(
-            self.compiled,
-            [request],
+        return self._explore(
+            request,
+            what=f"{source} -> {host}:{port}",
             seed=self.compiled.seed if seed is None else seed,
             capture=capture,
             trace=trace,
-        )[0]
+            every_branch=every_branch,
+            backends=backends,
+            max_branches=max_branches,
+        )
+
+    def _explore(
+        self,
+        request: tuple[str, str, int, int, float],
+        *,
+        what: str,
+        seed: int,
+        capture: bool,
+        trace: bool,
+        every_branch: bool,
+        backends: Sequence[str],
+        max_branches: int,
+    ) -> ProbeResult:
+        if isinstance(max_branches, bool) or not isinstance(max_branches, int) or max_branches < 1:
+            raise ArgumentError(f"max_branches must be a positive integer, not {max_branches!r}")
+        first = None
+        if not backends:
+            first = run(self.compiled, [request], seed=seed, capture=capture, trace=trace)[0]
+            if not every_branch or all(len(c.candidates) == 1 for c in first.choices):
+                return first  # no choice on the way: the first branch is the only one
+        pins = tuple(BackendPin.parse(b) for b in backends)
+
+        def one(pinned: Pins, traced: bool) -> ProbeResult:
+            return run(self.compiled, [request], seed=seed, capture=capture, trace=trace and traced, pins=pinned)[0]
+
+        explored = explore(
+            one, lambda r: r.choices, what=what, limit=max_branches, pins=pins, first=first, others=every_branch
+        )
+        head, *others = explored.results
+        return replace(head, other_branches=tuple(others))
 
     def simulate(
         self,
@@ -181,13 +251,25 @@ class Network:
             return []
         return run(self.compiled, requests, seed=self.compiled.seed if seed is None else seed)
 
-    def run_check(self, check: Check, *, seed: int | None = None) -> CheckResult:
-        return CheckResult(
-            check=check, result=self.telnet(check.source, check.host, check.port, at=check.at, seed=seed)
+    def run_check(
+        self, check: Check, *, seed: int | None = None, max_branches: int = DEFAULT_MAX_BRANCHES
+    ) -> CheckResult:
+        """Run a check on every branch its connection may take."""
+        request = self._request(check.source, check.host, check.port, check.at)
+        result = self._explore(
+            request,
+            what=f"check {check.name!r}",
+            seed=self.compiled.seed if seed is None else seed,
+            capture=False,
+            trace=True,
+            every_branch=True,
+            backends=(),
+            max_branches=max_branches,
         )
+        return CheckResult(check=check, result=result)
 
-    def run_checks(self, *, seed: int | None = None) -> list[CheckResult]:
-        return [self.run_check(c, seed=seed) for c in self.topology.checks]
+    def run_checks(self, *, seed: int | None = None, max_branches: int = DEFAULT_MAX_BRANCHES) -> list[CheckResult]:
+        return [self.run_check(c, seed=seed, max_branches=max_branches) for c in self.topology.checks]
 
 
 def run(
@@ -197,10 +279,12 @@ def run(
     seed: int,
     capture: bool = False,
     trace: bool = True,
+    pins: Pins | None = None,
 ) -> list[ProbeResult]:
-    """Run connects (source, host as asked, destination address, port, start) in one simulation."""
+    """Run connects (source, host as asked, destination address, port, start) in one simulation,
+    with load balancers' choices ``pins`` forced."""
     with paused_gc():
-        return _run(net, requests, seed=seed, capture=capture, trace=trace)
+        return _run(net, requests, seed=seed, capture=capture, trace=trace, pins=pins)
 
 
 def _run(
@@ -210,9 +294,10 @@ def _run(
     seed: int,
     capture: bool,
     trace: bool,
+    pins: Pins | None,
 ) -> list[ProbeResult]:
     start = min(r[4] for r in requests)
-    sim = Simulation(net, seed=seed, start=start, capture=capture, trace=trace)
+    sim = Simulation(net, seed=seed, start=start, capture=capture, trace=trace, pins=pins)
     env = sim.env
     outcomes = [ConnectOutcome() for _ in requests]
     clients = []
@@ -229,6 +314,9 @@ def _run(
     traces: list[list[PacketTrace]] = [[] for _ in requests]
     for p in sim.packets:
         traces[p.flow_id].append(p)
+    choices: list[list[Choice]] = [[] for _ in requests]
+    for flow_id, c in sim.choices:
+        choices[flow_id].append(c)
     results = []
     for i, (source, host, dst, port, at) in enumerate(requests):
         outcome = outcomes[i]
@@ -262,6 +350,7 @@ def _run(
                 captures=tuple(sim.captures or ()),
                 local_port=outcome.sport,
                 decisive=decisive,
+                choices=tuple(choices[i]),
             )
         )
     return results

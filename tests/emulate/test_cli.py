@@ -49,12 +49,19 @@ def test_seed_emulates_agrees_and_leaves_nothing() -> None:
     assert out["counts"]["disagree"] == 0
     assert out["counts"]["not_emulable"] == 0
     step5 = [c for c in out["checks"] if c["name"].startswith("step 5")]
-    assert len(step5) == 2
+    assert len(step5) == 4  # two checks, each on both backends
     for c in step5:
         assert c["to"] == "172.16.2.16:1044"
         assert c["simulator"]["verdict"] == "connected"
         assert c["kernel"]["verdict"] == "connected"
-        assert c["simulator"]["backend"] in ("10.0.2.11:8080", "10.0.2.12:8080")
+    # Each check's two branches pin the kernel's load balancer to each backend in turn.
+    assert [(c["check"], c["branch"], c["simulator"]["backend"]) for c in step5] == [
+        (0, 0, "10.0.2.11:8080"),
+        (0, 1, "10.0.2.12:8080"),
+        (1, 0, "10.0.2.11:8080"),
+        (1, 1, "10.0.2.12:8080"),
+    ]
+    assert out["counts"] == {"checks": 6, "branches": 8, "agree": 8, "disagree": 0, "not_emulable": 0}
     assert {c["kernel"]["verdict"] for c in out["checks"]} == {"connected", "timeout"}
     assert out["builds"][0]["namespaces"] == 10
     assert _others() == before
@@ -65,7 +72,7 @@ def test_seed_emulates_agrees_and_leaves_nothing() -> None:
 def test_text_table() -> None:
     proc = _vpcsim("emulate", str(SEED), "--deadline", "0.5")
     assert proc.returncode == 0, proc.stderr
-    assert "6 agree, 0 disagree, 0 not emulable" in proc.stdout
+    assert "8 agree, 0 disagree, 0 not emulable (of 8 branches of 6 checks" in proc.stdout
     assert "connected (established)" in proc.stdout
 
 

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.kernel
 
 
 def _tally(reports: list[EmulationReport]) -> tuple[Counter[str], int, int]:
+    """Verdicts, not emulable and disagreements, counted per branch (a report's row)."""
     verdicts: Counter[str] = Counter()
     not_emulable = disagree = 0
     for rep in reports:
@@ -63,9 +64,12 @@ def test_simulator_agrees_with_the_kernel(seed_data: dict[str, object]) -> None:
     verdicts, not_emulable, disagree = _tally(reports)
     total = sum(verdicts.values()) + not_emulable
     emulated = sum(verdicts.values())
+    checks = sum(r.counts()["checks"] for r in reports)
+    branched = sum(1 for r in reports for c in r.checks if c.branch == 0 and c.branches > 1)
     builds = {id(b): b for r in reports for b in r.builds}.values()
     line = (
-        f"kernel differential: {len(preps)} scenarios ({VARIANTS} generated variants), {total} checks: "
+        f"kernel differential: {len(preps)} scenarios ({VARIANTS} generated variants), {checks} checks "
+        f"({branched} with several branches) on {total} branches: "
         f"{emulated} emulated ({', '.join(f'{k} {v}' for k, v in sorted(verdicts.items()))}), "
         f"{not_emulable} not emulable, {disagree} disagreements; {len(builds)} builds of "
         f"{sum(b.namespaces for b in builds)} namespaces in {sum(b.build_seconds for b in builds):.1f}s, "
@@ -87,6 +91,7 @@ def test_simulator_agrees_with_the_kernel(seed_data: dict[str, object]) -> None:
     assert not messages, f"{disagree} disagreements between simulator and kernel\n" + "\n".join(messages)
 
     assert not_emulable <= 0.05 * total, line
+    assert branched >= 0.05 * checks, f"too few checks meet a choice of backends: {line}"
     for verdict in ("connected", "refused", "timeout"):
         assert verdicts[verdict] >= 0.15 * emulated, f"too few {verdict} verdicts: {line}"
 

@@ -116,7 +116,20 @@ def test_not_emulable_reasons(seed_data: dict[str, Any]) -> None:
         {"from": "cvm-vpc2", "to": "lb-service:1044", "at": 100, "expect": "timeout"},
     ]
     prep = prepare(from_data(seed_data))
-    why = [e.not_emulable for e in prep.entries]
+    # One entry per branch: the checks through the load balancer have two (one per backend).
+    assert [(e.check_index, e.branch) for e in prep.entries] == [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+        (2, 0),
+        (3, 0),
+        (3, 1),
+        (4, 0),
+        (5, 0),
+        (5, 1),
+    ]
+    assert all(e.not_emulable == prep.entries[i - 1].not_emulable for i, e in enumerate(prep.entries) if e.branch)
+    why = [e.not_emulable for e in prep.entries if e.branch == 0]
     assert why[0] == "", "connected in a millisecond, long before the change at 50 s"
     assert "control-state change at 50s" in why[1]
     assert "own address" in why[2]

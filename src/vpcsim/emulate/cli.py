@@ -17,7 +17,7 @@ from types import FrameType
 import click
 
 from vpcsim.emulate.kernel import CannotEmulateError, KernelError, cleanup_leftovers, preflight
-from vpcsim.emulate.runner import DEFAULT_DEADLINE, SCHEMA, EmulationReport
+from vpcsim.emulate.runner import DEFAULT_DEADLINE, SCHEMA, CheckEmulation, EmulationReport
 from vpcsim.emulate.runner import emulate as run_emulation
 from vpcsim.errors import VpcsimError
 from vpcsim.report.progress import for_terminal
@@ -51,15 +51,16 @@ def _no_checks(scenario: str | None) -> None:
 
 
 def render_text(rep: EmulationReport) -> str:
-    rows = [("#", "from", "to", "at", "simulator", "kernel", "result")]
+    rows = [("#", "from", "to", "at", "backend", "simulator", "kernel", "result")]
     for c in rep.checks:
         result = {"agree": "agree", "disagree": "DISAGREE", "not_emulable": "not emulable"}[c.status]
         rows.append(
             (
-                str(c.index),
+                _number(c),
                 c.source,
                 f"{c.host}:{c.port}",
                 f"{c.at:g}s",
+                c.backend or "-",
                 f"{c.simulator} ({c.simulator_reason})",
                 "-"
                 if c.kernel is None
@@ -71,7 +72,7 @@ def render_text(rep: EmulationReport) -> str:
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.extend(f"#{c.index} {c.name}: {c.note}" for c in rep.checks if c.note)
+    lines.extend(f"#{_number(c)} {c.name}: {c.note}" for c in rep.checks if c.note)
     lines.extend(
         f"build: state(s) at {', '.join(f'{t:g}s' for t in b.state_times)}: {b.namespaces} namespaces, "
         f"{b.links} veth pairs, built in {b.build_seconds:.2f}s, {b.checks} connects in {b.run_seconds:.2f}s"
@@ -80,9 +81,15 @@ def render_text(rep: EmulationReport) -> str:
     n = rep.counts()
     lines.append(
         f"{n['agree']} agree, {n['disagree']} disagree, {n['not_emulable']} not emulable "
-        f"(of {n['checks']} checks; a connect counts as timed out after {rep.deadline:g}s)"
+        f"(of {n['branches']} branches of {n['checks']} checks; a connect counts as timed out after "
+        f"{rep.deadline:g}s)"
     )
     return "\n".join(lines)
+
+
+def _number(c: CheckEmulation) -> str:
+    """``3``, or ``3.1`` for the second branch of check 3 when it has several."""
+    return str(c.check) if c.branches == 1 else f"{c.check}.{c.branch}"
 
 
 EPILOG = """\b

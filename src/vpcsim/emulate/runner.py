@@ -1,9 +1,10 @@
 """Run a scenario's checks through the simulator and through the real kernel, and compare.
 
-For each check: the simulator runs it (its verdict, and the backend its load balancer chose);
-the check is either *not emulable* (with the reason) or becomes a kernel job in the build of the
-control state at its start time. Builds are made once per distinct control state (and, for many
-scenarios at once, many states share one set of namespaces); pins are set per check.
+For each check: the simulator runs it on every branch (each backend its load balancers may
+choose); each branch is either *not emulable* (with the reason) or becomes a kernel job in the build
+of the control state at its start time, with the kernel's load balancers pinned to that branch's
+backends. Builds are made once per distinct control state (and, for many scenarios at once, many
+states share one set of namespaces); pins are set per job.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from vpcsim.ir import Balancer, ForwardingState, Host, Translator
 from vpcsim.model import Check, Topology
 from vpcsim.probes import Network, ProbeResult
 from vpcsim.report.progress import NO_PROGRESS, Progress
-from vpcsim.trace import Chosen
 
-SCHEMA = 1
-"""The version of ``vpcsim emulate --json``'s shape (``schemas/emulate.schema.json``)."""
+SCHEMA = 2
+"""The version of ``vpcsim emulate --json``'s shape (``schemas/emulate.schema.json``): 2 has a row per
+branch of each check."""
 
 DEFAULT_DEADLINE = 2.0
 """Seconds a real connect may take before it counts as timed out. The clouds drop silently and
@@ -35,7 +36,15 @@ _BROADCAST = IPv4Address("255.255.255.255")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckEmulation:
+    """One branch of one check, in the simulator and in the kernel."""
+
     index: int
+    check: int
+    """The check's index in the scenario."""
+    branch: int
+    """The branch's index among the check's (0: the scheduler's first pick)."""
+    branches: int
+    """How many branches the check has."""
     name: str
     source: str
     host: str
@@ -45,7 +54,8 @@ class CheckEmulation:
     simulator: str
     simulator_reason: str
     backend: str | None
-    """``ip:port`` of the backend the simulator's load balancer chose (the kernel's pin)."""
+    """``ip:port`` of the backends this branch takes (the kernel's pins), comma-separated past
+    several load balancers; None when it meets none."""
     kernel: str | None
     """connected | refused | timeout | error; None when not emulable."""
     kernel_detail: str
@@ -59,6 +69,9 @@ class CheckEmulation:
     def to_dict(self) -> dict[str, object]:
         return {
             "index": self.index,
+            "check": self.check,
+            "branch": self.branch,
+            "branches": self.branches,
             "name": self.name,
             "from": self.source,
             "to": f"{self.host}:{self.port}",
@@ -117,7 +130,14 @@ class EmulationReport:
         return not self.disagreements
 
     def counts(self) -> dict[str, int]:
-        out = {"checks": len(self.checks), "agree": 0, "disagree": 0, "not_emulable": 0}
+        """``branches`` counts every row (a check per branch it may take), ``checks`` the checks."""
+        out = {
+            "checks": len({c.check for c in self.checks}),
+            "branches": len(self.checks),
+            "agree": 0,
+            "disagree": 0,
+            "not_emulable": 0,
+        }
         for c in self.checks:
             out[c.status] += 1
         return out
@@ -138,9 +158,12 @@ class EmulationReport:
 @dataclass(slots=True)
 class _Entry:
     check: Check
+    check_index: int
+    branch: int
+    branches: int
     result: ProbeResult
     state_index: int | None
-    backend: Pin | None
+    backends: tuple[tuple[str, int], ...]
     not_emulable: str = ""
     job: Job | None = None
     outcome: Outcome | None = None
@@ -158,18 +181,19 @@ class Prepared:
     builds: list[BuildInfo] = field(default_factory=list)
 
 
-def _lb_choice(result: ProbeResult) -> tuple[str, int, str, int] | None:
-    """(load balancer, listener port, backend address, backend port) the simulator chose, if any:
-    the choice its SYN met (the load balancer's typed step)."""
-    for pkt in result.packets:
-        if pkt.kind != "SYN":
-            continue
-        for hop in pkt.hops:
-            for step in hop.steps:
-                if isinstance(step.data, Chosen):
-                    c = step.data
-                    return c.balancer, c.listener_port, c.address, c.port
-    return None
+def _pins(state: ForwardingState, branch: ProbeResult) -> list[tuple[str, str, int, str, int]]:
+    """(load balancer, its VIP, listener port, backend address, backend port) of each choice the
+    branch took."""
+    out = []
+    for c in branch.choices:
+        lb = state.nodes[c.balancer]
+        assert isinstance(lb, Balancer)
+        listener = next(x for x in lb.listeners.values() if x.id == c.listener)
+        backend = next(b for b in listener.backends if b.key == c.backend)
+        out.append(
+            (c.balancer, str(IPv4Address(lb.address)), c.listener_port, str(IPv4Address(backend.address)), c.port)
+        )
+    return out
 
 
 def _special(addr: IPv4Address) -> str:
@@ -207,41 +231,38 @@ def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS)
     pool = choose_pool(_used_prefixes(topo))
     plan_errors: dict[int, str] = {}
     progress.stage("simulating and planning checks", total=len(topo.checks))
-    for check in topo.checks:
+    for number, check in enumerate(topo.checks):
         progress.advance()
-        result = net.run_check(check).result
+        first = net.run_check(check).result
         state = compiled.state_at(check.at)
         index = next(i for i, s in enumerate(compiled.states) if s is state)
-        try:
-            choice = _lb_choice(result)
-        except PlanError as exc:
-            prep.entries.append(
-                _Entry(check=check, result=result, state_index=index, backend=None, not_emulable=str(exc))
+        for b, result in enumerate(first.branches):
+            chosen = _pins(state, result)
+            entry = _Entry(
+                check=check,
+                check_index=number,
+                branch=b,
+                branches=len(first.branches),
+                result=result,
+                state_index=index,
+                backends=tuple((address, port) for _, _, _, address, port in chosen),
             )
-            continue
-        entry = _Entry(check=check, result=result, state_index=index, backend=None)
-        prep.entries.append(entry)
-        if choice is not None:
-            entry.backend = Pin(f"{tag}.{index}/{choice[0]}", "", choice[1], choice[2], choice[3])
-        why = _why_not_emulable(compiled.times, state, check, result, choice, pool)
-        if not why and index not in prep.plans and index not in plan_errors:
-            assert pool is not None
-            try:
-                prep.plans[index] = plan_state(f"{tag}.{index}", state, pool)
-            except PlanError as exc:
-                plan_errors[index] = f"the kernel build of this state is not faithful: {exc}"
-        if not why and index in plan_errors:
-            why = plan_errors[index]
-        if why:
-            entry.not_emulable = why
-            continue
-        plan = prep.plans[index]
-        pins: tuple[Pin, ...] = ()
-        if choice is not None:
-            lb_node = state.nodes[choice[0]]
-            assert isinstance(lb_node, Balancer)
-            pins = (Pin(plan.key(choice[0]), str(IPv4Address(lb_node.address)), choice[1], choice[2], choice[3]),)
-        entry.job = Job(plan.key(check.source), result.address, check.port, pins)
+            prep.entries.append(entry)
+            why = _why_not_emulable(compiled.times, state, check, result, pool)
+            if not why and index not in prep.plans and index not in plan_errors:
+                assert pool is not None
+                try:
+                    prep.plans[index] = plan_state(f"{tag}.{index}", state, pool)
+                except PlanError as exc:
+                    plan_errors[index] = f"the kernel build of this state is not faithful: {exc}"
+            if not why and index in plan_errors:
+                why = plan_errors[index]
+            if why:
+                entry.not_emulable = why
+                continue
+            plan = prep.plans[index]
+            pins = tuple(Pin(plan.key(lb), vip, port, address, bport) for lb, vip, port, address, bport in chosen)
+            entry.job = Job(plan.key(check.source), result.address, check.port, pins)
     return prep
 
 
@@ -250,7 +271,6 @@ def _why_not_emulable(
     state: ForwardingState,
     check: Check,
     result: ProbeResult,
-    choice: tuple[str, int, str, int] | None,
     pool: IPv4Network | None,
 ) -> str:
     if pool is None:
@@ -342,7 +362,7 @@ def report(prep: Prepared, deadline: float = DEFAULT_DEADLINE) -> EmulationRepor
     states = prep.network.compiled.states
     for i, e in enumerate(prep.entries):
         r = e.result
-        backend = None if e.backend is None else f"{e.backend.backend}:{e.backend.backend_port}"
+        backend = ", ".join(f"{address}:{port}" for address, port in e.backends) or None
         if e.not_emulable or e.outcome is None:
             status, note = "not_emulable", e.not_emulable or "not run"
             kernel, kdetail, ksec = None, "", None
@@ -358,6 +378,9 @@ def report(prep: Prepared, deadline: float = DEFAULT_DEADLINE) -> EmulationRepor
         checks.append(
             CheckEmulation(
                 index=i,
+                check=e.check_index,
+                branch=e.branch,
+                branches=e.branches,
                 name=e.check.name,
                 source=e.check.source,
                 host=e.check.host,

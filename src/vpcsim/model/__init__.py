@@ -6,7 +6,7 @@ forwarding (see :mod:`vpcsim.ir` and :mod:`vpcsim.frontends`).
 """
 
 from vpcsim.model.ccn import Ccn
-from vpcsim.model.checks import Check, Expectation
+from vpcsim.model.checks import BranchMode, Check, Expectation
 from vpcsim.model.compute import Instance
 from vpcsim.model.loadbalancer import Backend, HealthCheck, Listener, LoadBalancer, Scheduler
 from vpcsim.model.network import Subnet, Vpc
@@ -19,6 +19,7 @@ from vpcsim.model.topology import Topology
 __all__ = [
     "Action",
     "Backend",
+    "BranchMode",
     "Ccn",
     "Check",
     "Delays",

@@ -18,8 +18,9 @@ if TYPE_CHECKING:  # the results' types only: probes renders its explanations wi
     from vpcsim.probes import CheckResult, ProbeResult
 
 
-SCHEMA = 2
-"""The version of the JSON shape: 1 had steps as text only; 2 adds ``record`` and ``data``."""
+SCHEMA = 3
+"""The version of the JSON shape: 1 had steps as text only; 2 adds ``record`` and ``data``; 3 adds
+``branches``."""
 
 
 def _ms(seconds: float) -> float:
@@ -95,7 +96,24 @@ def probe_to_dict(r: ProbeResult, *, schema: bool = True) -> dict[str, Any]:
         "connect_time_ms": _ms(r.connect_time),
         "syn_attempts": r.attempts,
         "control_events": [{"at_s": t, "change": c} for t, c in r.control_events],
+        "branches": [branch_to_dict(b) for b in r.branches],
         "packets": [packet_to_dict(p, r.started_at) for p in r.packets],
+    }
+
+
+def branch_to_dict(b: ProbeResult) -> dict[str, Any]:
+    """One branch: the load balancers' choices on it and how it ended (its packets are not kept)."""
+    return {
+        "choices": [
+            {"node": c.balancer, "listener": c.listener, "backend": c.instance, "port": c.port, "pinned": c.pinned}
+            for c in b.choices
+        ],
+        "verdict": b.verdict.value,
+        "reason": b.reason.value,
+        "detail": b.detail,
+        "connect_time_ms": _ms(b.connect_time),
+        "blocked_at": b.blocked_at,
+        "ref": b.ref or None,
     }
 
 
@@ -107,6 +125,8 @@ def check_to_dict(c: CheckResult) -> dict[str, Any]:
         "at_s": c.check.at,
         "expect": c.check.expect.value,
         "expect_reason": c.check.expect_reason,
+        "branches": c.check.branches.value,
         "passed": c.passed,
+        "failing_branches": [i for i, b in enumerate(c.result.branches) if not c.holds_on(b)],
         "result": probe_to_dict(c.result, schema=False),
     }

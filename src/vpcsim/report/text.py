@@ -52,12 +52,55 @@ def _verdict(r: ProbeResult) -> str:
     return f"verdict: {r.verdict.value} ({r.reason.value}) after {_ms(r.connect_time)}"
 
 
-def render_trace(r: ProbeResult) -> str:
+def via(r: ProbeResult) -> str:
+    """The choices of one branch: ``cvm-backend2:8080``, or ``cvm-a:80 (lb-1), cvm-b:80 (lb-2)``
+    past more than one load balancer."""
+    if len(r.choices) == 1:
+        return r.choices[0].backend
+    return ", ".join(f"{c.backend} ({c.balancer})" for c in r.choices)
+
+
+def branch_line(r: ProbeResult) -> str:
+    """One branch in one line: ``via cvm-backend2:8080: timeout (sg_ingress_denied) at cvm-backend2,
+    look at sg-backend: no accept for tcp/8080 from 11.163.0.0/16`` (the reason's sentence when there
+    is nothing to look at)."""
+    end = f"{r.verdict.value} ({r.reason.value})"
+    if r.blocked_at:
+        end += f" at {r.blocked_at}"
+    return f"via {via(r)}: {end}, " + (f"look at {r.ref}" if r.ref else r.detail)
+
+
+def render_branches(r: ProbeResult) -> str:
+    """After the first branch: how many there are, and one line per other branch that ends
+    differently (empty when the connection meets no choice)."""
+    if not r.choices:
+        return ""
+    others = r.other_branches
+    if not others:
+        if all(c.pinned for c in r.choices):
+            return f"branches: 1, via {via(r)} (pinned)"
+        return f"branches: 1, via {via(r)} (the only backend that may be chosen)"
+    differ = [b for b in others if not b.ends_like(r)]
+    head = f"branches: {len(others) + 1}, the first via {via(r)} (the scheduler's first pick)"
+    if not differ:
+        return f"{head}; every other branch ({', '.join(via(b) for b in others)}) ends the same way"
+    ends = "1 other ends" if len(differ) == 1 else f"{len(differ)} others end"
+    lines = [f"{head}; {ends} differently:"]
+    lines.extend(f"  {branch_line(b)}" for b in differ)
+    return "\n".join(lines)
+
+
+def render_trace(r: ProbeResult, *, branches: bool = True) -> str:
+    """The verdict, its reason, what to look at, the control-plane changes, the branches (unless
+    ``branches`` is False: ``r`` is one of another's branches) and every packet hop by hop."""
     lines = [_verdict(r), f"reason: {r.detail}"]
     if r.ref:
         lines.append(f"look at: {r.ref}")
     for t, change in r.control_events:
         lines.append(f"control plane at {t:g}s: {change}")
+    summary = render_branches(r) if branches else ""
+    if summary:
+        lines.append(summary)
     lines.append(f"packets ({len(r.packets)}):")
     lines.extend(render_packet(p, r.started_at) for p in r.packets)
     return "\n".join(lines)
@@ -101,7 +144,8 @@ def fold_packets(r: ProbeResult) -> list[str]:
 
 def render_brief(r: ProbeResult) -> str:
     """The telnet lines, the verdict with its reason, what to look at, the control-plane changes
-    (one line), the packets with retransmissions folded and the deciding packet's path."""
+    (one line), the packets with retransmissions folded, the deciding packet's path and, when some
+    other branch ends differently, the branches."""
     lines = [render_telnet(r), f"{_verdict(r)}: {r.detail}"]
     if r.ref:
         lines.append(f"look at: {r.ref}")
@@ -110,6 +154,8 @@ def render_brief(r: ProbeResult) -> str:
     lines.extend(fold_packets(r))
     if r.packets:
         lines.append("path: " + " -> ".join(r.packets[r.decisive].nodes))
+    if any(not b.ends_like(r) for b in r.other_branches):  # brief: branches only where they differ
+        lines.append(render_branches(r))
     return "\n".join(lines)
 
 
@@ -121,13 +167,17 @@ def _seconds(t: float) -> str:
     return f"{t:.9f}".rstrip("0").rstrip(".") + "s"
 
 
-def telnet_command(scenario: str, check: Check, seed: int | None = None) -> str:
-    """The ``vpcsim telnet`` command that shows a check's trace, ready to paste into a shell."""
+def telnet_command(scenario: str, check: Check, seed: int | None = None, branch: ProbeResult | None = None) -> str:
+    """The ``vpcsim telnet`` command that shows a check's trace (on ``branch``, its backends
+    pinned with ``--backend``), ready to paste into a shell."""
     args = ["vpcsim", "telnet", scenario, "--from", check.source, check.host, str(check.port)]
     if check.at:
         args += ["--at", _seconds(check.at)]
     if seed is not None:
         args += ["--seed", str(seed)]
+    if branch is not None:
+        for c in branch.choices:
+            args += ["--backend", c.backend]
     return shlex.join(args)
 
 
@@ -138,19 +188,44 @@ def target_text(c: CheckResult) -> str:
     return f"{host}:{c.check.port}" if host == address else f"{host} ({address}):{c.check.port}"
 
 
-def render_check_line(c: CheckResult, command: str = "") -> str:
-    """``PASS  name: expected ..., got ...`` — and, for a failure, where the check goes, the reason,
-    what to look at and ``command`` (the telnet that shows the trace), one per indented line."""
+def _got(c: CheckResult) -> str:
+    """What the check got: one outcome (on all N branches), or each outcome with its branches."""
+    ends: dict[tuple[str, str], list[str]] = {}
+    for b in c.result.branches:
+        ends.setdefault((b.verdict.value, b.reason.value), []).append(via(b) if b.choices else "")
+    if len(ends) == 1:
+        (verdict, reason), vias = next(iter(ends.items()))
+        n = len(vias)
+        return f"{verdict} ({reason})" + ("" if n == 1 else " on both branches" if n == 2 else f" on all {n} branches")
+    return "; ".join(f"{v} ({reason}) via {', '.join(vias)}" for (v, reason), vias in ends.items())
+
+
+def render_check_line(c: CheckResult, command: str = "", scenario: str = "", seed: int | None = None) -> str:
+    """``PASS  name: expected ..., got ...`` — and, for a failure, where the check goes, then for each
+    failing branch the reason, what to look at and the telnet that shows its trace (``command`` for
+    a check without branches; with ``scenario`` given, a command per branch), one per indented line."""
     mark = "PASS" if c.passed else "FAIL"
     want = c.check.expect.value + (f" ({c.check.expect_reason})" if c.check.expect_reason else "")
-    got = f"{c.result.verdict.value} ({c.result.reason.value})"
-    line = f"{mark}  {c.check.name}: expected {want}, got {got}"
+    if c.check.branches.value == "any" and c.result.other_branches:
+        want += " on at least one branch"
+    line = f"{mark}  {c.check.name}: expected {want}, got {_got(c)}"
     if c.passed:
         return line
     at = f" at {c.check.at:g}s" if c.check.at else ""
-    lines = [line, f"from {c.check.source} to {target_text(c)}{at}", f"reason: {c.result.detail}"]
-    if c.result.ref:
-        lines.append(f"look at: {c.result.ref}")
-    if command:
-        lines.append(f"trace: {command}")
+    lines = [line, f"from {c.check.source} to {target_text(c)}{at}"]
+    failing = c.failing_branches
+    # Branches that fail for the same reason at the same object are one finding, told once.
+    groups: dict[tuple[str, str, str], list[ProbeResult]] = {}
+    for b in failing:
+        groups.setdefault((b.verdict.value, b.reason.value, b.ref), []).append(b)  # as ends_like
+    everywhere = len(groups) == 1 and len(failing) == len(c.result.branches)
+    for same in groups.values():
+        b = same[0]
+        prefix = "" if everywhere else f"via {', '.join(via(x) for x in same)}: "
+        lines.append(f"{prefix}reason: {b.detail}")
+        if b.ref:
+            lines.append(f"{prefix}look at: {b.ref}")
+        trace = telnet_command(scenario, c.check, seed, None if everywhere else b) if scenario else command
+        if trace:
+            lines.append(f"{prefix}trace: {trace}")
     return "\n      ".join(lines)

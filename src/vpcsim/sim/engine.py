@@ -14,6 +14,7 @@ the packet is delivered there); a drop is raised as :class:`DropError`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -28,6 +29,7 @@ from vpcsim.sim.rng import SplitMix64
 from vpcsim.sim.sessions import Sessions
 from vpcsim.sim.tcp import answer
 from vpcsim.trace import (
+    Choice,
     Delivered,
     Disposition,
     Hop,
@@ -81,10 +83,20 @@ class Simulation:
     """Flows in one network: a fresh clock, sessions and port allocators, seeded.
 
     ``trace=False`` keeps only each packet's :class:`Outcome` (what a verdict needs), not its hops.
+    ``pins`` forces load balancers' choices: (balancer, listener) → backend key (``instance:port``),
+    taken when that backend is among those the scheduler may pick; :attr:`choices` records every
+    choice made, pinned or not (the branch points of the flows).
     """
 
     def __init__(
-        self, net: CompiledNetwork, *, seed: int, start: float = 0.0, capture: bool = False, trace: bool = True
+        self,
+        net: CompiledNetwork,
+        *,
+        seed: int,
+        start: float = 0.0,
+        capture: bool = False,
+        trace: bool = True,
+        pins: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self.net = net
         self.env = simpy.Environment(initial_time=start)
@@ -97,6 +109,9 @@ class Simulation:
         self.snat = SnatPorts(self.rng.randint(net.snat_ports[0], net.snat_ports[1]), *net.snat_ports)
         self.sockets: dict[tuple[str, int], Any] = {}
         """(host, local port) → what a connect() waits for (see :mod:`vpcsim.sim.tcp`)."""
+        self.pins: Mapping[tuple[str, str], str] = pins or {}
+        self.choices: list[tuple[int, Choice]] = []
+        """(flow id, choice), in the order they were made."""
         self.stopped = False
         """Set once every flow's connect() has returned: packets still in flight finish their walk,
         but the hosts they reach no longer answer."""

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 from vpcsim.trace import (
     AllDead,
+    Choice,
     Chosen,
     Delivered,
     Denied,
@@ -280,7 +281,7 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
     key: FlowKey = (h.src, h.sport, h.dst, h.dport)
     sess = s.lb_forward.get((lb.id, key))
     if sess is None:
-        sess = _schedule(sim, lb, listener, key, prev, steps)
+        sess = _schedule(sim, lb, listener, key, prev, fl)
     else:
         steps.append(
             Step(
@@ -297,16 +298,17 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
     return lb.gateway
 
 
-def _schedule(
-    sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, prev: str, steps: list[Step]
-) -> LbSession:
+def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, prev: str, fl: Flight) -> LbSession:
     s = sim.sessions
+    steps = fl.steps
     if not listener.takers:
         raise DropError(Reason.NO_BACKEND, NoBackend(lb.id, listener.id, len(listener.backends), False))
     if not listener.health_checked:
         pool, pool_kind = listener.takers, Pool.BOUND
+        candidates = pool
     elif listener.healthy_takers:
         pool, pool_kind = listener.healthy_takers, Pool.HEALTHY
+        candidates = pool
     elif listener.any_healthy:
         # Someone passes its checks but takes no new connections: all-dead-all-alive is for when
         # every server is unhealthy, so nothing is scheduled.
@@ -316,8 +318,16 @@ def _schedule(
             Step(StepKind.LOAD_BALANCE, StepAction.CHOSEN, AllDead(lb.id, listener.id, len(listener.backends)))
         )
         pool, pool_kind = listener.takers, Pool.BOUND
+        # "Requests go to all servers": the scheduler weighs them as usual, but a connection may
+        # reach any bound backend, weight 0 included, so every one is a branch.
+        candidates = listener.backends
     lkey = (lb.id, listener.id)
-    if listener.scheduler == "least_conn":
+    pin = sim.pins.get(lkey) if sim.pins else None
+    pinned = next((b for b in candidates if b.key == pin), None) if pin is not None else None
+    if pinned is not None:
+        # A forced branch: the scheduler's state is left as it was (it did not choose).
+        chosen = pinned
+    elif listener.scheduler == "least_conn":
         active = s.active
         # Fewest connections per unit of weight; ties break by sorted backend id (instance:port).
         chosen = min(pool, key=lambda b: (active.get((lkey, b.key), 0) / b.weight, b.key))
@@ -348,8 +358,24 @@ def _schedule(
                 ip_text(chosen.address),
                 chosen.port,
                 chosen.weight,
-                len(pool),
+                len(candidates),
                 pool_kind,
+                pinned is not None,
+            ),
+        )
+    )
+    sim.choices.append(
+        (
+            fl.flow_id,
+            Choice(
+                lb.id,
+                listener.id,
+                listener.port,
+                tuple(b.key for b in candidates),
+                chosen.key,
+                chosen.instance,
+                chosen.port,
+                pinned is not None,
             ),
         )
     )

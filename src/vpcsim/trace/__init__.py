@@ -8,6 +8,7 @@ from vpcsim.trace.explain import Activation, MissingAccept, Peer
 from vpcsim.trace.steps import (
     AllDead,
     Cause,
+    Choice,
     Chosen,
     Delivered,
     Denied,
@@ -49,6 +50,7 @@ __all__ = [
     "Activation",
     "AllDead",
     "Cause",
+    "Choice",
     "Chosen",
     "Delivered",
     "Denied",

@@ -323,6 +323,29 @@ class Chosen(NamedTuple):
     weight: int
     candidates: int
     pool: Pool
+    pinned: bool = False
+    """True when the choice was forced (one branch of a check, or ``--backend``), not the scheduler's."""
+
+
+class Choice(NamedTuple):
+    """A branch point a connection met: a load balancer scheduling a new connection, the backends it
+    may pick in the state in force (``candidates``, ``instance:port`` in pool order), and the one
+    this connection took."""
+
+    balancer: str
+    listener: str
+    listener_port: int
+    candidates: tuple[str, ...]
+    backend: str
+    """``instance:port`` of the backend taken."""
+    instance: str
+    port: int
+    pinned: bool
+
+    @property
+    def point(self) -> tuple[str, str]:
+        """(balancer, listener): what a pin names."""
+        return (self.balancer, self.listener)
 
 
 class AllDead(NamedTuple):

@@ -20,6 +20,7 @@ from vpcsim.frontends.tencent.rules import SNAT_CIDR, admission
 from vpcsim.model import (
     Action,
     Backend,
+    BranchMode,
     Ccn,
     Check,
     Delays,
@@ -565,6 +566,7 @@ class _Builder:
                     at=c.at,
                     expect=Expectation(c.expect),
                     expect_reason=c.reason,
+                    branches=BranchMode(c.branches),
                 )
             )
         return tuple(out)

@@ -214,6 +214,7 @@ class CheckDoc(_Doc):
     at: Seconds = 0.0
     expect: Literal["connected", "refused", "timeout"]
     reason: Annotated[str, Field(max_length=64), _text(one_line=True)] | None = None
+    branches: Literal["all", "any"] = "all"
 
 
 class ScenarioDoc(_Doc):
