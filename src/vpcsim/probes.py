@@ -216,12 +216,12 @@ class Network:
         backends: Sequence[str],
         max_branches: int,
     ) -> ProbeResult:
-        if isinstance(max_branches, bool) or not isinstance(max_branches, int) or max_branches < 1:
+        if type(max_branches) is not int or max_branches < 1:  # not a bool either
             raise ArgumentError(f"max_branches must be a positive integer, not {max_branches!r}")
         first = None
         if not backends:
             first = run(self.compiled, [request], seed=seed, capture=capture, trace=trace)[0]
-            if not every_branch or all(len(c.candidates) == 1 for c in first.choices):
+            if not every_branch or _no_choice(first.choices):
                 return first  # no choice on the way: the first branch is the only one
         pins = tuple(BackendPin.parse(b) for b in backends)
 
@@ -314,9 +314,9 @@ def _run(
     traces: list[list[PacketTrace]] = [[] for _ in requests]
     for p in sim.packets:
         traces[p.flow_id].append(p)
-    choices: list[list[Choice]] = [[] for _ in requests]
+    choices: dict[int, list[Choice]] = {}
     for flow_id, c in sim.choices:
-        choices[flow_id].append(c)
+        choices.setdefault(flow_id, []).append(c)
     results = []
     for i, (source, host, dst, port, at) in enumerate(requests):
         outcome = outcomes[i]
@@ -350,10 +350,18 @@ def _run(
                 captures=tuple(sim.captures or ()),
                 local_port=outcome.sport,
                 decisive=decisive,
-                choices=tuple(choices[i]),
+                choices=tuple(choices.get(i, ())),
             )
         )
     return results
+
+
+def _no_choice(choices: tuple[Choice, ...]) -> bool:
+    """Whether every load balancer met had one candidate (a loop: the common case is cheap)."""
+    for c in choices:  # noqa: SIM110 - all() over a generator costs a frame per check
+        if len(c.candidates) > 1:
+            return False
+    return True
 
 
 def _later(sim: Simulation, delay: float, body: Generator[Any, Any, None]) -> Generator[Any, Any, None]:

@@ -232,3 +232,22 @@ def test_the_branch_cap_names_the_check_and_the_count(seed_data: dict[str, Any],
     telnet = CliRunner().invoke(cli, ["telnet", path, "--from", "cvm-vpc1", VIP, str(VPORT), "--max-branches", "1"])
     assert telnet.exit_code == 2
     assert "cvm-vpc1 -> 172.16.2.16:1044 may take 3 branches, more than the limit of 1" in telnet.output
+
+
+@pytest.mark.kernel
+@pytest.mark.usefixtures("kernel_ready")
+def test_the_kernel_agrees_branch_by_branch(seed_data: dict[str, Any]) -> None:
+    """The kernel's load balancer is pinned to each backend in turn: it too times out via cvm-backend2."""
+    from vpcsim.emulate import emulate
+    from vpcsim.frontends import from_data
+
+    rep = emulate(from_data(half_broken(seed_data), source="<half-broken>"), deadline=0.5)
+    step5 = [c for c in rep.checks if c.name.startswith("step 5")]
+    assert [(c.check, c.branch, c.backend, c.simulator, c.kernel) for c in step5] == [
+        (0, 0, "10.0.2.11:8080", "connected", "connected"),
+        (0, 1, "10.0.2.12:8080", "timeout", "timeout"),
+        (1, 0, "10.0.2.11:8080", "connected", "connected"),
+        (1, 1, "10.0.2.12:8080", "timeout", "timeout"),
+    ]
+    assert rep.agree
+    assert rep.counts()["disagree"] == 0

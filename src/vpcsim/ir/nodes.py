@@ -175,12 +175,20 @@ class Listener:
     healthy_takers: tuple[Backend, ...] = field(init=False)
     any_healthy: bool = field(init=False)
     """Whether any bound backend, whatever its weight, passes its health checks."""
+    backend_keys: tuple[str, ...] = field(init=False, compare=False)
+    """The keys of ``backends`` (what the record of a choice names its candidates by, built once)."""
+    taker_keys: tuple[str, ...] = field(init=False, compare=False)
+    healthy_keys: tuple[str, ...] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         takers = tuple(b for b in self.backends if b.weight > 0)
+        healthy = tuple(b for b in takers if b.healthy)
         object.__setattr__(self, "takers", takers)
-        object.__setattr__(self, "healthy_takers", tuple(b for b in takers if b.healthy))
+        object.__setattr__(self, "healthy_takers", healthy)
         object.__setattr__(self, "any_healthy", any(b.healthy for b in self.backends))
+        object.__setattr__(self, "backend_keys", tuple(b.key for b in self.backends))
+        object.__setattr__(self, "taker_keys", tuple(b.key for b in takers))
+        object.__setattr__(self, "healthy_keys", tuple(b.key for b in healthy))
 
     @property
     def schedules(self) -> bool:

@@ -305,10 +305,10 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
         raise DropError(Reason.NO_BACKEND, NoBackend(lb.id, listener.id, len(listener.backends), False))
     if not listener.health_checked:
         pool, pool_kind = listener.takers, Pool.BOUND
-        candidates = pool
+        candidates, keys = pool, listener.taker_keys
     elif listener.healthy_takers:
         pool, pool_kind = listener.healthy_takers, Pool.HEALTHY
-        candidates = pool
+        candidates, keys = pool, listener.healthy_keys
     elif listener.any_healthy:
         # Someone passes its checks but takes no new connections: all-dead-all-alive is for when
         # every server is unhealthy, so nothing is scheduled.
@@ -320,10 +320,13 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
         pool, pool_kind = listener.takers, Pool.BOUND
         # "Requests go to all servers": the scheduler weighs them as usual, but a connection may
         # reach any bound backend, weight 0 included, so every one is a branch.
-        candidates = listener.backends
+        candidates, keys = listener.backends, listener.backend_keys
     lkey = (lb.id, listener.id)
-    pin = sim.pins.get(lkey) if sim.pins else None
-    pinned = next((b for b in candidates if b.key == pin), None) if pin is not None else None
+    pinned = None
+    if sim.pins:
+        pin = sim.pins.get(lkey)
+        if pin in keys:
+            pinned = candidates[keys.index(pin)]
     if pinned is not None:
         # A forced branch: the scheduler's state is left as it was (it did not choose).
         chosen = pinned
@@ -364,21 +367,9 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
             ),
         )
     )
-    sim.choices.append(
-        (
-            fl.flow_id,
-            Choice(
-                lb.id,
-                listener.id,
-                listener.port,
-                tuple(b.key for b in candidates),
-                chosen.key,
-                chosen.instance,
-                chosen.port,
-                pinned is not None,
-            ),
-        )
-    )
+    # tuple.__new__ skips the NamedTuple's Python-level __new__ (one per new connection).
+    choice = (lb.id, listener.id, listener.port, keys, chosen.key, chosen.instance, chosen.port, pinned is not None)
+    sim.choices.append((fl.flow_id, tuple.__new__(Choice, choice)))
     vip, vport = key[2], key[3]
     backend_flow = (key[0], key[1], chosen.address, chosen.port)
     reply = (chosen.address, chosen.port, key[0], key[1])
