@@ -34,12 +34,14 @@ ALLOWED: dict[str, set[str]] = {
     "report": {"trace", "sim"},
     # Exploring branches runs whatever one branch is; it knows choices (trace) and pins only.
     "branches": {"errors", "trace"},
-    "probes": {"errors", "model", "scenario", "frontends", "ir", "sim", "trace", "report", "branches"},
+    # A hand-made packet walked through the engine: Scapy in, Scapy out.
+    "send": {"errors", "ir", "sim", "trace"},
+    "probes": {"errors", "model", "scenario", "frontends", "ir", "sim", "trace", "report", "branches", "send"},
     "testing": {"probes", "scenario", "trace", "report"},
     "pytest_plugin": {"probes"},
     "emulate": {"errors", "model", "scenario", "frontends", "control", "ir", "sim", "trace", "probes", "report", "cli"},
     "cli": {"errors", "probes", "report", "scenario", "frontends", "emulate", "lint"},
-    "__init__": {"errors", "model", "probes", "scenario", "frontends", "testing", "trace"},
+    "__init__": {"errors", "model", "probes", "scenario", "frontends", "testing", "trace", "send"},
     "__main__": {"cli"},
 }
 

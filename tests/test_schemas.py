@@ -133,6 +133,34 @@ def test_every_telnet_output_validates(capsys: pytest.CaptureFixture[str], tmp_p
     assert {"denied", "no_rule_match", "inactive", "translated", "chosen", "self_backend"} <= records
 
 
+def test_nc_and_ping_outputs_validate_as_telnet_s_shape(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from tests.scenarios.test_udp_and_icmp import allow_ping, with_dns
+
+    data = allow_ping(with_dns(read_data(SEED)))
+    data["security_groups"]["sg-backend"]["ingress"].insert(
+        0, {"action": "accept", "protocol": "udp", "source": "10.0.0.0/16"}
+    )
+    dns = str(write(tmp_path / "dns.yaml", data))
+    seen = set()
+    for command, args in [
+        ("nc", ["-u", dns, "--from", "cvm-vpc3", "172.16.2.16", "53"]),
+        ("nc", ["-u", dns, "--from", "cvm-vpc3", "172.16.2.16", "54", "--wait", "1s"]),
+        ("nc", ["-u", dns, "--from", "cvm-backend1", "10.0.2.12", "9"]),
+        ("ping", [dns, "--from", "cvm-vpc3", "cvm-vpc1", "-c", "2"]),
+        ("ping", [dns, "--from", "cvm-vpc3", "172.16.2.16"]),
+    ]:
+        doc = json_of(capsys, command, *args)
+        assert_valid("telnet", doc)
+        seen.add((doc["protocol"], doc["verdict"]))
+    assert seen == {
+        ("udp", "answered"),
+        ("udp", "timeout"),
+        ("udp", "refused"),
+        ("icmp", "answered"),
+        ("icmp", "timeout"),
+    }
+
+
 # -- check, validate, emulate ------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from vpcsim.model import Topology
     from vpcsim.probes import CheckResult, Flow, Network, ProbeResult
     from vpcsim.scenario import Limits
+    from vpcsim.send import SendResult
     from vpcsim.testing import assert_reachable, assert_unreachable
     from vpcsim.trace import Reason, Verdict
 
@@ -33,6 +34,7 @@ _HOME = {
     "ProbeResult": "vpcsim.probes",
     "Reason": "vpcsim.trace",
     "ScenarioError": "vpcsim.errors",
+    "SendResult": "vpcsim.send",
     "Topology": "vpcsim.model",
     "UnknownObjectError": "vpcsim.errors",
     "Verdict": "vpcsim.trace",
@@ -52,6 +54,7 @@ __all__ = [
     "ProbeResult",
     "Reason",
     "ScenarioError",
+    "SendResult",
     "Topology",
     "UnknownObjectError",
     "Verdict",

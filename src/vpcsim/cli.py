@@ -161,7 +161,6 @@ def telnet(
     HOST is an IP address or the id of an instance, endpoint or load balancer. The trace is the
     branch the load balancers' schedulers pick first; every other backend they may choose is tried
     too, and each branch that ends differently gets one line. The exit code is the first branch's."""
-    from vpcsim.report import probe_to_dict, render_brief, render_telnet, render_trace, write_pcapng
     from vpcsim.scenario.values import duration
 
     net = _load(scenario)
@@ -182,6 +181,13 @@ def telnet(
         )
     except VpcsimError as exc:
         _fail_input(f"{scenario}: {exc}")
+    _report(result, as_json=as_json, brief=brief, pcap=pcap)
+
+
+def _report(result: Any, *, as_json: bool, brief: bool, pcap: str | None) -> None:
+    """What telnet, nc and ping print (text, brief or JSON), the pcap they write and their exit."""
+    from vpcsim.report import probe_to_dict, render_brief, render_head, render_trace, write_pcapng
+
     if pcap is not None:
         try:
             write_pcapng(result, pcap)
@@ -192,10 +198,133 @@ def telnet(
     elif brief:
         click.echo(render_brief(result))
     else:
-        click.echo(render_telnet(result))
+        click.echo(render_head(result))
         click.echo()
         click.echo(render_trace(result))
-    sys.exit(EXIT_OK if result.connected else EXIT_FAIL)
+    sys.exit(EXIT_OK if result.succeeded else EXIT_FAIL)
+
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+_BRIEF = click.option(
+    "--brief",
+    is_flag=True,
+    help="Fold identical packets into one line and print the deciding packet's path, not every hop.",
+)
+_PCAP = click.option(
+    "--pcap",
+    "pcap",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write every packet at every capture point to this pcapng file.",
+)
+_AT = click.option("--at", "at", default="0", metavar="T", help="Simulated start time: seconds, or '20s', '500ms'.")
+_SEED = click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Random seed (default: the scenario's)."
+)
+
+
+def _times(scenario: str, at: str, wait: str, what: str) -> tuple[float, float]:
+    from vpcsim.scenario.values import duration
+
+    try:
+        start = duration(at)
+    except ValueError as exc:
+        _fail_input(f"--at: {exc}")
+    try:
+        waiting = duration(wait)
+    except ValueError as exc:
+        _fail_input(f"{what}: {exc}")
+    return start, waiting
+
+
+@cli.command(
+    epilog=_epilog(
+        "vpcsim nc scenarios/chengdu_chongqing.yaml -u --from cvm-vpc3 172.16.2.16 1044 --wait 2s",
+        "  0  answered (UDP) or connected (TCP)\n  1  refused or timed out\n  2  invalid input (one message on stderr)",
+    )
+)
+@click.option("-u", "--udp", is_flag=True, help="UDP: send one datagram from a connected socket (else a TCP connect).")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True, metavar="INSTANCE", help="Instance id to send from.")
+@click.argument("host")
+@click.argument("port", type=click.IntRange(1, 65535))
+@click.option(
+    "--wait", "-w", "wait", default="2s", show_default=True, metavar="T", help="How long to wait for an answer."
+)
+@_AT
+@_SEED
+@_JSON
+@_BRIEF
+@click.option("--backend", "backends", multiple=True, metavar="INSTANCE[:PORT]", help="Pin a load balancer's choice.")
+@_PCAP
+def nc(
+    udp: bool,
+    scenario: str,
+    source: str,
+    host: str,
+    port: int,
+    wait: str,
+    at: str,
+    seed: int | None,
+    as_json: bool,
+    brief: bool,
+    backends: tuple[str, ...],
+    pcap: str | None,
+) -> None:
+    """`nc -u HOST PORT` on instance INSTANCE: one UDP datagram, answered, refused (an ICMP port
+    unreachable came back) or timed out; without -u, a TCP connect as telnet. With the trace, on
+    every branch as telnet."""
+    net = _load(scenario)
+    start, waiting = _times(scenario, at, wait, "--wait")
+    try:
+        result = net.nc(
+            source, host, port, udp=udp, wait=waiting, at=start, seed=seed, capture=pcap is not None, backends=backends
+        )
+    except VpcsimError as exc:
+        _fail_input(f"{scenario}: {exc}")
+    _report(result, as_json=as_json, brief=brief, pcap=pcap)
+
+
+@cli.command(
+    epilog=_epilog(
+        "vpcsim ping scenarios/chengdu_chongqing.yaml --from cvm-vpc3 172.16.2.10 -c 1 -W 1s",
+        "  0  answered\n  1  no echo reply in time\n  2  invalid input (one message on stderr)",
+    )
+)
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True, metavar="INSTANCE", help="Instance id to ping from.")
+@click.argument("host")
+@click.option(
+    "-c", "--count", type=click.IntRange(1, 1000), default=1, show_default=True, help="Echo requests to send."
+)
+@click.option(
+    "-W", "--wait", "wait", default="1s", show_default=True, metavar="T", help="How long to wait for a reply."
+)
+@_AT
+@_SEED
+@_JSON
+@_BRIEF
+@_PCAP
+def ping(
+    scenario: str,
+    source: str,
+    host: str,
+    count: int,
+    wait: str,
+    at: str,
+    seed: int | None,
+    as_json: bool,
+    brief: bool,
+    pcap: str | None,
+) -> None:
+    """`ping -c COUNT -W WAIT HOST` on instance INSTANCE: answered or timed out, with the trace."""
+    net = _load(scenario)
+    start, waiting = _times(scenario, at, wait, "-W")
+    try:
+        result = net.ping(source, host, count=count, wait=waiting, at=start, seed=seed, capture=pcap is not None)
+    except VpcsimError as exc:
+        _fail_input(f"{scenario}: {exc}")
+    _report(result, as_json=as_json, brief=brief, pcap=pcap)
 
 
 @cli.command(

@@ -12,7 +12,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vpcsim.branches import DEFAULT_MAX_BRANCHES, BackendPin, Pins, explore
 from vpcsim.errors import ArgumentError, UnknownObjectError
@@ -22,7 +22,9 @@ from vpcsim.model import BranchMode, Check, Topology
 from vpcsim.report import explain
 from vpcsim.scenario.pause import paused_gc
 from vpcsim.scenario.values import duration
+from vpcsim.send import SendResult, send
 from vpcsim.sim import Capture, ConnectOutcome, Simulation, connect
+from vpcsim.sim.datagram import exchange, ping
 from vpcsim.sim.packet import ip_text
 from vpcsim.trace import (
     Activation,
@@ -75,6 +77,8 @@ class ProbeResult:
     RST answered, the dropped packet of a timeout, or the last SYN when no answer came in time."""
     choices: tuple[Choice, ...] = ()
     """The load balancers' choices this connection met, in the order met (its branch)."""
+    protocol: str = "tcp"
+    """``tcp`` (telnet, nc), ``udp`` (nc -u) or ``icmp`` (ping)."""
     other_branches: tuple[ProbeResult, ...] = ()
     """The same connect on every other branch: each other backend a load balancer on the way may
     choose (see :mod:`vpcsim.branches`). Empty when there is no other, or only one was asked for."""
@@ -82,6 +86,11 @@ class ProbeResult:
     @property
     def connected(self) -> bool:
         return self.verdict is Verdict.CONNECTED
+
+    @property
+    def succeeded(self) -> bool:
+        """Connected (TCP) or answered (UDP, ICMP): what a probe's exit code 0 means."""
+        return self.verdict in (Verdict.CONNECTED, Verdict.ANSWERED)
 
     @property
     def branches(self) -> tuple[ProbeResult, ...]:
@@ -116,6 +125,25 @@ class CheckResult:
         """On every branch; on at least one with ``branches: any``."""
         held = [self.holds_on(b) for b in self.result.branches]
         return any(held) if self.check.branches is BranchMode.ANY else all(held)
+
+
+class Request(NamedTuple):
+    """One probe as the engine runs it: from ``source`` to ``dst`` (``host`` as asked) at ``at``."""
+
+    source: str
+    host: str
+    dst: int
+    port: int
+    at: float
+    protocol: str = "tcp"
+    wait: float = 0.0
+    """How long a UDP probe or a ping waits for its answer."""
+    echoes: int = 1
+    """Echo requests a ping sends."""
+
+
+REQUEST_KIND = {"tcp": "SYN", "udp": "UDP", "icmp": "ECHO"}
+"""The packet a probe of each protocol sends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,19 +181,37 @@ class Network:
         self._addresses[host] = int(ip)
         return int(ip)
 
-    def _request(self, source: str, host: str, port: int, at: float | str) -> tuple[str, str, int, int, float]:
+    def _request(
+        self,
+        source: str,
+        host: str,
+        port: int,
+        at: float | str,
+        protocol: str = "tcp",
+        wait: float | str = 0.0,
+        count: int = 1,
+    ) -> Request:
         if source not in self.topology.instances:
             known = ", ".join(sorted(self.topology.instances)) or "none"
             raise UnknownObjectError(f"unknown instance {source!r} (instances: {known})")
-        if isinstance(port, bool) or not isinstance(port, int):
-            raise ArgumentError(f"port must be an integer 1-65535, not {port!r}")
-        if not 1 <= port <= 65535:
-            raise ArgumentError(f"port {port} is out of range 1-65535")
+        if protocol != "icmp":
+            if isinstance(port, bool) or not isinstance(port, int):
+                raise ArgumentError(f"port must be an integer 1-65535, not {port!r}")
+            if not 1 <= port <= 65535:
+                raise ArgumentError(f"port {port} is out of range 1-65535")
+        if type(count) is not int or not 1 <= count <= 1000:
+            raise ArgumentError(f"count must be an integer 1-1000, not {count!r}")
         try:
             start = duration(at)
         except ValueError as exc:
             raise ArgumentError(f"at: {exc}") from None
-        return source, host, self.address_of(host), port, start
+        try:
+            waiting = duration(wait)
+        except ValueError as exc:
+            raise ArgumentError(f"wait: {exc}") from None
+        if protocol != "tcp" and not 0 < waiting <= 3600:
+            raise ArgumentError(f"wait must be more than 0 and at most 3600 s, not {wait!r}")
+        return Request(source, host, self.address_of(host), port, start, protocol, waiting, count)
 
     def telnet(
         self,
@@ -204,9 +250,93 @@ class Network:
             max_branches=max_branches,
         )
 
+    def nc(
+        self,
+        source: str,
+        host: str,
+        port: int,
+        *,
+        udp: bool = False,
+        wait: float | str = 2.0,
+        at: float | str = 0.0,
+        seed: int | None = None,
+        capture: bool = False,
+        trace: bool = True,
+        every_branch: bool = True,
+        backends: Sequence[str] = (),
+        max_branches: int = DEFAULT_MAX_BRANCHES,
+    ) -> ProbeResult:
+        """``nc -u -w WAIT HOST PORT`` (``udp=True``): one datagram from a connected UDP socket,
+        ``answered``, ``refused`` (an ICMP port unreachable came back) or ``timeout`` after
+        ``wait``; without ``udp``, a TCP connect as :meth:`telnet`. Branches as :meth:`telnet`."""
+        if not udp:
+            return self.telnet(
+                source,
+                host,
+                port,
+                at=at,
+                seed=seed,
+                capture=capture,
+                trace=trace,
+                every_branch=every_branch,
+                backends=backends,
+                max_branches=max_branches,
+            )
+        request = self._request(source, host, port, at, "udp", wait)
+        return self._explore(
+            request,
+            what=f"{source} -> {host}:{port} (udp)",
+            seed=self.compiled.seed if seed is None else seed,
+            capture=capture,
+            trace=trace,
+            every_branch=every_branch,
+            backends=backends,
+            max_branches=max_branches,
+        )
+
+    def ping(
+        self,
+        source: str,
+        host: str,
+        *,
+        count: int = 1,
+        wait: float | str = 1.0,
+        at: float | str = 0.0,
+        seed: int | None = None,
+        capture: bool = False,
+        trace: bool = True,
+    ) -> ProbeResult:
+        """``ping -c COUNT -W WAIT HOST``: echo requests a second apart; ``answered`` at the first
+        echo reply, ``timeout`` when none came back within ``wait`` of the last request."""
+        request = self._request(source, host, 0, at, "icmp", wait, count)
+        return self._explore(
+            request,
+            what=f"ping {host} from {source}",
+            seed=self.compiled.seed if seed is None else seed,
+            capture=capture,
+            trace=trace,
+            every_branch=True,
+            backends=(),
+            max_branches=DEFAULT_MAX_BRANCHES,
+        )
+
+    def send(self, source: str, packet: Any, *, at: float | str = 0.0, seed: int | None = None) -> SendResult:
+        """Send one Scapy IPv4 packet (TCP, UDP or an ICMP echo request) from instance ``source``:
+        its trace, the packet as it arrived (headers as rewritten on the way, payload intact) and
+        what the destination's stack answered, each walked back. See :mod:`vpcsim.send`."""
+        request = self._request(source, source, 1, at)
+        return send(
+            self.compiled,
+            source,
+            self.compiled.addresses[source],
+            packet,
+            at=request.at,
+            seed=self.compiled.seed if seed is None else seed,
+        )
+
     def _explore(
         self,
-        request: tuple[str, str, int, int, float],
+        request: Request,
         *,
         what: str,
         seed: int,
@@ -255,7 +385,7 @@ class Network:
         self, check: Check, *, seed: int | None = None, max_branches: int = DEFAULT_MAX_BRANCHES
     ) -> CheckResult:
         """Run a check on every branch its connection may take."""
-        request = self._request(check.source, check.host, check.port, check.at)
+        request = self._request(check.source, check.host, check.port, check.at, check.protocol, check.wait)
         result = self._explore(
             request,
             what=f"check {check.name!r}",
@@ -274,7 +404,7 @@ class Network:
 
 def run(
     net: CompiledNetwork,
-    requests: Sequence[tuple[str, str, int, int, float]],
+    requests: Sequence[Request],
     *,
     seed: int,
     capture: bool = False,
@@ -289,21 +419,26 @@ def run(
 
 def _run(
     net: CompiledNetwork,
-    requests: Sequence[tuple[str, str, int, int, float]],
+    requests: Sequence[Request],
     *,
     seed: int,
     capture: bool,
     trace: bool,
     pins: Pins | None,
 ) -> list[ProbeResult]:
-    start = min(r[4] for r in requests)
+    start = min(r.at for r in requests)
     sim = Simulation(net, seed=seed, start=start, capture=capture, trace=trace, pins=pins)
     env = sim.env
     outcomes = [ConnectOutcome() for _ in requests]
     clients = []
-    for i, (source, _, dst, port, at) in enumerate(requests):
-        body = connect(sim, source, dst, port, outcomes[i], flow_id=i)
-        clients.append(env.process(body if at == start else _later(sim, at - start, body)))
+    for i, r in enumerate(requests):
+        if r.protocol == "tcp":
+            body = connect(sim, r.source, r.dst, r.port, outcomes[i], flow_id=i)
+        elif r.protocol == "udp":
+            body = exchange(sim, r.source, r.dst, r.port, outcomes[i], r.wait, flow_id=i)
+        else:
+            body = ping(sim, r.source, r.dst, outcomes[i], r.echoes, r.wait, flow_id=i)
+        clients.append(env.process(body if r.at == start else _later(sim, r.at - start, body)))
     # Stop when every connect() has returned; what is still in flight then finishes its walk (so
     # an ACK's path is traced), but nothing it reaches answers any more.
     env.run(until=clients[0] if len(clients) == 1 else env.all_of(clients))
@@ -318,13 +453,13 @@ def _run(
     for flow_id, c in sim.choices:
         choices.setdefault(flow_id, []).append(c)
     results = []
-    for i, (source, host, dst, port, at) in enumerate(requests):
+    for i, (source, host, dst, port, at, protocol, *_) in enumerate(requests):
         outcome = outcomes[i]
         if outcome.verdict == "no_port":
             raise ArgumentError(f"{source} has no free local port left for {ip_text(dst)}:{port}")
         verdict = Verdict(outcome.verdict)
         outs = per_flow[i]
-        reason, detail, blocked_at, ref, decisive = _explain(net, verdict, outs, outcome.at)
+        reason, detail, blocked_at, ref, decisive = _explain(net, verdict, outs, outcome.at, protocol)
         end = max(outcome.at, outs[-1].arrived_at) if outs else outcome.at
         events = (
             tuple((s.time, change) for s in net.states if at < s.time <= end for change in s.changes)
@@ -351,6 +486,7 @@ def _run(
                 local_port=outcome.sport,
                 decisive=decisive,
                 choices=tuple(choices.get(i, ())),
+                protocol=protocol,
             )
         )
     return results
@@ -369,24 +505,38 @@ def _later(sim: Simulation, delay: float, body: Generator[Any, Any, None]) -> Ge
     yield from body
 
 
+ANSWER_KIND = {"tcp": "SYN-ACK", "udp": "UDP", "icmp": "ECHO-REPLY"}
+"""The answer that ends a probe of each protocol well."""
+REFUSAL_KIND = {"tcp": "RST", "udp": "UNREACHABLE"}
+
+
 def _explain(
-    net: CompiledNetwork, verdict: Verdict, outs: list[Outcome], decided: float
+    net: CompiledNetwork, verdict: Verdict, outs: list[Outcome], decided: float, protocol: str = "tcp"
 ) -> tuple[Reason, str, str | None, str, int]:
     """The reason code, the sentence, where it was decided, what to look at and the index of the
-    deciding packet, from typed steps (``decided``: when connect() returned)."""
-    if verdict is Verdict.CONNECTED:
-        a = next(a for a in range(len(outs) - 1, -1, -1) if outs[a].kind == "SYN-ACK" and outs[a].reason is None)
-        return Reason.ESTABLISHED, explain.connected(outs[a]), None, "", _answered(outs, a)
+    deciding packet, from typed steps (``decided``: when the probe returned)."""
+    request = REQUEST_KIND[protocol]
+    if verdict in (Verdict.CONNECTED, Verdict.ANSWERED):
+        kind = ANSWER_KIND[protocol]
+        a = next(
+            a
+            for a in range(len(outs) - 1, -1, -1)
+            if outs[a].kind == kind and outs[a].attempt == 0 and outs[a].reason is None
+        )
+        reason = Reason.ESTABLISHED if protocol == "tcp" else Reason.ANSWERED
+        return reason, explain.connected(outs[a]), None, "", _answered(outs, a, request)
     if verdict is Verdict.REFUSED:
-        a = next(a for a in range(len(outs) - 1, -1, -1) if outs[a].kind == "RST")
+        kind = REFUSAL_KIND[protocol]
+        a = next(a for a in range(len(outs) - 1, -1, -1) if outs[a].kind == kind)
         rst = outs[a]
-        return Reason.PORT_CLOSED, explain.refused(rst), rst.origin, rst.origin, _answered(outs, a)
-    # The last attempt decides: its SYN's drop, else the drop of an answer sent after it.
-    last = max(i for i, o in enumerate(outs) if o.kind == "SYN")
+        return Reason.PORT_CLOSED, explain.refused(rst), rst.origin, rst.origin, _answered(outs, a, request)
+    # The last attempt decides: its request's drop, else the drop of an answer sent after it.
+    last = max(i for i, o in enumerate(outs) if o.kind == request and o.attempt > 0)
     k = next((k for k in range(last, len(outs)) if outs[k].reason is not None), None)
     if k is None:
         syn = outs[last]
-        return Reason.NO_ANSWER_IN_TIME, explain.no_answer(syn), syn.last_node, "settings.tcp", last
+        look = "settings.tcp" if protocol == "tcp" else "the wait (--wait, -W, or the check's wait)"
+        return Reason.NO_ANSWER_IN_TIME, explain.no_answer(syn), syn.last_node, look, last
     out = outs[k]
     assert out.reason is not None
     data = out.last.data
@@ -400,13 +550,13 @@ def _explain(
     return out.reason, detail, out.last_node, ref, k
 
 
-def _answered(outs: list[Outcome], k: int) -> int:
-    """The SYN whose delivery made the host send answer ``outs[k]``: delivered to that host at the
-    moment the answer left."""
+def _answered(outs: list[Outcome], k: int, request: str = "SYN") -> int:
+    """The request whose delivery made the host send answer ``outs[k]``: delivered to that host at
+    the moment the answer left."""
     answer = outs[k]
     for i in range(k - 1, -1, -1):
         o = outs[i]
-        if o.kind == "SYN" and o.reason is None and o.last_node == answer.origin and o.arrived_at == answer.sent_at:
+        if o.kind == request and o.reason is None and o.last_node == answer.origin and o.arrived_at == answer.sent_at:
             return i
     return k  # pragma: no cover - every answer follows the SYN it answers
 

@@ -23,15 +23,15 @@ def _probe(net: Network, source: str, target: str, at: float | str) -> ProbeResu
 
 
 def _message(what: str, b: ProbeResult, first: ProbeResult) -> str:
-    from vpcsim.report.text import branch_line, render_telnet, render_trace, via
+    from vpcsim.report.text import branch_line, render_head, render_trace, via
 
     if b is first:
-        return f"{what}\n{render_telnet(b)}\n\n{render_trace(b)}"
+        return f"{what}\n{render_head(b)}\n\n{render_trace(b)}"
     head = (
         f"{what} on the branch via {via(b)}, one of {len(first.branches)}\n"
         f"(the scheduler's first pick: {branch_line(first)})"
     )
-    return f"{head}\n{render_telnet(b)}\n\n{render_trace(b, branches=False)}"
+    return f"{head}\n{render_head(b)}\n\n{render_trace(b, branches=False)}"
 
 
 def _judge(

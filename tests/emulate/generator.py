@@ -29,6 +29,8 @@ PEERS = [
 ]
 LISTENER_PORTS = [1044, 1045, 2000]
 BACKEND_PORTS = [8080, 9090]
+UDP_LISTENER_PORT = 53
+UDP_BACKEND_PORT = 5353
 
 
 def _rule(rng: random.Random, direction: str, ports: list[int], peers: list[str]) -> dict[str, Any]:
@@ -82,7 +84,10 @@ def variant(seed_data: dict[str, Any], n: int, seed: int = 20240) -> dict[str, A
 
     # Listeners on the instances.
     for iid in ("cvm-backend1", "cvm-backend2"):
-        d["instances"][iid]["listen"] = sorted(p for p in BACKEND_PORTS if rng.random() < 0.7)
+        listen: list[Any] = sorted(p for p in BACKEND_PORTS if rng.random() < 0.7)
+        if rng.random() < 0.7:
+            listen.append(f"udp/{UDP_BACKEND_PORT}")
+        d["instances"][iid]["listen"] = listen
     for iid in ("cvm-vpc1", "cvm-vpc3", "cvm-vpc2"):
         if rng.random() < 0.5:
             d["instances"][iid]["listen"] = [22]
@@ -97,12 +102,24 @@ def variant(seed_data: dict[str, Any], n: int, seed: int = 20240) -> dict[str, A
         )
     )
     open_all = [{"action": "accept", "protocol": "tcp", "source": "0.0.0.0/0"}] if rng.random() < 0.6 else []
+    if rng.random() < 0.85:
+        peer = rng.choice(["0.0.0.0/0", "172.16.0.0/16", "192.168.1.0/24", "10.0.0.0/16", "8.8.8.0/24"])
+        open_all.append({"action": "accept", "protocol": "icmp", "source": peer})
+    if rng.random() < 0.7:
+        open_all.append({"action": "accept", "protocol": "udp", "source": rng.choice(["10.0.0.0/16", "0.0.0.0/0"])})
     sgs["sg-client"]["ingress"] = _rules(rng, "ingress", [22, 23], PEERS, open_all)
     must = (
         [{"action": "accept", "protocol": "tcp", "port": "8080-9090", "source": "11.163.0.0/16"}]
         if rng.random() < 0.8
         else []
     )
+    if rng.random() < 0.6:
+        must.append({"action": "accept", "protocol": "udp", "port": UDP_BACKEND_PORT, "source": "11.163.0.0/16"})
+    must += [
+        {"action": "accept", "protocol": proto, "source": "10.0.0.0/16"}
+        for proto in ("udp", "icmp")
+        if rng.random() < 0.7
+    ]
     if rng.random() < 0.6:
         must.append({"action": "accept", "protocol": "tcp", "source": "10.0.0.0/16"})
     if rng.random() < 0.4:
@@ -139,6 +156,17 @@ def variant(seed_data: dict[str, Any], n: int, seed: int = 20240) -> dict[str, A
             "port": port,
             "scheduler": rng.choice(["wrr", "least_conn"]),
             "backends": backends,
+            "health_check": {"enabled": rng.random() < 0.6},
+        }
+    if rng.random() < 0.7:
+        listeners["lbl-dns"] = {
+            "protocol": "udp",
+            "port": UDP_LISTENER_PORT,
+            "backends": [
+                {"instance": iid, "port": UDP_BACKEND_PORT, "weight": rng.choice([0, 10, 10])}
+                for iid in ("cvm-backend1", "cvm-backend2")
+                if rng.random() < 0.7
+            ],
             "health_check": {"enabled": rng.random() < 0.6},
         }
     lb = d["load_balancers"]["lb-service"]
@@ -179,7 +207,7 @@ def variant(seed_data: dict[str, Any], n: int, seed: int = 20240) -> dict[str, A
     # Checks.
     ep = d["endpoints"]["vpce-vpc1"]["ip"]
     vip = lb["vip"]
-    lports = [lst["port"] for lst in listeners.values()]
+    lports = [lst["port"] for lst in listeners.values() if lst["protocol"] == "tcp"]
     checks: list[dict[str, Any]] = [
         {"from": src, "to": f"{ep}:{rng.choice(lports)}"} for src in ("cvm-vpc1", "cvm-vpc3")
     ]
@@ -203,6 +231,24 @@ def variant(seed_data: dict[str, Any], n: int, seed: int = 20240) -> dict[str, A
         checks.append({"from": "cvm-backend2", "to": f"lb-service:{rng.choice(lports)}"})
     for c in checks:
         c["expect"] = "connected"
+    # UDP through the endpoint and straight to a backend (open or closed port), and pings.
+    udp = [
+        {"from": src, "to": f"{ep}:{rng.choice([UDP_LISTENER_PORT, UDP_LISTENER_PORT, 54])}"}
+        for src in ("cvm-vpc1", "cvm-vpc3")
+    ]
+    udp.append({"from": "cvm-vpc2", "to": f"{rng.choice(['cvm-backend1', 'cvm-backend2'])}:{rng.choice([5353, 5354])}"})
+    udp.append({"from": "cvm-backend1", "to": f"cvm-vpc2:{rng.choice([53, 54])}"})  # nothing listens: refused
+    for c in udp:
+        c.update(protocol="udp", expect="answered")
+    pings = [
+        {"from": "cvm-vpc1", "to": rng.choice(["cvm-vpc3", "cvm-backend1", ep])},
+        {"from": rng.choice(["cvm-vpc2", "cvm-vpc3"]), "to": rng.choice(["cvm-backend2", "cvm-vpc1", "lb-service"])},
+        {"from": "cvm-backend1", "to": rng.choice(["cvm-vpc2", "cvm-vpc3"])},
+    ]
+    for c in pings:
+        c.update(protocol="icmp", expect="answered")
+    checks += udp + pings
+    for c in checks:
         if at:
             c["at"] = at
     d["checks"] = checks

@@ -29,9 +29,11 @@ DEADLINE = 1.5
 pytestmark = pytest.mark.kernel
 
 
-def _tally(reports: list[EmulationReport]) -> tuple[Counter[str], int, int]:
-    """Verdicts, not emulable and disagreements, counted per branch (a report's row)."""
+def _tally(reports: list[EmulationReport]) -> tuple[Counter[str], Counter[str], int, int]:
+    """Verdicts and protocols of the emulated branches (a report's rows), the not emulable ones
+    and the disagreements."""
     verdicts: Counter[str] = Counter()
+    protocols: Counter[str] = Counter()
     not_emulable = disagree = 0
     for rep in reports:
         for c in rep.checks:
@@ -39,8 +41,9 @@ def _tally(reports: list[EmulationReport]) -> tuple[Counter[str], int, int]:
                 not_emulable += 1
             else:
                 verdicts[c.simulator] += 1
+                protocols[c.protocol] += 1
                 disagree += c.status == "disagree"
-    return verdicts, not_emulable, disagree
+    return verdicts, protocols, not_emulable, disagree
 
 
 @pytest.mark.usefixtures("kernel_ready")
@@ -61,7 +64,7 @@ def test_simulator_agrees_with_the_kernel(seed_data: dict[str, object]) -> None:
     reports = [report(p, DEADLINE) for p in preps]
     elapsed = time.perf_counter() - t0
 
-    verdicts, not_emulable, disagree = _tally(reports)
+    verdicts, protocols, not_emulable, disagree = _tally(reports)
     total = sum(verdicts.values()) + not_emulable
     emulated = sum(verdicts.values())
     checks = sum(r.counts()["checks"] for r in reports)
@@ -70,7 +73,8 @@ def test_simulator_agrees_with_the_kernel(seed_data: dict[str, object]) -> None:
     line = (
         f"kernel differential: {len(preps)} scenarios ({VARIANTS} generated variants), {checks} checks "
         f"({branched} with several branches) on {total} branches: "
-        f"{emulated} emulated ({', '.join(f'{k} {v}' for k, v in sorted(verdicts.items()))}), "
+        f"{emulated} emulated ({', '.join(f'{k} {v}' for k, v in sorted(verdicts.items()))}; "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(protocols.items()))}), "
         f"{not_emulable} not emulable, {disagree} disagreements; {len(builds)} builds of "
         f"{sum(b.namespaces for b in builds)} namespaces in {sum(b.build_seconds for b in builds):.1f}s, "
         f"connects {sum(b.run_seconds for b in builds):.1f}s, total {elapsed:.1f}s"
@@ -92,8 +96,11 @@ def test_simulator_agrees_with_the_kernel(seed_data: dict[str, object]) -> None:
 
     assert not_emulable <= 0.05 * total, line
     assert branched >= 0.05 * checks, f"too few checks meet a choice of backends: {line}"
-    for verdict in ("connected", "refused", "timeout"):
-        assert verdicts[verdict] >= 0.15 * emulated, f"too few {verdict} verdicts: {line}"
+    ends = {"connected or answered": verdicts["connected"] + verdicts["answered"], **verdicts}
+    for verdict in ("connected or answered", "refused", "timeout"):
+        assert ends[verdict] >= 0.15 * emulated, f"too few {verdict} verdicts: {line}"
+    for protocol in ("tcp", "udp", "icmp"):
+        assert protocols[protocol] >= 0.15 * emulated, f"too few {protocol} checks: {line}"
 
 
 @pytest.mark.usefixtures("kernel_ready")

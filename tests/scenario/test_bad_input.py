@@ -314,7 +314,7 @@ SHAPES = [
          "expected a mapping (the settings with keys such as seed", "got null (write {} for none, or leave the key out)"),
     case("checks as a mapping", setter("checks", value={"a": 1}), "checks", "expected a list", "got a mapping"),
     case("an expectation not in the set", setter("checks", 0, "expect", value="ok"), "checks[0].expect",
-         "expected 'connected', 'refused' or 'timeout', got 'ok'"),
+         "expected 'connected', 'answered', 'refused' or 'timeout', got 'ok'"),
     case("a protocol not in the set", setter("security_groups", "sg-client", "egress", 0, "protocol", value="sctp"),
          "security_groups.sg-client.egress[0].protocol", "expected 'tcp', 'udp', 'icmp' or 'all', got 'sctp'"),
     case("an id with a space", lambda d: d["instances"].update({"cvm vpc9": d["instances"].pop("cvm-vpc3")}),

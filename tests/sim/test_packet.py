@@ -6,9 +6,25 @@ from ipaddress import IPv4Address
 
 from hypothesis import given
 from hypothesis import strategies as st
-from scapy.layers.inet import IP, TCP
+from scapy.layers import inet
+from scapy.layers.inet import IP, TCP, UDPerror
 
-from vpcsim.sim.packet import ACK, RST_ACK, SYN, SYN_ACK, Header, from_bytes, to_bytes, to_scapy
+from vpcsim.sim.packet import (
+    ACK,
+    ECHO_REPLY,
+    ECHO_REQUEST,
+    ICMP,
+    PORT_UNREACHABLE,
+    RST_ACK,
+    SYN,
+    SYN_ACK,
+    UDP,
+    UDP_PAYLOAD,
+    Header,
+    from_bytes,
+    to_bytes,
+    to_scapy,
+)
 
 addresses = st.integers(min_value=0, max_value=2**32 - 1)
 ports = st.integers(min_value=1, max_value=65535)
@@ -24,6 +40,30 @@ headers = st.builds(
     ack=words,
     ttl=st.integers(min_value=1, max_value=255),
     proto=st.just(6),
+    inner=st.none(),
+)
+datagrams = st.builds(
+    Header,
+    src=addresses,
+    dst=addresses,
+    sport=ports,
+    dport=ports,
+    flags=st.just(0),
+    seq=st.just(0),
+    ack=st.just(0),
+    ttl=st.integers(min_value=1, max_value=255),
+    proto=st.just(UDP),
+    inner=st.none(),
+)
+idents = st.integers(min_value=0, max_value=65535)
+echoes = st.builds(
+    lambda src, dst, ident, flags, seq, ttl: Header(src, dst, ident, ident, flags, seq, 0, ttl, ICMP),
+    addresses,
+    addresses,
+    idents,
+    st.sampled_from([ECHO_REQUEST, ECHO_REPLY]),
+    idents,
+    st.integers(min_value=1, max_value=255),
 )
 
 
@@ -66,3 +106,37 @@ def test_a_syn_ack_answers_its_syn_as_scapy_sees_it() -> None:
     syn = Header(0x0A000001, 0x0A000002, 40000, 1044, SYN, 100, 0)
     synack = Header(0x0A000002, 0x0A000001, 1044, 40000, SYN_ACK, 555, 101)
     assert to_scapy(synack).answers(to_scapy(syn))
+
+
+@given(datagrams)
+def test_a_datagram_carries_its_ports_payload_and_valid_checksums(h: Header) -> None:
+    raw = to_bytes(h)
+    pkt = IP(raw)
+    assert (pkt[inet.UDP].sport, pkt[inet.UDP].dport) == (h.sport, h.dport)
+    assert bytes(pkt[inet.UDP].payload) == UDP_PAYLOAD
+    del pkt[IP].chksum
+    del pkt[inet.UDP].chksum
+    del pkt[inet.UDP].len
+    del pkt[IP].len
+    assert bytes(pkt) == raw
+    assert from_bytes(raw) == h
+
+
+@given(echoes)
+def test_an_echo_carries_its_identifier_and_sequence(h: Header) -> None:
+    raw = to_bytes(h)
+    pkt = IP(raw)
+    assert (pkt[inet.ICMP].type, pkt[inet.ICMP].id, pkt[inet.ICMP].seq) == (h.flags >> 8, h.sport, h.seq)
+    del pkt[IP].chksum
+    del pkt[inet.ICMP].chksum
+    assert bytes(pkt) == raw
+    assert from_bytes(raw) == h
+
+
+@given(datagrams)
+def test_a_port_unreachable_quotes_the_datagram_it_answers(d: Header) -> None:
+    error = Header(d.dst, d.src, 0, 0, PORT_UNREACHABLE, 0, 0, 64, ICMP, d)
+    pkt = to_scapy(error)
+    assert (pkt[inet.ICMP].type, pkt[inet.ICMP].code) == (3, 3)
+    assert (pkt[UDPerror].sport, pkt[UDPerror].dport) == (d.sport, d.dport)
+    assert from_bytes(to_bytes(error)) == error

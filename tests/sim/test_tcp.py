@@ -6,7 +6,7 @@ import pytest
 
 from vpcsim import Network
 from vpcsim.sim import Simulation
-from vpcsim.sim.packet import RST_ACK, SYN_ACK, Header
+from vpcsim.sim.packet import RST_ACK, SYN_ACK, TCP, Header
 from vpcsim.sim.tcp import Pending, answer
 
 
@@ -20,7 +20,7 @@ def test_a_stray_answer_does_not_finish_connect(seed_net: Network, field: str, v
     wake = sim.env.event()
     vip = seed_net.address_of("vpce-vpc1")
     client = seed_net.address_of("cvm-vpc1")
-    sim.sockets[("cvm-vpc1", 40000)] = Pending(wake, vip, 1044, 101, 0)
+    sim.sockets[("cvm-vpc1", TCP, 40000)] = Pending(wake, vip, 1044, 101, 0)
     good = Header(vip, client, 1044, 40000, flags, 7, 101)
     answer(sim, "cvm-vpc1", good._replace(**{field: value}), 0)
     assert not wake.triggered

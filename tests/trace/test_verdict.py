@@ -21,6 +21,7 @@ Doc = dict[str, Any]
 
 DISPOSITIONS = {
     "established": "delivered",
+    "answered": "delivered",
     "port_closed": "delivered",
     "no_answer_in_time": "delivered",
     "no_route": "no_route",
@@ -33,14 +34,17 @@ DISPOSITIONS = {
     "lb_loopback": "discarded",
     "snat_ports_exhausted": "discarded",
     "no_session": "discarded",
+    "not_forwarded": "discarded",
+    "ttl_exceeded": "discarded",
     "loop": "discarded",
 }
 """The disposition a packet stopped for each reason gets; a packet that arrives is delivered."""
 
-UNREACHABLE = {"snat_ports_exhausted", "no_session", "loop"}
-"""The engine's guards against a reply without a session and a forwarding loop, and an endpoint out of
-SNAT ports (several flows at once: ``tests/scenarios/test_concurrent_flows.py``): no single telnet on an
-edit of the bundled scenario reaches them, so only the enum is checked here."""
+UNREACHABLE = {"snat_ports_exhausted", "no_session", "loop", "ttl_exceeded"}
+"""The engine's guards against a reply without a session and a forwarding loop, an endpoint out of
+SNAT ports (several flows at once: ``tests/scenarios/test_concurrent_flows.py``) and a TTL that runs
+out (a hand-made packet: ``tests/test_send.py``): no single probe on an edit of the bundled scenario
+reaches them, so only the enum is checked here."""
 
 
 def as_is(d: Doc) -> None:
@@ -68,13 +72,19 @@ def endpoint_rejected(d: Doc) -> None:
     d["timeline"] = [{"at": 0, "action": "reject_endpoint", "endpoint": "vpce-vpc1"}]
 
 
+def icmp_allowed(d: Doc) -> None:
+    d["security_groups"]["sg-client"]["ingress"] = [{"action": "accept", "protocol": "icmp", "source": "0.0.0.0/0"}]
+
+
 def every_weight_zero(d: Doc) -> None:
     for b in d["load_balancers"]["lb-service"]["listeners"]["lbl-1044"]["backends"]:
         b["weight"] = 0
 
 
-PROBES: list[tuple[str, Callable[[Doc], None], str, str, int]] = [
+PROBES: list[tuple[str, Callable[[Doc], None], str, str, int | None]] = [
     ("established", as_is, "cvm-vpc3", "172.16.2.16", 1044),
+    ("answered", icmp_allowed, "cvm-vpc3", "172.16.2.10", None),  # no port: a ping
+    ("not_forwarded", icmp_allowed, "cvm-vpc3", "172.16.2.16", None),
     ("port_closed", nothing_listens, "cvm-vpc3", "172.16.2.16", 1044),
     ("no_answer_in_time", one_short_syn, "cvm-vpc3", "172.16.2.16", 1044),
     ("no_route", as_is, "cvm-vpc1", "10.0.1.100", 1044),
@@ -104,7 +114,7 @@ def test_each_packet_of_a_probe_carries_the_disposition_of_its_reason(
     edit: Callable[[Doc], None],
     source: str,
     host: str,
-    port: int,
+    port: int | None,
     seed_data: Doc,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -112,10 +122,15 @@ def test_each_packet_of_a_probe_carries_the_disposition_of_its_reason(
     edit(seed_data)
     path = tmp_path / "scenario.yaml"
     path.write_text(yaml.safe_dump(seed_data, sort_keys=False), encoding="utf-8")
+    args = (
+        ["ping", str(path), "--from", source, host]
+        if port is None
+        else ["telnet", str(path), "--from", source, host, str(port)]
+    )
     with pytest.raises(SystemExit) as done:
-        main(["telnet", str(path), "--from", source, host, str(port), "--json"])
+        main([*args, "--json"])
     r = json.loads(capsys.readouterr().out)
-    assert done.value.code == (0 if reason == "established" else 1)
+    assert done.value.code == (0 if reason in ("established", "answered") else 1)
     assert r["reason"] == reason
     assert Reason(reason).disposition.value == DISPOSITIONS[reason]
     seen = [(p["kind"], p["reason"], p["disposition"]) for p in r["packets"]]

@@ -50,7 +50,8 @@ class ControlState:
     endpoint_notes: dict[str, str]
     ccn_tables: dict[str, CcnRouteTable]
     security_groups: dict[str, SecurityGroup]
-    listening: dict[str, frozenset[int]]
+    listening: dict[str, frozenset[tuple[str, int]]]
+    """Instance → its listeners as (protocol, port)."""
     backend_health: dict[BackendKey, bool]
     changes: tuple[str, ...] = ()
 
@@ -61,13 +62,13 @@ def initial_state(topo: Topology) -> ControlState:
         tables[cid] = CcnRouteTable(ccn=cid, attachments=(), routes=()).attach_all(
             (vid, [(s.id, s.cidr) for s in topo.vpcs[vid].subnets]) for vid in ccn.attachments
         )
-    listening = {iid: inst.listen for iid, inst in topo.instances.items()}
+    listening = {iid: inst.sockets for iid, inst in topo.instances.items()}
     health: dict[BackendKey, bool] = {}
     for lb in topo.load_balancers.values():
         for lst in lb.listeners:
             for b in lst.backends:
                 port = lst.health_check.port or b.port
-                health[(lb.id, lst.id, b.instance, b.port)] = port in listening[b.instance]
+                health[(lb.id, lst.id, b.instance, b.port)] = (lst.protocol, port) in listening[b.instance]
     return ControlState(
         time=0.0,
         endpoint_states={eid: ep.initial_state for eid, ep in topo.endpoints.items()},
@@ -89,7 +90,7 @@ class Draft:
     endpoint_notes: dict[str, str]
     tables: dict[str, CcnRouteTable]
     groups: dict[str, SecurityGroup]
-    listening: dict[str, frozenset[int]]
+    listening: dict[str, frozenset[tuple[str, int]]]
     health: dict[BackendKey, bool]
     schedule: Callable[[float, int, str, Any], None]
     accepts: dict[str, int]
@@ -185,11 +186,11 @@ def _edit_rules(d: Draft, ev: Event) -> str:
 
 
 def _listener(d: Draft, ev: Event) -> str:
-    inst, port = str(ev.instance), int(ev.port or 0)
+    inst, socket = str(ev.instance), (ev.protocol, int(ev.port or 0))
     if ev.kind is EventKind.STOP_LISTENER:
-        d.listening[inst] = d.listening[inst] - {port}
+        d.listening[inst] = d.listening[inst] - {socket}
     else:
-        d.listening[inst] = d.listening[inst] | {port}
+        d.listening[inst] = d.listening[inst] | {socket}
     return ev.describe()
 
 
@@ -248,12 +249,13 @@ def control_timeline(topo: Topology) -> list[ControlState]:
     for ev in topo.timeline:
         push(ev.at, ev.order, "event", ev)
     for key, changes in _listener_changes(topo).items():
-        inst, port = key
+        inst, protocol, port = key
         for lb in sorted(topo.load_balancers.values(), key=lambda x: x.id):
             for lst in lb.listeners:
                 for b in lst.backends:
-                    if b.instance == inst and (lst.health_check.port or b.port) == port:
-                        flips = health_transitions(lst.health_check, port in topo.instances[inst].listen, changes)
+                    if b.instance == inst and lst.protocol == protocol and (lst.health_check.port or b.port) == port:
+                        initial = (protocol, port) in topo.instances[inst].sockets
+                        flips = health_transitions(lst.health_check, initial, changes)
                         for when, healthy in flips:
                             push(when, _HEALTH, "health", ((lb.id, lst.id, b.instance, b.port), healthy))
 
@@ -297,10 +299,12 @@ def control_timeline(topo: Topology) -> list[ControlState]:
     return snapshots
 
 
-def _listener_changes(topo: Topology) -> dict[tuple[str, int], list[tuple[float, bool]]]:
-    out: dict[tuple[str, int], list[tuple[float, bool]]] = {}
+def _listener_changes(topo: Topology) -> dict[tuple[str, str, int], list[tuple[float, bool]]]:
+    """(instance, protocol, port) → when its listener stops (False) and starts (True)."""
+    out: dict[tuple[str, str, int], list[tuple[float, bool]]] = {}
     for ev in topo.timeline:
         if ev.kind in (EventKind.STOP_LISTENER, EventKind.START_LISTENER):
             assert ev.instance is not None and ev.port is not None
-            out.setdefault((ev.instance, ev.port), []).append((ev.at, ev.kind is EventKind.START_LISTENER))
+            key = (ev.instance, ev.protocol, ev.port)
+            out.setdefault(key, []).append((ev.at, ev.kind is EventKind.START_LISTENER))
     return out

@@ -58,7 +58,7 @@ def render_text(rep: EmulationReport) -> str:
             (
                 _number(c),
                 c.source,
-                f"{c.host}:{c.port}",
+                _target(c),
                 f"{c.at:g}s",
                 c.backend or "-",
                 f"{c.simulator} ({c.simulator_reason})",
@@ -85,6 +85,13 @@ def render_text(rep: EmulationReport) -> str:
         f"{rep.deadline:g}s)"
     )
     return "\n".join(lines)
+
+
+def _target(c: CheckEmulation) -> str:
+    """``172.16.2.16:1044``, ``172.16.2.16:53 (udp)``, ``ping 192.168.1.10``."""
+    if c.protocol == "icmp":
+        return f"ping {c.host}"
+    return f"{c.host}:{c.port}" + (" (udp)" if c.protocol == "udp" else "")
 
 
 def _number(c: CheckEmulation) -> str:

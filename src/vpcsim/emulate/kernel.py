@@ -14,9 +14,11 @@ import ctypes
 import errno
 import os
 import re
-import select
+import resource
+import selectors
 import shutil
 import socket
+import struct
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -47,6 +49,23 @@ def preflight() -> None:
         raise CannotEmulateError(f"missing tools: {', '.join(missing)} (Debian packages iproute2 and iptables)")
     if not os.path.exists("/proc/self/ns/net"):
         raise CannotEmulateError("this kernel has no network namespace support")
+
+
+def neighbour_budget() -> int:
+    """How many more neighbour (ARP) entries the kernel takes before it refuses new ones.
+
+    The table's hard limit (``gc_thresh3``) is one for every namespace together: past it, sends
+    fail with ENOBUFS and packets wait for an address that is never resolved. A build stays under
+    it with a margin for the host's own entries; the limit is read, never changed.
+    """
+    try:
+        with open("/proc/sys/net/ipv4/neigh/default/gc_thresh3", encoding="ascii") as fh:
+            limit = int(fh.read().split()[0])
+        with open("/proc/net/arp", encoding="ascii") as fh:
+            used = sum(1 for _ in fh) - 1  # the first line is the header
+    except (OSError, ValueError, IndexError):
+        return 1024 - 128
+    return max(64, int((limit - used) * 0.85))
 
 
 def _run(cmd: Sequence[str], stdin: str = "") -> None:
@@ -162,12 +181,15 @@ class Job:
     dst: str
     port: int
     pins: tuple[Pin, ...] = ()
+    protocol: str = "tcp"
+    """tcp: a non-blocking connect(); udp: one datagram from a connected socket; icmp: one echo
+    request from a ping socket."""
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     verdict: str
-    """connected | refused | timeout | error"""
+    """connected | answered | refused | timeout | error"""
     detail: str
     seconds: float
 
@@ -195,7 +217,9 @@ class Fabric:
                 i += 1
         self.created: list[str] = []
         self.sockets: list[socket.socket] = []
-        self.pins: dict[str, dict[int, Pin]] = {}
+        self.echoes: list[socket.socket] = []
+        """UDP listeners: each echoes what it receives."""
+        self.pins: dict[str, dict[tuple[str, int], Pin]] = {}
         self.build_seconds = 0.0
 
     # -- build ------------------------------------------------------------------------------
@@ -212,6 +236,7 @@ class Fabric:
 
     def build(self) -> None:
         t0 = time.perf_counter()
+        _enough_files()
         names = [self.ns[k] for k in self.by_key]
         # Record first, then create: a failure halfway still removes what exists.
         self.created = list(names)
@@ -245,6 +270,8 @@ class Fabric:
         for key, nsp in self.by_key.items():
             if nsp.listen:
                 self._listen(self.ns[key], nsp.listen)
+            if nsp.listen_udp:
+                self._listen_udp(self.ns[key], nsp.listen_udp)
         self.build_seconds = time.perf_counter() - t0
 
     def _sysctls(self, ns: str, nsp: NsPlan, *, ifaces: bool = False) -> None:
@@ -254,10 +281,19 @@ class Fabric:
             values[f"net/ipv4/conf/{conf}/rp_filter"] = "0"
             values[f"net/ipv4/conf/{conf}/send_redirects"] = "0"
             values[f"net/ipv4/conf/{conf}/accept_local"] = "1" if nsp.forwarding else "0"
+            if ifaces:
+                # A round's first packets all wait for ARP on fresh links: queue them all (the
+                # default ~200 KB per neighbour drops the rest, which a cloud network never does).
+                values[f"net/ipv4/neigh/{conf}/unres_qlen_bytes"] = str(16 << 20)
             if not ifaces:
                 values[f"net/ipv6/conf/{conf}/disable_ipv6"] = "1"
         if not ifaces:
             values["net/ipv4/ip_forward"] = "1" if nsp.forwarding else "0"
+            # Every port unreachable is sent (Linux rate-limits them by default), and root may
+            # open ping sockets (as the ping command does when it is not setuid).
+            values["net/ipv4/icmp_ratelimit"] = "0"
+            values["net/ipv4/ping_group_range"] = "0 2147483647"
+
         with in_netns(ns):
             for path, value in values.items():
                 with open(f"/proc/sys/{path}", "w", encoding="ascii") as fh:
@@ -273,16 +309,25 @@ class Fabric:
                 s.setblocking(False)
                 self.sockets.append(s)
 
-    def apply_pins(self, wanted: dict[tuple[str, int], Pin]) -> None:
-        """Pin each load balancer's listeners: ``wanted`` (lb key, port) first, defaults for the rest."""
+    def _listen_udp(self, ns: str, ports: Sequence[int]) -> None:
+        with in_netns(ns):
+            for port in ports:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind(("0.0.0.0", port))
+                s.setblocking(False)
+                self.echoes.append(s)
+
+    def apply_pins(self, wanted: dict[tuple[str, str, int], Pin]) -> None:
+        """Pin each load balancer's listeners: ``wanted`` (lb key, protocol, port) first, defaults
+        for the rest."""
         jobs = []
         for key, nsp in self.by_key.items():
             if nsp.kind != "load_balancer":
                 continue
-            pins = {p.port: p for p in nsp.default_pins}
-            for (lb, port), pin in wanted.items():
+            pins = {(p.protocol, p.port): p for p in nsp.default_pins}
+            for (lb, protocol, port), pin in wanted.items():
                 if lb == key:
-                    pins[port] = pin
+                    pins[(protocol, port)] = pin
             if self.pins.get(key) == pins:
                 continue
             self.pins[key] = pins
@@ -293,16 +338,16 @@ class Fabric:
     # -- run --------------------------------------------------------------------------------
     def run(self, jobs: Sequence[Job], *, deadline: float) -> list[Outcome]:
         """Run every job as a real non-blocking connect; jobs whose pins agree run concurrently."""
-        rounds: list[tuple[dict[tuple[str, int], Pin], list[int]]] = []
+        rounds: list[tuple[dict[tuple[str, str, int], Pin], list[int]]] = []
         for i, job in enumerate(jobs):
             for wanted, members in rounds:
-                if all(wanted.get((p.lb, p.port), p) == p for p in job.pins):
+                if all(wanted.get((p.lb, p.protocol, p.port), p) == p for p in job.pins):
                     for p in job.pins:
-                        wanted[(p.lb, p.port)] = p
+                        wanted[(p.lb, p.protocol, p.port)] = p
                     members.append(i)
                     break
             else:
-                rounds.append(({(p.lb, p.port): p for p in job.pins}, [i]))
+                rounds.append(({(p.lb, p.protocol, p.port): p for p in job.pins}, [i]))
         results: dict[int, Outcome] = {}
         for wanted, members in rounds:
             self.apply_pins(wanted)
@@ -311,43 +356,67 @@ class Fabric:
         return [results[i] for i in range(len(jobs))]
 
     def _connect_all(self, jobs: Sequence[Job], deadline: float) -> list[Outcome]:
+        """Start every job at once, then wait on them together: TCP until the socket is writable,
+        UDP and ICMP until an answer (or an error) can be read."""
         socks: list[socket.socket] = []
         outcomes: list[Outcome | None] = [None] * len(jobs)
         started: list[float] = []
         try:
             for job in jobs:
                 with in_netns(self.ns[job.source]):
-                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    s = _client_socket(job.protocol)
                 s.setblocking(False)
                 socks.append(s)
             for i, (job, s) in enumerate(zip(jobs, socks, strict=True)):
                 started.append(time.perf_counter())
-                rc = s.connect_ex((job.dst, job.port))
-                if rc not in (0, errno.EINPROGRESS):
-                    outcomes[i] = _outcome_of(rc, 0.0)
+                outcomes[i] = _start(job, s)
             end = time.perf_counter() + deadline
-            pending = {s.fileno(): i for i, s in enumerate(socks) if outcomes[i] is None}
+            streams = {s.fileno(): i for i, s in enumerate(socks) if outcomes[i] is None and jobs[i].protocol == "tcp"}
+            datagrams = {
+                s.fileno(): i for i, s in enumerate(socks) if outcomes[i] is None and jobs[i].protocol != "tcp"
+            }
             listeners = {s.fileno(): s for s in self.sockets}
-            while pending:
-                left = end - time.perf_counter()
-                if left <= 0:
-                    break
-                readable, writable, _ = select.select(list(listeners), list(pending), [], min(left, 0.05))
-                for fd in readable:
-                    self._accept(listeners[fd])
-                for fd in writable:
-                    i = pending.pop(fd)
-                    rc = socks[i].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                    outcomes[i] = _outcome_of(rc, time.perf_counter() - started[i])
-            for i in pending.values():
+            echoes = {s.fileno(): s for s in self.echoes}
+            # epoll, not select(): a round holds thousands of sockets, past select()'s 1024.
+            with selectors.DefaultSelector() as sel:
+                for fd in [*listeners, *echoes, *datagrams]:
+                    sel.register(fd, selectors.EVENT_READ)
+                for fd in streams:
+                    sel.register(fd, selectors.EVENT_WRITE)
+                while streams or datagrams:
+                    left = end - time.perf_counter()
+                    if left <= 0:
+                        break
+                    for key, _ in sel.select(min(left, 0.05)):
+                        fd = key.fd
+                        if fd in listeners:
+                            self._accept(listeners[fd])
+                        elif fd in echoes:
+                            _echo(echoes[fd])
+                        elif fd in datagrams:
+                            i = datagrams[fd]
+                            got = _answer(jobs[i], socks[i], time.perf_counter() - started[i])
+                            if got is not None:
+                                outcomes[i] = got
+                                del datagrams[fd]
+                                sel.unregister(fd)
+                        elif fd in streams:
+                            i = streams.pop(fd)
+                            sel.unregister(fd)
+                            rc = socks[i].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                            outcomes[i] = _outcome_of(rc, time.perf_counter() - started[i])
+            for i in [*streams.values(), *datagrams.values()]:
                 outcomes[i] = Outcome("timeout", f"no answer within {deadline:g}s", time.perf_counter() - started[i])
         finally:
-            for s in socks:
-                with contextlib.suppress(OSError):
-                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            for job, s in zip(jobs, socks, strict=False):
+                if job.protocol == "tcp":
+                    with contextlib.suppress(OSError):
+                        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 s.close()
             for s in self.sockets:
                 self._accept(s)
+            for s in self.echoes:
+                _echo(s)
         return [o for o in outcomes if o is not None]
 
     @staticmethod
@@ -361,10 +430,11 @@ class Fabric:
 
     # -- teardown ---------------------------------------------------------------------------
     def teardown(self) -> None:
-        for s in self.sockets:
+        for s in [*self.sockets, *self.echoes]:
             with contextlib.suppress(OSError):
                 s.close()
         self.sockets = []
+        self.echoes = []
         existing = set(list_namespaces())
         doomed = [n for n in self.created if n in existing]
         self.created = []
@@ -373,6 +443,78 @@ class Fabric:
         still = [n for n in list_namespaces() if n.startswith(self.prefix + "-")]
         if still:
             delete_namespaces(still)
+
+
+def _enough_files() -> None:
+    """A round opens a socket per job: lift the soft limit on open files to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
+
+
+ECHO_REQUEST = struct.pack("!BBHHH", 8, 0, 0, 0, 1) + b"\0" * 56
+"""An echo request as a ping socket takes it: the kernel fills in the identifier and checksum."""
+DATAGRAM = b"vpcsim\n"
+
+
+def _client_socket(protocol: str) -> socket.socket:
+    if protocol == "udp":
+        return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if protocol == "icmp":
+        return socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+    return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+
+def _start(job: Job, s: socket.socket) -> Outcome | None:
+    """Begin a job: connect (TCP), or connect and send (UDP, ICMP). An outcome if it already ended."""
+    if job.protocol == "tcp":
+        rc = s.connect_ex((job.dst, job.port))
+        return None if rc in (0, errno.EINPROGRESS) else _outcome_of(rc, 0.0)
+    rc = s.connect_ex((job.dst, job.port if job.protocol == "udp" else 0))
+    if rc != 0:
+        return _outcome_of(rc, 0.0)
+    try:
+        s.send(DATAGRAM if job.protocol == "udp" else ECHO_REQUEST)
+    except PermissionError:
+        # The emulation keeps an instance's security groups in its own netfilter, which reports
+        # an output drop to the sender (EPERM); the cloud's groups drop in the virtual switch,
+        # silently. So the datagram counts as sent and lost: the deadline decides.
+        return None
+    except OSError as exc:
+        return _outcome_of(exc.errno or 0, 0.0)
+    return None
+
+
+def _answer(job: Job, s: socket.socket, seconds: float) -> Outcome | None:
+    """What a readable UDP or ping socket says: an answer, or (UDP) the refusal an ICMP port
+    unreachable reports; None when nothing was there after all."""
+    try:
+        data = s.recv(2048)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except ConnectionRefusedError:
+        return Outcome("refused", "ICMP port unreachable (ECONNREFUSED)", seconds)
+    except OSError as exc:
+        return _outcome_of(exc.errno or 0, seconds)
+    if job.protocol == "icmp":
+        if not data or data[0] != 0:  # not an echo reply
+            return None
+        return Outcome("answered", "echo reply", seconds)
+    return Outcome("answered", f"{len(data)} bytes back", seconds)
+
+
+def _echo(s: socket.socket) -> None:
+    """A UDP listener sends every datagram waiting for it back to where it came from."""
+    while True:
+        try:
+            data, peer = s.recvfrom(65535)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            continue  # an ICMP error queued on the socket: read past it
+        with contextlib.suppress(OSError):
+            s.sendto(data, peer)
 
 
 def _outcome_of(rc: int, seconds: float) -> Outcome:

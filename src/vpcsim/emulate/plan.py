@@ -65,6 +65,7 @@ class Pin:
     port: int
     backend: str
     backend_port: int
+    protocol: str = "tcp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +81,12 @@ class NsPlan:
     iptables: str
     """An ``iptables-restore`` document."""
     listen: tuple[int, ...] = ()
+    """TCP ports with a listening socket (instances)."""
     default_pins: tuple[Pin, ...] = ()
     """Load balancers: for each listener with a backend that takes connections, the pin used when
     no check asks for a particular backend."""
+    listen_udp: tuple[int, ...] = ()
+    """UDP ports with an echoing socket (instances)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +287,7 @@ def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
                     False,
                     ipt,
                     tuple(sorted(port for proto, port in node.listening if proto == 6)),
+                    listen_udp=tuple(sorted(port for proto, port in node.listening if proto == 17)),
                 )
             )
         elif isinstance(node, Router) and node.connected is not None:
@@ -314,7 +319,8 @@ def _endpoint_plan(k: str, ep: Translator, ifaces: list[Iface], ip_lines: list[s
         ipt = _filter_table(policies, [])
         return NsPlan(k, "endpoint", ep.id, tuple(ifaces), tuple(ip_lines), True, ipt)
     vip, lb_vip, snat = _ip(ep.address), _ip(ep.target_address), _ip(ep.snat_address)
-    rules = [f"-A FORWARD {_ESTABLISHED}"]
+    # TCP and UDP only: no echo request through, and no ICMP error back (RELATED would pass it).
+    rules = ["-A FORWARD -p icmp -j DROP", f"-A FORWARD {_ESTABLISHED}"]
     chains: tuple[str, ...] = ()
     if ep.filter is not None:
         # The endpoint's security groups see the client's real source: FORWARD runs before SNAT.
@@ -327,6 +333,7 @@ def _endpoint_plan(k: str, ep: Translator, ifaces: list[Iface], ip_lines: list[s
     ipt += (
         "*nat\n"
         f"-A PREROUTING -i r -d {vip}/32 -p tcp -j DNAT --to-destination {lb_vip}\n"
+        f"-A PREROUTING -i r -d {vip}/32 -p udp -j DNAT --to-destination {lb_vip}\n"
         f"-A POSTROUTING -o l -j SNAT --to-source {snat}\n"
         "COMMIT\n"
     )
@@ -360,14 +367,18 @@ def _lb_plan(
     mangle_text = mangle[0] + "\n" + chains + "\n".join(mangle[1:]) + "\nCOMMIT\n"
     filt = _filter_table(
         {"INPUT": "DROP", "FORWARD": "DROP", "OUTPUT": "DROP"},
-        [f"-A FORWARD {_ESTABLISHED}", "-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT"],
+        [
+            "-A FORWARD -p icmp -j DROP",
+            f"-A FORWARD {_ESTABLISHED}",
+            "-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT",
+        ],
     )
     nat = f"*nat\n:{PIN_CHAIN} - [0:0]\n-A PREROUTING -j {PIN_CHAIN}\nCOMMIT\n"
     pins: list[Pin] = []
-    for (_, port), listener in sorted(lb.listeners.items()):
+    for (proto, port), listener in sorted(lb.listeners.items()):
         if listener.pool:  # no pin where the simulator's load balancer schedules nobody
             b = listener.pool[0]
-            pins.append(Pin(k, vip, port, _ip(b.address), b.port))
+            pins.append(Pin(k, vip, port, _ip(b.address), b.port, _PROTO_NAMES[proto]))
     return NsPlan(
         k, "load_balancer", lb.id, tuple(ifaces), tuple(lines), True, filt + mangle_text + nat, (), tuple(pins)
     )
@@ -377,7 +388,8 @@ def pin_document(lb_vip_pins: list[Pin]) -> str:
     """The ``iptables-restore --noflush`` document that replaces a load balancer's pins."""
     lines = ["*nat", f"-F {PIN_CHAIN}"]
     lines += [
-        f"-A {PIN_CHAIN} -d {p.vip}/32 -p tcp -m tcp --dport {p.port} -j DNAT --to-destination {p.backend}:{p.backend_port}"
+        f"-A {PIN_CHAIN} -d {p.vip}/32 -p {p.protocol} -m {p.protocol} --dport {p.port} "
+        f"-j DNAT --to-destination {p.backend}:{p.backend_port}"
         for p in lb_vip_pins
     ]
     return "\n".join([*lines, "COMMIT"]) + "\n"

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from vpcsim.emulate.kernel import Fabric, Job, Outcome
+from vpcsim.emulate.kernel import Fabric, Job, Outcome, neighbour_budget
 from vpcsim.emulate.plan import NetPlan, Pin, PlanError, choose_pool, plan_state
-from vpcsim.ir import Balancer, ForwardingState, Host, Translator
+from vpcsim.ir import PROTO_NAMES, Balancer, ForwardingState, Host, Translator
 from vpcsim.model import Check, Topology
 from vpcsim.probes import Network, ProbeResult
 from vpcsim.report.progress import NO_PROGRESS, Progress
@@ -50,6 +50,7 @@ class CheckEmulation:
     host: str
     address: str
     port: int
+    protocol: str
     at: float
     simulator: str
     simulator_reason: str
@@ -74,7 +75,8 @@ class CheckEmulation:
             "branches": self.branches,
             "name": self.name,
             "from": self.source,
-            "to": f"{self.host}:{self.port}",
+            "to": self.host if self.protocol == "icmp" else f"{self.host}:{self.port}",
+            "protocol": self.protocol,
             "address": self.address,
             "at": self.at,
             "status": self.status,
@@ -181,18 +183,17 @@ class Prepared:
     builds: list[BuildInfo] = field(default_factory=list)
 
 
-def _pins(state: ForwardingState, branch: ProbeResult) -> list[tuple[str, str, int, str, int]]:
-    """(load balancer, its VIP, listener port, backend address, backend port) of each choice the
-    branch took."""
+def _pins(state: ForwardingState, branch: ProbeResult) -> list[tuple[str, str, int, str, int, str]]:
+    """(load balancer, its VIP, listener port, backend address, backend port, protocol) of each
+    choice the branch took."""
     out = []
     for c in branch.choices:
         lb = state.nodes[c.balancer]
         assert isinstance(lb, Balancer)
         listener = next(x for x in lb.listeners.values() if x.id == c.listener)
         backend = next(b for b in listener.backends if b.key == c.backend)
-        out.append(
-            (c.balancer, str(IPv4Address(lb.address)), c.listener_port, str(IPv4Address(backend.address)), c.port)
-        )
+        vip, address = str(IPv4Address(lb.address)), str(IPv4Address(backend.address))
+        out.append((c.balancer, vip, c.listener_port, address, c.port, PROTO_NAMES[listener.proto]))
     return out
 
 
@@ -245,7 +246,7 @@ def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS)
                 branches=len(first.branches),
                 result=result,
                 state_index=index,
-                backends=tuple((address, port) for _, _, _, address, port in chosen),
+                backends=tuple((address, port) for _, _, _, address, port, _ in chosen),
             )
             prep.entries.append(entry)
             why = _why_not_emulable(compiled.times, state, check, result, pool)
@@ -261,8 +262,10 @@ def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS)
                 entry.not_emulable = why
                 continue
             plan = prep.plans[index]
-            pins = tuple(Pin(plan.key(lb), vip, port, address, bport) for lb, vip, port, address, bport in chosen)
-            entry.job = Job(plan.key(check.source), result.address, check.port, pins)
+            pins = tuple(
+                Pin(plan.key(lb), vip, port, address, bport, proto) for lb, vip, port, address, bport, proto in chosen
+            )
+            entry.job = Job(plan.key(check.source), result.address, check.port, pins, check.protocol)
     return prep
 
 
@@ -311,20 +314,23 @@ def execute(
     max_namespaces: int = 600,
     progress: Progress = NO_PROGRESS,
 ) -> None:
-    """Build the needed states (many scenarios per build, up to ``max_namespaces``), run every job."""
+    """Build the needed states (many scenarios per build, up to ``max_namespaces`` and as many veth
+    pairs as the kernel's neighbour table has room for), run every job."""
     batch: list[tuple[Prepared, NetPlan]] = []
-    size = 0
+    size = links = 0
+    max_links = neighbour_budget() // 2  # each end of a veth pair may resolve the other
     # One step per build: a build and its connects are one kernel run, of one or more states.
     progress.stage("building namespaces and connecting", total=sum(len(p.plans) for p in preps))
     for prep in preps:
         for index in sorted(prep.plans):
             plan = prep.plans[index]
-            if batch and size + len(plan.namespaces) > max_namespaces:
+            if batch and (size + len(plan.namespaces) > max_namespaces or links + len(plan.links) > max_links):
                 _run_batch(batch, deadline)
                 progress.advance(len(batch))
-                batch, size = [], 0
+                batch, size, links = [], 0, 0
             batch.append((prep, plan))
             size += len(plan.namespaces)
+            links += len(plan.links)
     if batch:
         _run_batch(batch, deadline)
         progress.advance(len(batch))
@@ -386,6 +392,7 @@ def report(prep: Prepared, deadline: float = DEFAULT_DEADLINE) -> EmulationRepor
                 host=e.check.host,
                 address=r.address,
                 port=e.check.port,
+                protocol=e.check.protocol,
                 at=e.check.at,
                 simulator=r.verdict.value,
                 simulator_reason=r.reason.value,

@@ -29,14 +29,14 @@ def check(ctx: Context) -> Iterator[ScenarioWarning]:
                 )
                 continue
             for i, b in enumerate(lst.backends):
-                if not ctx.ever_listens(b.instance, b.port):
+                if not ctx.ever_listens(b.instance, b.port, lst.protocol):
                     yield ctx.warn(
                         (*lpath, "backends", i, "port"),
                         WarningCode.BACKEND_PORT_NOT_LISTENING,
-                        f"backend {b.instance}:{b.port} of {name}: {b.instance} does not listen on {b.port} "
-                        f"(listens on: {_ports(topo.instances[b.instance].listen)}), so it fails health checks "
-                        f"on that port and any connection sent to it is refused; add {b.port} to "
-                        f"instances.{b.instance}.listen or bind the port it serves",
+                        f"backend {b.instance}:{b.port} of {name}: {b.instance} does not listen on "
+                        f"{_socket(lst.protocol, b.port)} (listens on: {_ports(topo.instances[b.instance].sockets)}), "
+                        f"so it fails health checks on that port and any connection sent to it is refused; add "
+                        f"{_socket(lst.protocol, b.port)} to instances.{b.instance}.listen or bind the port it serves",
                     )
             if all(b.weight == 0 for b in lst.backends):
                 yield ctx.warn(
@@ -50,7 +50,7 @@ def check(ctx: Context) -> Iterator[ScenarioWarning]:
             if (
                 hc.enabled
                 and hc.port is not None
-                and not any(ctx.ever_listens(b.instance, hc.port) for b in lst.backends)
+                and not any(ctx.ever_listens(b.instance, hc.port, lst.protocol) for b in lst.backends)
             ):
                 backends = listing([b.instance for b in lst.backends])
                 yield ctx.warn(
@@ -62,5 +62,10 @@ def check(ctx: Context) -> Iterator[ScenarioWarning]:
                 )
 
 
-def _ports(ports: frozenset[int]) -> str:
-    return ", ".join(str(p) for p in sorted(ports)) or "nothing"
+def _socket(protocol: str, port: int) -> str:
+    """``8080`` for TCP (as a scenario writes it), ``udp/53`` for UDP."""
+    return str(port) if protocol == "tcp" else f"{protocol}/{port}"
+
+
+def _ports(sockets: frozenset[tuple[str, int]]) -> str:
+    return ", ".join(_socket(proto, p) for proto, p in sorted(sockets, key=lambda s: (s[0] != "tcp", s))) or "nothing"

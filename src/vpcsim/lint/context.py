@@ -55,17 +55,19 @@ class Context:
         return control_timeline(self.topology)
 
     @cached_property
-    def started_listeners(self) -> frozenset[tuple[str, int]]:
-        """(instance, port) pairs a timeline ``start_listener`` opens at some time."""
+    def started_listeners(self) -> frozenset[tuple[str, str, int]]:
+        """(instance, protocol, port) a timeline ``start_listener`` opens at some time."""
         return frozenset(
-            (ev.instance, ev.port)
+            (ev.instance, ev.protocol, ev.port)
             for ev in self.topology.timeline
             if ev.kind is EventKind.START_LISTENER and ev.instance is not None and ev.port is not None
         )
 
-    def ever_listens(self, instance: str, port: int) -> bool:
+    def ever_listens(self, instance: str, port: int, protocol: str = "tcp") -> bool:
         """Listens at t=0, or a timeline event starts it: either way the author meant it to."""
-        return port in self.topology.instances[instance].listen or (instance, port) in self.started_listeners
+        if (protocol, port) in self.topology.instances[instance].sockets:
+            return True
+        return (instance, protocol, port) in self.started_listeners
 
     @cached_property
     def groups_given_rules(self) -> frozenset[tuple[str, str]]:

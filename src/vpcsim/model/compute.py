@@ -9,7 +9,7 @@ from ipaddress import IPv4Address
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Instance:
     """A server with one private IP in one subnet, its security groups in bound order and the
-    TCP ports it listens on (at t=0; the timeline can stop and start listeners)."""
+    TCP and UDP ports it listens on (at t=0; the timeline can stop and start listeners)."""
 
     id: str
     vpc: str
@@ -17,3 +17,11 @@ class Instance:
     ip: IPv4Address
     security_groups: tuple[str, ...]
     listen: frozenset[int]
+    """TCP ports."""
+    listen_udp: frozenset[int] = frozenset()
+    """UDP ports (a UDP listener echoes each datagram back)."""
+
+    @property
+    def sockets(self) -> frozenset[tuple[str, int]]:
+        """Every listener as (protocol, port): ``("tcp", 8080)``, ``("udp", 53)``."""
+        return frozenset({("tcp", p) for p in self.listen} | {("udp", p) for p in self.listen_udp})

@@ -38,10 +38,11 @@ class Backend:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Listener:
-    """A TCP listener on the load balancer's VIP."""
+    """A TCP or UDP listener on the load balancer's VIP."""
 
     id: str
     port: int
+    protocol: str = "tcp"
     scheduler: Scheduler
     backends: tuple[Backend, ...]
     health_check: HealthCheck
@@ -58,8 +59,8 @@ class LoadBalancer:
     security_groups: tuple[str, ...]
     listeners: tuple[Listener, ...]
 
-    def listener_on(self, port: int) -> Listener | None:
+    def listener_on(self, port: int, protocol: str = "tcp") -> Listener | None:
         for listener in self.listeners:
-            if listener.port == port:
+            if listener.port == port and listener.protocol == protocol:
                 return listener
         return None

@@ -38,6 +38,8 @@ class Event:
     rule: Rule | None = None
     instance: str | None = None
     port: int | None = None
+    protocol: str = "tcp"
+    """A listener event's protocol."""
 
     def describe(self) -> str:
         k = self.kind
@@ -51,4 +53,5 @@ class Event:
         if k is EventKind.REMOVE_RULE:
             return f"remove {self.security_group} {self.direction} rule #{self.index}"
         verb = "stop" if k is EventKind.STOP_LISTENER else "start"
-        return f"{verb} listener {self.instance}:{self.port}"
+        udp = "udp/" if self.protocol == "udp" else ""
+        return f"{verb} listener {self.instance}:{udp}{self.port}"

@@ -2,13 +2,21 @@
 
 from vpcsim.report.json import check_to_dict, probe_to_dict
 from vpcsim.report.pcap import write_pcapng
-from vpcsim.report.text import render_brief, render_check_line, render_telnet, render_trace, telnet_command
+from vpcsim.report.text import (
+    render_brief,
+    render_check_line,
+    render_head,
+    render_telnet,
+    render_trace,
+    telnet_command,
+)
 
 __all__ = [
     "check_to_dict",
     "probe_to_dict",
     "render_brief",
     "render_check_line",
+    "render_head",
     "render_telnet",
     "render_trace",
     "telnet_command",

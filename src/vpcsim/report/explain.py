@@ -37,19 +37,31 @@ def activation_text(a: Activation, state: Inactive) -> str:
     return text
 
 
-def connected(synack: Outcome) -> str:
-    return f"handshake completed with {synack.origin}"
+def connected(answer: Outcome) -> str:
+    """The answer that ended a probe well: a SYN-ACK, a UDP answer, an echo reply."""
+    if answer.kind == "SYN-ACK":
+        return f"handshake completed with {answer.origin}"
+    if answer.kind == "ECHO-REPLY":
+        return f"{answer.origin} answered the echo request"
+    return f"{answer.origin} answered the datagram"
 
 
 def refused(rst: Outcome) -> str:
     assert isinstance(rst.first.data, Originated)
-    return f"{rst.origin} answered RST: {cause_text(rst.first.data)}"
+    what = "RST" if rst.kind == "RST" else "ICMP port unreachable"
+    return f"{rst.origin} answered {what}: {cause_text(rst.first.data)}"
 
 
-def no_answer(syn: Outcome) -> str:
+def no_answer(request: Outcome) -> str:
+    if request.kind == "SYN":
+        return (
+            f"connect() gave up while the answer to SYN #{request.attempt} (delivered to {request.last_node}) "
+            "was still on its way: the round trip is longer than the SYN retries wait"
+        )
+    what = "the datagram" if request.kind == "UDP" else f"echo request #{request.attempt}"
     return (
-        f"connect() gave up while the answer to SYN #{syn.attempt} (delivered to {syn.last_node}) "
-        "was still on its way: the round trip is longer than the SYN retries wait"
+        f"{what} was delivered to {request.last_node}, but no answer came back in time: nothing answered, "
+        "or the answer was still on its way when the wait ended"
     )
 
 

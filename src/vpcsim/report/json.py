@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # the results' types only: probes renders its explanations wi
 
 SCHEMA = 3
 """The version of the JSON shape: 1 had steps as text only; 2 adds ``record`` and ``data``; 3 adds
-``branches``."""
+``branches`` and ``protocol``, and counts ``attempts`` (SYNs, datagrams or echo requests) where 2
+had ``syn_attempts``."""
 
 
 def _ms(seconds: float) -> float:
@@ -94,7 +95,8 @@ def probe_to_dict(r: ProbeResult, *, schema: bool = True) -> dict[str, Any]:
         "blocked_at": r.blocked_at,
         "ref": r.ref or None,
         "connect_time_ms": _ms(r.connect_time),
-        "syn_attempts": r.attempts,
+        "protocol": r.protocol,
+        "attempts": r.attempts,
         "control_events": [{"at_s": t, "change": c} for t, c in r.control_events],
         "branches": [branch_to_dict(b) for b in r.branches],
         "packets": [packet_to_dict(p, r.started_at) for p in r.packets],
@@ -121,8 +123,9 @@ def check_to_dict(c: CheckResult) -> dict[str, Any]:
     return {
         "name": c.check.name,
         "from": c.check.source,
-        "to": f"{c.check.host}:{c.check.port}",
+        "to": c.check.host if c.check.protocol == "icmp" else f"{c.check.host}:{c.check.port}",
         "at_s": c.check.at,
+        "protocol": c.check.protocol,
         "expect": c.check.expect.value,
         "expect_reason": c.check.expect_reason,
         "branches": c.check.branches.value,

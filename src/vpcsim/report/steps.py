@@ -27,6 +27,7 @@ from vpcsim.trace import (
     NoRoute,
     NoRuleMatch,
     NoSession,
+    NotForwarded,
     Originated,
     PortsExhausted,
     Received,
@@ -40,6 +41,7 @@ from vpcsim.trace import (
     Tracked,
     Translated,
     Transmitted,
+    TtlExpired,
 )
 
 Text = tuple[str, str]
@@ -66,7 +68,19 @@ def cause_text(o: Originated) -> str:
     if c is Cause.HANDSHAKE:
         return "handshake completes"
     if c is Cause.LISTENING:
+        if o.protocol == "udp":
+            return f"listening on udp/{o.number}: echoes the datagram"
         return f"listening on {o.protocol}/{o.number}"
+    if c is Cause.DATAGRAM:
+        return f"nc -u to udp/{o.number}"
+    if c is Cause.ECHO:
+        return f"ping, icmp_seq={o.number}"
+    if c is Cause.ECHO_REPLY:
+        return f"answers the echo request, icmp_seq={o.number}"
+    if c is Cause.HANDMADE:
+        return "a packet handed in (Network.send)"
+    if o.protocol == "udp":
+        return f"nothing listens on udp/{o.number}: port unreachable"
     return f"nothing listens on {o.protocol}/{o.number}: connection refused"
 
 
@@ -147,6 +161,8 @@ def _denied(d: Denied) -> Text:
 
 
 def _tracked(d: Tracked) -> Text:
+    if d.related:
+        return "ICMP error about a connection the security groups admitted: related, rules are not consulted", ""
     if d.reply:
         return "reply of a connection the security groups admitted: stateful, rules are not consulted", ""
     return "matches an established connection: security groups are stateful, rules are not consulted", ""
@@ -199,6 +215,10 @@ def _hop_limit(d: HopLimit) -> Text:
     return f"more than {d.limit} hops: forwarding loop", d.node
 
 
+def _ttl(d: TtlExpired) -> Text:
+    return f"TTL {d.ttl} on arrival: the packet would expire on the next hop, so {d.router} drops it", d.router
+
+
 def _diffs(diffs: tuple[FlowDiff, ...]) -> str:
     return " [" + ", ".join(f"{x.field} {x.old} -> {x.new}" for x in diffs) + "]" if diffs else ""
 
@@ -231,6 +251,12 @@ def _inactive(d: Inactive) -> Text:
 
 def _no_session(d: NoSession) -> Text:
     return f"reply {d.flow} matches no session of {d.label}", d.node
+
+
+def _not_forwarded(d: NotForwarded) -> Text:
+    if d.what == "echo request":
+        return f"{d.label} neither answers nor forwards an echo request: it forwards TCP and UDP only", d.node
+    return f"{d.label} does not carry an ICMP error back: it forwards TCP and UDP only", d.node
 
 
 def _exhausted(d: PortsExhausted) -> Text:
@@ -300,11 +326,13 @@ _RENDER: dict[type[Any], Callable[[Any], Text]] = {
     RouteHit: _route,
     NoRoute: _no_route,
     HopLimit: _hop_limit,
+    TtlExpired: _ttl,
     Translated: _translated,
     SessionEvent: _session,
     Inactive: _inactive,
     NoSession: _no_session,
     PortsExhausted: _exhausted,
+    NotForwarded: _not_forwarded,
     NoListener: _no_listener,
     AllDead: _all_dead,
     NoBackend: _no_backend,

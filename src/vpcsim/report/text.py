@@ -7,7 +7,8 @@ import shlex
 from typing import TYPE_CHECKING
 
 from vpcsim.report.steps import render_step
-from vpcsim.trace import Disposition, PacketTrace, Verdict
+from vpcsim.sim.packet import UDP_PAYLOAD
+from vpcsim.trace import Disposition, Originated, PacketTrace, Verdict
 
 if TYPE_CHECKING:  # the results' types only: probes renders its explanations with this package
     from vpcsim.model import Check
@@ -24,6 +25,53 @@ def render_telnet(r: ProbeResult) -> str:
     else:
         lines.append("telnet: Unable to connect to remote host: Connection timed out")
     return "\n".join(lines)
+
+
+def render_nc(r: ProbeResult) -> str:
+    """What ``nc -u -v HOST PORT`` shows, and how the datagram's exchange ended."""
+    lines = [f"Sending one datagram to {r.address} port {r.port} (udp)..."]
+    if r.verdict is Verdict.ANSWERED:
+        lines.append(f"{len(UDP_PAYLOAD)} bytes back from {r.address}:{r.port}: answered")
+    elif r.verdict is Verdict.REFUSED:
+        lines.append("nc: read: Connection refused (an ICMP port unreachable came back)")
+    else:
+        lines.append(f"no answer within {r.connect_time:g} s")
+    return "\n".join(lines)
+
+
+def render_ping(r: ProbeResult) -> str:
+    """What iputils ``ping -c COUNT HOST`` prints: a line per echo reply, then the statistics."""
+    lines = [f"PING {r.address} ({r.address}) 56(84) bytes of data."]
+    sent: dict[int, float] = {}
+    received = 0
+    for p in r.packets:
+        if p.kind == "ECHO" and p.attempt > 0:
+            sent[p.attempt] = p.sent_at
+        elif p.kind == "ECHO-REPLY" and p.reason is None:
+            data = p.hops[0].steps[0].data
+            seq = data.number if isinstance(data, Originated) else 0
+            if seq in sent:
+                received += 1
+                rtt = (p.arrived_at - sent[seq]) * 1000
+                lines.append(f"64 bytes from {r.address}: icmp_seq={seq} ttl=64 time={rtt:.3g} ms")
+    if not r.packets:  # run without a trace: only the verdict is known
+        received = 1 if r.verdict is Verdict.ANSWERED else 0
+    loss = 100 * (r.attempts - received) // max(r.attempts, 1)
+    lines += [
+        "",
+        f"--- {r.address} ping statistics ---",
+        f"{r.attempts} packets transmitted, {received} received, {loss}% packet loss",
+    ]
+    return "\n".join(lines)
+
+
+def render_head(r: ProbeResult) -> str:
+    """The lines the probe's own command prints: telnet, nc -u or ping."""
+    if r.protocol == "udp":
+        return render_nc(r)
+    if r.protocol == "icmp":
+        return render_ping(r)
+    return render_telnet(r)
 
 
 def _ms(seconds: float) -> str:
@@ -146,7 +194,7 @@ def render_brief(r: ProbeResult) -> str:
     """The telnet lines, the verdict with its reason, what to look at, the control-plane changes
     (one line), the packets with retransmissions folded, the deciding packet's path and, when some
     other branch ends differently, the branches."""
-    lines = [render_telnet(r), f"{_verdict(r)}: {r.detail}"]
+    lines = [render_head(r), f"{_verdict(r)}: {r.detail}"]
     if r.ref:
         lines.append(f"look at: {r.ref}")
     if r.control_events:
@@ -168,9 +216,15 @@ def _seconds(t: float) -> str:
 
 
 def telnet_command(scenario: str, check: Check, seed: int | None = None, branch: ProbeResult | None = None) -> str:
-    """The ``vpcsim telnet`` command that shows a check's trace (on ``branch``, its backends
-    pinned with ``--backend``), ready to paste into a shell."""
-    args = ["vpcsim", "telnet", scenario, "--from", check.source, check.host, str(check.port)]
+    """The ``vpcsim telnet`` (``nc -u``, ``ping``) command that shows a check's trace (on ``branch``,
+    its backends pinned with ``--backend``), ready to paste into a shell."""
+    if check.protocol == "icmp":
+        args = ["vpcsim", "ping", scenario, "--from", check.source, check.host, "-W", _seconds(check.wait)]
+    elif check.protocol == "udp":
+        args = ["vpcsim", "nc", "-u", scenario, "--from", check.source, check.host, str(check.port)]
+        args += ["--wait", _seconds(check.wait)]
+    else:
+        args = ["vpcsim", "telnet", scenario, "--from", check.source, check.host, str(check.port)]
     if check.at:
         args += ["--at", _seconds(check.at)]
     if seed is not None:

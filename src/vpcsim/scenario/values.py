@@ -179,6 +179,25 @@ def port_range(value: Any) -> PortRange:
     return PortRange(low=p, high=p)
 
 
+def socket(value: Any) -> tuple[str, int]:
+    """A listener: a bare port (TCP), or ``'udp/53'`` / ``'tcp/8080'``."""
+    if isinstance(value, str) and "/" in value:
+        protocol, _, port_text = value.partition("/")
+        if protocol not in ("tcp", "udp") or not _digits(port_text):
+            raise ValueError(f"expected a port, or 'udp/PORT' or 'tcp/PORT', got {shown(value)}")
+        return protocol, _port_text(port_text)
+    return "tcp", port(value)
+
+
+def host_maybe_port(value: Any) -> tuple[str, int | None]:
+    """``'HOST:PORT'``, or ``'HOST'`` alone (what a ping names)."""
+    if isinstance(value, str) and ":" not in value:
+        if not value.strip():
+            raise ValueError("expected 'HOST:PORT' or, for a ping, 'HOST' (an IP or object id)")
+        return value.strip(), None
+    return host_port(value)
+
+
 def host_port(value: Any) -> tuple[str, int]:
     """``'HOST:PORT'`` where HOST is an IPv4 address or an object id."""
     if not isinstance(value, str) or ":" not in value:

@@ -20,14 +20,15 @@ from typing import Any, NamedTuple
 
 import simpy
 
-from vpcsim.ir import CompiledNetwork, Host, Node, NodeKind
+from vpcsim.ir import PROTO_NAMES, CompiledNetwork, Host, Node, NodeKind
+from vpcsim.sim.datagram import answer_icmp, answer_udp
 from vpcsim.sim.flight import DropError, Flight
 from vpcsim.sim.nodes import HANDLERS, stateful
 from vpcsim.sim.packet import Header, ip_text
 from vpcsim.sim.ports import EphemeralPorts, SnatPorts
 from vpcsim.sim.rng import SplitMix64
 from vpcsim.sim.sessions import Sessions
-from vpcsim.sim.tcp import answer
+from vpcsim.sim.tcp import answer as answer_tcp
 from vpcsim.trace import (
     Choice,
     Delivered,
@@ -45,6 +46,9 @@ from vpcsim.trace import (
     StepKind,
     Transmitted,
 )
+
+STACKS = {6: answer_tcp, 17: answer_udp, 1: answer_icmp}
+"""What a host's kernel does with a delivered packet, by IP protocol."""
 
 MAX_HOPS = 64
 PACKET_BITS = 44 * 8
@@ -107,14 +111,20 @@ class Simulation:
         self.handlers = HANDLERS
         self.ephemeral = EphemeralPorts(self.rng.next64(), *net.ephemeral_ports)
         self.snat = SnatPorts(self.rng.randint(net.snat_ports[0], net.snat_ports[1]), *net.snat_ports)
-        self.sockets: dict[tuple[str, int], Any] = {}
-        """(host, local port) → what a connect() waits for (see :mod:`vpcsim.sim.tcp`)."""
+        self.sockets: dict[tuple[str, int, int], Any] = {}
+        """(host, protocol, local port or echo identifier) → what a client socket waits for (see
+        :mod:`vpcsim.sim.tcp` and :mod:`vpcsim.sim.datagram`)."""
         self.pins: Mapping[tuple[str, str], str] = pins or {}
         self.choices: list[tuple[int, Choice]] = []
         """(flow id, choice), in the order they were made."""
         self.stopped = False
         """Set once every flow's connect() has returned: packets still in flight finish their walk,
         but the hosts they reach no longer answer."""
+        self.silent: set[str] = set()
+        """Hosts whose stack does not answer what reaches them (the sender of a hand-made packet)."""
+        self.arrived: dict[int, Header] | None = None
+        """When a dict: each packet's header as it ended (where it was delivered or dropped), by
+        send order; :meth:`send`'s callers read it."""
         self._outcomes: list[Outcome | None] = []
         self._traces: list[PacketTrace | None] = []
         self._inflight = 0
@@ -181,7 +191,7 @@ class Simulation:
         if self.captures is not None:
             self.captures.append((now, f"{host.id}:lo", h, h.kind))
         fl.steps.append(Step(StepKind.ROUTE, StepAction.FORWARDED, Loopback(host.id, ip_text(h.dst))))
-        fl.steps.append(Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered(host.id, "tcp", h.dport)))
+        fl.steps.append(Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered(host.id, PROTO_NAMES[h.proto], h.dport)))
         self._delivered(fl, host.id, now)
 
     # -- moving between nodes ----------------------------------------------------------------------
@@ -232,7 +242,7 @@ class Simulation:
             elif edge.home is not None:
                 fl.zone, fl.region = edge.home
             if self.captures is not None:
-                self.captures.append((leave, edge.out_point, fl.header, fl.kind))
+                self.captures.append((leave, edge.out_point, fl.wire(), fl.kind))
             arrive = leave
             if edge.zone:  # a zoned node: the zone-to-zone delay from where the packet last was
                 if fl.zone:
@@ -267,7 +277,7 @@ class Simulation:
         where it goes next, or None when it ended here (delivered or dropped)."""
         now = self.env._now
         if self.captures is not None:
-            self.captures.append((now, point, fl.header, fl.kind))
+            self.captures.append((now, point, fl.wire(), fl.kind))
         try:
             if fl.hop_count + len(fl.hops) >= MAX_HOPS:
                 raise DropError(Reason.LOOP, HopLimit(node.id, MAX_HOPS))
@@ -288,18 +298,20 @@ class Simulation:
 
     def _delivered(self, fl: Flight, node_id: str, at: float) -> None:
         self._end(fl, node_id, at, fl.steps[-1], Disposition.DELIVERED, None)
-        if self.stopped:
+        if self.stopped or node_id in self.silent:
             return
         if self._sending:  # delivered inside send(): answer from the event loop, not recursively
             ev = self.env.timeout(0)
-            ev.callbacks.append(lambda _e: answer(self, node_id, fl.header, fl.flow_id))
+            ev.callbacks.append(lambda _e: STACKS[fl.header.proto](self, node_id, fl.header, fl.flow_id))
         else:
-            answer(self, node_id, fl.header, fl.flow_id)
+            STACKS[fl.header.proto](self, node_id, fl.header, fl.flow_id)
 
     def _end(
         self, fl: Flight, node_id: str, at: float, last: Step, disposition: Disposition, reason: Reason | None
     ) -> None:
         fl.hops.append(_hop(node_id, at, fl.steps))
+        if self.arrived is not None:
+            self.arrived[fl.slot] = fl.wire()
         self._outcomes[fl.slot] = Outcome(
             fl.kind,
             fl.attempt,

@@ -35,6 +35,7 @@ class Flight:
         "kind",
         "origin",
         "region",
+        "routed",
         "sent_at",
         "slot",
         "steps",
@@ -57,6 +58,13 @@ class Flight:
         self.steps: list[Step] = [first]
         self.zone = ""
         self.region = ""
+        self.routed = 0
+        """Routers passed: each lowers the TTL by one (applied to the header where it is shown)."""
+
+    def wire(self) -> Header:
+        """The header as it is on the wire here: the TTL lowered by the routers passed."""
+        h = self.header
+        return h if not self.routed else h._replace(ttl=h.ttl - self.routed)
 
 
 Handler = Callable[["Simulation", Node, "Flight", str], "str | None"]

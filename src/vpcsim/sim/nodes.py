@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from vpcsim.ir import PROTO_NAMES, Balancer, Filter, Host, Listener, Node, NodeKind, Router, Translator
 from vpcsim.sim.flight import DropError, Flight, Handler
-from vpcsim.sim.packet import Header, ip_text
+from vpcsim.sim.packet import ICMP, Header, ip_text
 from vpcsim.sim.ports import FlowKey
 from vpcsim.sim.sessions import LbSession, NatSession
 
@@ -34,6 +34,7 @@ from vpcsim.trace import (
     NoRoute,
     NoRuleMatch,
     NoSession,
+    NotForwarded,
     Pool,
     PortsExhausted,
     Reason,
@@ -46,12 +47,14 @@ from vpcsim.trace import (
     StepKind,
     Tracked,
     Translated,
+    TtlExpired,
 )
 
 T = TypeVar("T")
 
 _TRACKED = Step(StepKind.SESSION, StepAction.MATCHED, Tracked(reply=False))
 _TRACKED_REPLY = Step(StepKind.SESSION, StepAction.MATCHED, Tracked(reply=True))
+_RELATED = Step(StepKind.SESSION, StepAction.MATCHED, Tracked(reply=True, related=True))
 
 
 # -- filters ---------------------------------------------------------------------------------------------
@@ -89,6 +92,13 @@ def stateful(sim: Simulation, host: Host, f: Filter, peer: int, h: Header, steps
     ct = sim.sessions.conntrack.get(host.id)
     if ct is None:
         ct = sim.sessions.conntrack[host.id] = {}
+    inner = h.inner
+    if inner is not None:
+        # An ICMP error about a flow the filters admitted (either way) is RELATED: it passes.
+        quoted = (inner.src, inner.sport, inner.dst, inner.dport)
+        if quoted in ct or (inner.dst, inner.dport, inner.src, inner.sport) in ct:
+            steps.append(_RELATED)
+            return
     reverse = (h.dst, h.dport, h.src, h.sport)
     if reverse in ct:
         ct[reverse] = True
@@ -111,7 +121,7 @@ def at_host(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
     if h.dst != host.address:  # pragma: no cover - routers deliver only to the owner
         raise DropError(Reason.NO_HOST, NoOwner(prev, ip_text(h.dst), ""))
     stateful(sim, host, host.ingress, h.src, h, fl.steps)
-    fl.steps.append(Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered(host.id, "tcp", h.dport)))
+    fl.steps.append(Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered(host.id, PROTO_NAMES[h.proto], h.dport)))
     return None
 
 
@@ -121,9 +131,15 @@ def at_host(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
 def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
     router = cast(Router, node)
     h = fl.header
+    if h.ttl - fl.routed <= 1:
+        raise DropError(Reason.TTL_EXCEEDED, TtlExpired(router.id, h.ttl - fl.routed))
+    fl.routed += 1
     steering = sim.sessions.steering
     if steering:
-        balancer = steering.get((router.id, (h.src, h.sport, h.dst, h.dport)))
+        inner = h.inner
+        # An ICMP error travels the way of the flow it quotes (the reply direction of that flow).
+        flow = (h.src, h.sport, h.dst, h.dport) if inner is None else (inner.dst, inner.dport, inner.src, inner.sport)
+        balancer = steering.get((router.id, flow))
         if balancer is not None:
             fl.steps.append(Step(StepKind.SESSION, StepAction.MATCHED, ReturnSteered(balancer)))
             return balancer
@@ -197,7 +213,7 @@ def _diffs(old: FlowKey, new: FlowKey) -> tuple[FlowDiff, ...]:
 
 
 def _rewrite(h: Header, src: int, dst: int, sport: int, dport: int) -> Header:
-    return Header(src, dst, sport, dport, h.flags, h.seq, h.ack, h.ttl, h.proto)
+    return Header(src, dst, sport, dport, h.flags, h.seq, h.ack, h.ttl, h.proto, h.inner)
 
 
 def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
@@ -207,6 +223,11 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
     if not t.active:  # both ways: a translator that stops forwarding stops its open flows too
         raise DropError(t.inactive_reason, Inactive(t.id, t.label, t.noun, t.state, t.state_note, t.forwarding_state))
     s = sim.sessions
+    if h.proto == ICMP:
+        # Only TCP and UDP are forwarded: an echo request to the address, or an ICMP error from
+        # behind it, stops here.
+        what = "ICMP error" if h.inner is not None else "echo request"
+        raise DropError(Reason.NOT_FORWARDED, NotForwarded(t.id, t.label, t.noun, "icmp", what))
     if prev == t.target:
         nat = s.nat_reverse.get((t.id, (h.src, h.sport, h.dst, h.dport)))
         if nat is None:
@@ -262,6 +283,9 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
     h = fl.header
     steps = fl.steps
     s = sim.sessions
+    if h.proto == ICMP:
+        what = "ICMP error" if h.inner is not None else "echo request"
+        raise DropError(Reason.NOT_FORWARDED, NotForwarded(lb.id, lb.label, lb.noun, "icmp", what))
     if h.dst != lb.address:
         sess = s.lb_reverse.get((lb.id, (h.src, h.sport, h.dst, h.dport)))
         if sess is None:

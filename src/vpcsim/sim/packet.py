@@ -20,11 +20,28 @@ ACK = 0x10
 SYN_ACK = SYN | ACK
 RST_ACK = RST | ACK
 
+TCP, UDP, ICMP = 6, 17, 1
+
+ECHO_REQUEST = 8 << 8
+ECHO_REPLY = 0
+PORT_UNREACHABLE = (3 << 8) | 3
+"""ICMP type and code, as ``flags`` holds them (``type << 8 | code``)."""
+
 KIND_BY_FLAGS = {SYN: "SYN", SYN_ACK: "SYN-ACK", ACK: "ACK", RST: "RST", RST_ACK: "RST"}
+ICMP_KINDS = {ECHO_REQUEST: "ECHO", ECHO_REPLY: "ECHO-REPLY", PORT_UNREACHABLE: "UNREACHABLE"}
+
+UDP_PAYLOAD = b"vpcsim\n"
+"""What a UDP probe carries (an echo server sends it back)."""
 
 
 class Header(NamedTuple):
-    """The fields of an IPv4/TCP packet that forwarding and NAT touch; addresses are ints."""
+    """The fields of an IPv4 packet that forwarding and NAT touch; addresses are ints.
+
+    TCP: ports, flags, sequence and acknowledgement numbers. UDP: ports (``flags`` 0). ICMP:
+    ``flags`` is ``type << 8 | code``; an echo's identifier is both ``sport`` and ``dport`` (what
+    connection tracking keys it by, as Linux does) and ``seq`` its sequence number; an error
+    carries the header of the packet it answers in ``inner``.
+    """
 
     src: int
     dst: int
@@ -34,14 +51,22 @@ class Header(NamedTuple):
     seq: int
     ack: int
     ttl: int = 64
-    proto: int = 6
-    """The IP protocol number (6: TCP)."""
+    proto: int = TCP
+    """The IP protocol number (6 TCP, 17 UDP, 1 ICMP)."""
+    inner: Header | None = None
+    """An ICMP error's quoted packet (its IP header and first 8 bytes)."""
 
     @property
     def kind(self) -> str:
-        return KIND_BY_FLAGS.get(self.flags, f"flags=0x{self.flags:02x}")
+        if self.proto == TCP:
+            return KIND_BY_FLAGS.get(self.flags, f"flags=0x{self.flags:02x}")
+        if self.proto == UDP:
+            return "UDP"
+        return ICMP_KINDS.get(self.flags, f"ICMP {self.flags >> 8}/{self.flags & 0xFF}")
 
     def summary(self) -> str:
+        if self.proto == ICMP:
+            return f"{ip_text(self.src)} > {ip_text(self.dst)} {self.kind} id={self.sport} seq={self.seq}"
         return f"{ip_text(self.src)}:{self.sport} > {ip_text(self.dst)}:{self.dport} {self.kind}"
 
 
@@ -51,14 +76,20 @@ def ip_text(address: int) -> str:
 
 
 @cache
-def _template(flags: int) -> bytes:
+def _template(proto: int, flags: int) -> bytes:
     # Imported here: Scapy costs ~0.7 s to import and only pcap/rendering need it.
-    from scapy.layers.inet import IP, TCP
+    from scapy.layers import inet
 
-    options: list[tuple[str, Any]] = [("MSS", 1460)] if flags & SYN else []
-    pkt = IP(src="0.0.0.0", dst="0.0.0.0", ttl=64, id=0, flags="DF") / TCP(
-        sport=1, dport=1, flags=flags, seq=0, ack=0, window=64240, options=options
-    )
+    ip = inet.IP(src="0.0.0.0", dst="0.0.0.0", ttl=64, id=0, flags="DF")
+    if proto == TCP:
+        options: list[tuple[str, Any]] = [("MSS", 1460)] if flags & SYN else []
+        pkt = ip / inet.TCP(sport=1, dport=1, flags=flags, seq=0, ack=0, window=64240, options=options)
+    elif proto == UDP:
+        pkt = ip / inet.UDP(sport=1, dport=1) / UDP_PAYLOAD
+    else:
+        pkt = ip / inet.ICMP(type=flags >> 8, code=flags & 0xFF, id=0, seq=0)
+        if flags != PORT_UNREACHABLE:
+            pkt = pkt / (b"\0" * 56)  # ping's 56 bytes of data
     return bytes(pkt)
 
 
@@ -72,18 +103,33 @@ def _checksum(data: bytes) -> int:
 
 
 def to_bytes(h: Header) -> bytes:
-    """The packet as it is on the wire: the template with ``h`` patched in, both checksums valid."""
-    raw = bytearray(_template(h.flags))
+    """The packet as it is on the wire: a template with ``h`` patched in, every checksum valid."""
+    raw = bytearray(_template(h.proto, h.flags))
     ihl = (raw[0] & 0x0F) * 4
+    if h.proto == ICMP and h.inner is not None:
+        # An error quotes the IP header and the first 8 bytes of the packet it answers (RFC 792).
+        quoted = to_bytes(h.inner)
+        raw += quoted[: (quoted[0] & 0x0F) * 4 + 8]
+    struct.pack_into("!H", raw, 2, len(raw))
     raw[8] = h.ttl
     struct.pack_into("!II", raw, 12, h.src, h.dst)
     raw[10:12] = b"\0\0"
     struct.pack_into("!H", raw, 10, _checksum(bytes(raw[:ihl])))
-    struct.pack_into("!HHII", raw, ihl, h.sport, h.dport, h.seq & 0xFFFFFFFF, h.ack & 0xFFFFFFFF)
-    tcp_len = len(raw) - ihl
-    raw[ihl + 16 : ihl + 18] = b"\0\0"
-    pseudo = struct.pack("!IIBBH", h.src, h.dst, 0, 6, tcp_len)
-    struct.pack_into("!H", raw, ihl + 16, _checksum(pseudo + bytes(raw[ihl:])))
+    if h.proto == TCP:
+        struct.pack_into("!HHII", raw, ihl, h.sport, h.dport, h.seq & 0xFFFFFFFF, h.ack & 0xFFFFFFFF)
+        at, pseudo_proto = ihl + 16, TCP
+    elif h.proto == UDP:
+        struct.pack_into("!HHH", raw, ihl, h.sport, h.dport, len(raw) - ihl)
+        at, pseudo_proto = ihl + 6, UDP
+    else:
+        if h.inner is None:
+            struct.pack_into("!HH", raw, ihl + 4, h.sport, h.seq & 0xFFFF)
+        raw[ihl + 2 : ihl + 4] = b"\0\0"
+        struct.pack_into("!H", raw, ihl + 2, _checksum(bytes(raw[ihl:])))
+        return bytes(raw)
+    raw[at : at + 2] = b"\0\0"
+    pseudo = struct.pack("!IIBBH", h.src, h.dst, 0, pseudo_proto, len(raw) - ihl)
+    struct.pack_into("!H", raw, at, _checksum(pseudo + bytes(raw[ihl:])))
     return bytes(raw)
 
 
@@ -91,12 +137,36 @@ def from_bytes(raw: bytes) -> Header:
     """Parse the header view back out of wire bytes (the inverse of :func:`to_bytes`)."""
     ihl = (raw[0] & 0x0F) * 4
     src, dst = struct.unpack_from("!II", raw, 12)
-    sport, dport, seq, ack = struct.unpack_from("!HHII", raw, ihl)
-    return Header(src, dst, sport, dport, raw[ihl + 13], seq, ack, raw[8], raw[9])
+    proto = raw[9]
+    if proto == TCP:
+        sport, dport, seq, ack = struct.unpack_from("!HHII", raw, ihl)
+        return Header(src, dst, sport, dport, raw[ihl + 13], seq, ack, raw[8], proto)
+    if proto == UDP:
+        sport, dport = struct.unpack_from("!HH", raw, ihl)
+        return Header(src, dst, sport, dport, 0, 0, 0, raw[8], proto)
+    flags = (raw[ihl] << 8) | raw[ihl + 1]
+    if flags == PORT_UNREACHABLE:
+        inner = _quoted(raw[ihl + 8 :])
+        return Header(src, dst, 0, 0, flags, 0, 0, raw[8], proto, inner)
+    ident, seq = struct.unpack_from("!HH", raw, ihl + 4)
+    return Header(src, dst, ident, ident, flags, seq, 0, raw[8], proto)
+
+
+def _quoted(raw: bytes) -> Header:
+    """The header of a packet an ICMP error quotes (its IP header and first 8 bytes)."""
+    ihl = (raw[0] & 0x0F) * 4
+    src, dst = struct.unpack_from("!II", raw, 12)
+    proto = raw[9]
+    if proto in (TCP, UDP):
+        sport, dport = struct.unpack_from("!HH", raw, ihl)
+        seq = struct.unpack_from("!I", raw, ihl + 4)[0] if proto == TCP else 0
+        return Header(src, dst, sport, dport, 0 if proto == UDP else SYN, seq, 0, raw[8], proto)
+    ident, seq = struct.unpack_from("!HH", raw, ihl + 4)
+    return Header(src, dst, ident, ident, (raw[ihl] << 8) | raw[ihl + 1], seq, 0, raw[8], proto)
 
 
 def to_scapy(h: Header) -> Any:
-    """A Scapy ``IP/TCP`` packet equal to the wire bytes of ``h``."""
+    """A Scapy ``IP`` packet (with its TCP, UDP or ICMP layer) equal to the wire bytes of ``h``."""
     from scapy.layers.inet import IP
 
     return IP(to_bytes(h))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from vpcsim.sim.packet import ACK, RST_ACK, SYN, SYN_ACK, Header
+from vpcsim.sim.packet import ACK, RST_ACK, SYN, SYN_ACK, TCP, Header
 from vpcsim.trace import Cause, Originated
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ class ConnectOutcome:
     at: float = 0.0
     attempts: int = 0
     sport: int = 0
+    answers: int = 0
+    """Echo replies a ping received."""
 
 
 def connect(
@@ -61,7 +63,7 @@ def connect(
         # One event per attempt, fired by the answer or by the retransmission timer, whichever
         # comes first: cheaper than a SimPy condition over two events.
         wake = env.event()
-        sim.sockets[(client, sport)] = Pending(wake, dst, dport, isn + 1, flow_id)
+        sim.sockets[(client, TCP, sport)] = Pending(wake, dst, dport, isn + 1, flow_id)
         outcome.attempts = attempt
         cause = Originated(client, "SYN", Cause.CONNECT) if attempt == 1 else _retransmission(client, attempt - 1)
         sim.send(syn, client, cause, attempt=attempt, flow_id=flow_id)
@@ -70,7 +72,7 @@ def connect(
         answer = yield wake
         if answer is not None:
             assert isinstance(answer, Header)
-            del sim.sockets[(client, sport)]
+            del sim.sockets[(client, TCP, sport)]
             outcome.at = env.now
             if answer.flags & 0x04:
                 outcome.verdict = "refused"
@@ -85,7 +87,7 @@ def connect(
             )
             return
         rto *= 2
-    sim.sockets.pop((client, sport), None)
+    sim.sockets.pop((client, TCP, sport), None)
     outcome.verdict = "timeout"
     outcome.at = env.now
 
@@ -100,7 +102,7 @@ def _expire(wake: Any, _timer: Any) -> None:
 
 
 def answer(sim: Simulation, host: str, h: Header, flow_id: int) -> None:
-    """What the kernel of ``host`` does with a delivered segment (of flow ``flow_id``)."""
+    """What the kernel of ``host`` does with a delivered TCP segment (of flow ``flow_id``)."""
     if h.flags == SYN:
         node = sim.host(host)
         if (h.proto, h.dport) in node.listening:
@@ -121,7 +123,7 @@ def answer(sim: Simulation, host: str, h: Header, flow_id: int) -> None:
                 flow_id=flow_id,
             )
         return
-    pending = sim.sockets.get((host, h.dport))
+    pending = sim.sockets.get((host, TCP, h.dport))
     if pending is None or pending.wake.triggered or h.flags not in (SYN_ACK, RST_ACK):
         return
     # Linux completes (or refuses) the connect only for an answer from the peer it dialled that

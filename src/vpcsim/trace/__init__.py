@@ -25,6 +25,7 @@ from vpcsim.trace.steps import (
     NoRoute,
     NoRuleMatch,
     NoSession,
+    NotForwarded,
     Originated,
     Outcome,
     PacketTrace,
@@ -43,6 +44,7 @@ from vpcsim.trace.steps import (
     Tracked,
     Translated,
     Transmitted,
+    TtlExpired,
 )
 from vpcsim.trace.verdict import Disposition, Reason, Verdict
 
@@ -69,6 +71,7 @@ __all__ = [
     "NoRoute",
     "NoRuleMatch",
     "NoSession",
+    "NotForwarded",
     "Originated",
     "Outcome",
     "PacketTrace",
@@ -89,5 +92,6 @@ __all__ = [
     "Tracked",
     "Translated",
     "Transmitted",
+    "TtlExpired",
     "Verdict",
 ]

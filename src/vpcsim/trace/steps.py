@@ -65,13 +65,21 @@ class Cause(StrEnum):
     LISTENING = "listening"
     """A server's SYN-ACK: something listens on the port."""
     CLOSED = "closed"
-    """A server's RST: nothing listens on the port."""
+    """A server's RST (TCP) or ICMP port unreachable (UDP): nothing listens on the port."""
+    DATAGRAM = "datagram"
+    """A UDP datagram a client sends (``nc -u``)."""
+    ECHO = "echo"
+    """An ICMP echo request (``ping``)."""
+    ECHO_REPLY = "echo_reply"
+    """The kernel answers an echo request."""
+    HANDMADE = "handmade"
+    """A packet handed in whole (``Network.send``)."""
 
 
 class Originated(NamedTuple):
     host: str
     packet: str
-    """SYN, SYN-ACK, ACK, RST."""
+    """SYN, SYN-ACK, ACK, RST; UDP; ECHO, ECHO-REPLY, UNREACHABLE."""
     cause: Cause
     number: int = 0
     """The retransmission's number, or the port for LISTENING and CLOSED."""
@@ -151,6 +159,8 @@ class Tracked(NamedTuple):
 
     reply: bool
     """True for the reply direction of an admitted flow; False for an ESTABLISHED flow's packet."""
+    related: bool = False
+    """An ICMP error about a tracked flow (RELATED, as Linux conntrack calls it)."""
 
 
 # -- routing -------------------------------------------------------------------------------------------
@@ -223,6 +233,14 @@ class HopLimit(NamedTuple):
     limit: int
 
 
+class TtlExpired(NamedTuple):
+    """A router received a packet whose TTL would reach 0 if forwarded (it drops it silently)."""
+
+    router: str
+    ttl: int
+    """The TTL the packet arrived with."""
+
+
 # -- translation and load balancing --------------------------------------------------------------------
 
 
@@ -292,6 +310,18 @@ class PortsExhausted(NamedTuple):
     address: str
     ports: int
     """How many ports the pool has (all of them in use)."""
+
+
+class NotForwarded(NamedTuple):
+    """A node that forwards only some protocols (an endpoint, a load balancer) stopped a packet:
+    an echo request to its address, or an ICMP error coming back from behind it."""
+
+    node: str
+    label: str
+    noun: str
+    protocol: str
+    what: str
+    """``echo request`` or ``ICMP error``."""
 
 
 class NoListener(NamedTuple):
@@ -388,11 +418,13 @@ StepData = (
     | NoRoute
     | ReturnSteered
     | HopLimit
+    | TtlExpired
     | Translated
     | SessionEvent
     | Inactive
     | NoSession
     | PortsExhausted
+    | NotForwarded
     | NoListener
     | Chosen
     | AllDead

@@ -6,9 +6,12 @@ from enum import StrEnum
 
 
 class Verdict(StrEnum):
-    """What ``telnet HOST PORT`` ends with, as a real TCP stack sees it."""
+    """What a probe ends with, as a real stack sees it: a TCP connect is ``connected``, ``refused``
+    or ``timeout``; a UDP exchange ``answered``, ``refused`` (an ICMP port unreachable came back) or
+    ``timeout``; a ping ``answered`` or ``timeout``."""
 
     CONNECTED = "connected"
+    ANSWERED = "answered"
     REFUSED = "refused"
     TIMEOUT = "timeout"
 
@@ -34,8 +37,11 @@ class Reason(StrEnum):
 
     ESTABLISHED = "established"
     """The handshake completed."""
+    ANSWERED = "answered"
+    """The UDP datagram's answer, or the ping's echo reply, came back."""
     PORT_CLOSED = "port_closed"
-    """The server answered RST: nothing listens on the (translated) port."""
+    """The server answered RST (TCP) or ICMP port unreachable (UDP): nothing listens on the
+    (translated) port."""
     NO_ROUTE = "no_route"
     """A VPC router or CCN had no route to the destination."""
     NO_HOST = "no_host"
@@ -57,6 +63,12 @@ class Reason(StrEnum):
     """A translator had no free source port left on its pool address for a new flow."""
     NO_SESSION = "no_session"
     """A reply reached a translating node (endpoint, load balancer) that holds no session for it."""
+    NOT_FORWARDED = "not_forwarded"
+    """An endpoint or load balancer forwards TCP and UDP only: it neither answers nor forwards an
+    echo request to its address, nor carries an ICMP error back from behind it."""
+    TTL_EXCEEDED = "ttl_exceeded"
+    """A router received the packet with a TTL of 1 or less: it would expire on the next hop (VPC
+    routers drop it silently, no ICMP time exceeded)."""
     LOOP = "loop"
     """The packet exceeded its hop limit."""
     NO_ANSWER_IN_TIME = "no_answer_in_time"
@@ -70,6 +82,7 @@ class Reason(StrEnum):
 
 _DISPOSITION = {
     Reason.ESTABLISHED: Disposition.DELIVERED,
+    Reason.ANSWERED: Disposition.DELIVERED,
     Reason.PORT_CLOSED: Disposition.DELIVERED,
     Reason.NO_ROUTE: Disposition.NO_ROUTE,
     Reason.NO_HOST: Disposition.NO_ROUTE,
@@ -81,6 +94,8 @@ _DISPOSITION = {
     Reason.LB_LOOPBACK: Disposition.DISCARDED,
     Reason.SNAT_PORTS_EXHAUSTED: Disposition.DISCARDED,
     Reason.NO_SESSION: Disposition.DISCARDED,
+    Reason.NOT_FORWARDED: Disposition.DISCARDED,
+    Reason.TTL_EXCEEDED: Disposition.DISCARDED,
     Reason.LOOP: Disposition.DISCARDED,
     Reason.NO_ANSWER_IN_TIME: Disposition.DELIVERED,
 }

@@ -44,9 +44,11 @@ from vpcsim.model import (
     Topology,
     Vpc,
 )
+from vpcsim.model.checks import DEFAULT_WAIT, EXPECTATIONS
 from vpcsim.model.security import ALL_PORTS
 from vpcsim.model.settings import DEFAULT_REGION_DELAYS
 from vpcsim.scenario.locate import Locator
+from vpcsim.scenario.values import shown
 from vpcsim.scenario.yamlsafe import Path
 from vpcsim.trace.verdict import Reason
 
@@ -282,7 +284,21 @@ class _Builder:
                     f"instance {iid} has no security group: all its traffic is denied",
                 )
             )
-        return Instance(id=iid, vpc=d.vpc, subnet=d.subnet, ip=d.ip, security_groups=sgs, listen=frozenset(d.listen))
+        seen: set[tuple[str, int]] = set()
+        for i, sock in enumerate(d.listen):
+            if sock in seen:
+                proto, port = sock
+                raise self.err((*path, "listen", i), f"{proto}/{port} is listed twice")
+            seen.add(sock)
+        return Instance(
+            id=iid,
+            vpc=d.vpc,
+            subnet=d.subnet,
+            ip=d.ip,
+            security_groups=sgs,
+            listen=frozenset(p for proto, p in d.listen if proto == "tcp"),
+            listen_udp=frozenset(p for proto, p in d.listen if proto == "udp"),
+        )
 
     def _load_balancer(
         self,
@@ -298,12 +314,13 @@ class _Builder:
         self._claim(owners, d.vpc, d.vip, f"load balancer {lid}", (*path, "vip"))
         sgs = self._groups_exist(d.security_groups, groups, (*path, "security_groups"))
         listeners: list[Listener] = []
-        ports: dict[int, str] = {}
+        ports: dict[tuple[str, int], str] = {}
         for lname, ld in sorted(d.listeners.items()):
             lpath: Path = (*path, "listeners", lname)
-            if ld.port in ports:
-                raise self.err((*lpath, "port"), f"port {ld.port} is already used by listener {ports[ld.port]!r}")
-            ports[ld.port] = lname
+            used = ports.get((ld.protocol, ld.port))
+            if used is not None:
+                raise self.err((*lpath, "port"), f"{ld.protocol} port {ld.port} is already used by listener {used!r}")
+            ports[(ld.protocol, ld.port)] = lname
             backends: list[Backend] = []
             seen: set[tuple[str, int]] = set()
             for i, bd in enumerate(ld.backends):
@@ -327,6 +344,7 @@ class _Builder:
                 Listener(
                     id=lname,
                     port=ld.port,
+                    protocol=ld.protocol,
                     scheduler=Scheduler(ld.scheduler),
                     backends=tuple(backends),
                     health_check=HealthCheck(
@@ -483,9 +501,11 @@ class _Builder:
             path: Path = ("timeline", i)
             kind = EventKind(e.action)
             allowed = _EVENT_FIELDS[kind]
-            for name in ("endpoint", "ccn", "vpc", "security_group", "direction", "index", "rule", "instance", "port"):
+            names = ("endpoint", "ccn", "vpc", "security_group", "direction", "index", "rule", "instance", "port")
+            for name in (*names, "protocol"):
                 value = getattr(e, name)
-                if name in allowed and value is None and not (name == "index" and kind is EventKind.ADD_RULE):
+                optional = (name == "index" and kind is EventKind.ADD_RULE) or name == "protocol"
+                if name in allowed and value is None and not optional:
                     raise self.err(path, f"missing required key {name!r} for action {e.action}")
                 if name not in allowed and value is not None:
                     raise self.err((*path, name), f"action {e.action} takes no {name!r}")
@@ -523,6 +543,7 @@ class _Builder:
                     rule=rule,
                     instance=e.instance,
                     port=e.port,
+                    protocol=e.protocol or "tcp",
                 )
             )
         return tuple(events)
@@ -544,7 +565,18 @@ class _Builder:
             path: Path = ("checks", i)
             if c.from_ not in topo.instances:
                 raise self.err((*path, "from"), f"unknown instance {c.from_!r}" + _known(topo.instances))
-            host, port = c.to
+            host, given_port = c.to
+            proto = c.protocol
+            if proto == "icmp" and given_port is not None:
+                raise self.err((*path, "to"), f"a ping names a host, not a port: write {shown(host)}")
+            if proto != "icmp" and given_port is None:
+                raise self.err((*path, "to"), f"expected 'HOST:PORT' for a {proto} check, got {shown(host)}")
+            port = given_port or 0
+            if c.expect not in EXPECTATIONS[proto]:
+                allowed = ", ".join(sorted(EXPECTATIONS[proto]))
+                raise self.err((*path, "expect"), f"a {proto} check ends {allowed}, not {c.expect!r}")
+            if c.wait is not None and proto == "tcp":
+                raise self.err((*path, "wait"), "a tcp check waits as connect() does (its SYN retries): no 'wait'")
             try:
                 address, named = topo.resolve_host(host)
             except ValueError:
@@ -556,7 +588,8 @@ class _Builder:
                 raise self.err((*path, "reason"), f"unknown reason {c.reason!r}; one of: {', '.join(sorted(reasons))}")
             # An id's address is shown too: an endpoint's may be assigned here, not written anywhere.
             target = host if named is None else f"{host} ({address})"
-            name = c.name or f"{c.from_} -> {target}:{port}" + (f" at {c.at:g}s" if c.at else "")
+            where = f"ping {target}" if proto == "icmp" else f"{target}:{port}" + (" (udp)" if proto == "udp" else "")
+            name = c.name or f"{c.from_} -> {where}" + (f" at {c.at:g}s" if c.at else "")
             out.append(
                 Check(
                     name=name,
@@ -567,6 +600,8 @@ class _Builder:
                     expect=Expectation(c.expect),
                     expect_reason=c.reason,
                     branches=BranchMode(c.branches),
+                    protocol=proto,
+                    wait=0.0 if proto == "tcp" else (c.wait or DEFAULT_WAIT[proto]),
                 )
             )
         return tuple(out)
@@ -579,8 +614,8 @@ _EVENT_FIELDS: dict[EventKind, frozenset[str]] = {
     EventKind.DETACH_VPC: frozenset({"ccn", "vpc"}),
     EventKind.ADD_RULE: frozenset({"security_group", "direction", "index", "rule"}),
     EventKind.REMOVE_RULE: frozenset({"security_group", "direction", "index"}),
-    EventKind.STOP_LISTENER: frozenset({"instance", "port"}),
-    EventKind.START_LISTENER: frozenset({"instance", "port"}),
+    EventKind.STOP_LISTENER: frozenset({"instance", "port", "protocol"}),
+    EventKind.START_LISTENER: frozenset({"instance", "port", "protocol"}),
 }
 
 

@@ -100,7 +100,7 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
             region=topo.vpcs[inst.vpc].region,
             ingress=filters.get(inst.security_groups, "ingress"),
             egress=filters.get(inst.security_groups, "egress"),
-            listening=frozenset((PROTO_NUMBERS["tcp"], p) for p in cs.listening[inst.id]),
+            listening=frozenset((PROTO_NUMBERS[proto], p) for proto, p in cs.listening[inst.id]),
         )
     tables = {cid: _ccn_table(cs, cid) for cid in cs.ccn_tables}
     member_of = {vid: cid for cid, t in cs.ccn_tables.items() for vid in t.attachments}
@@ -172,7 +172,7 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
                 )
                 for b in lst.backends
             )
-            proto = PROTO_NUMBERS["tcp"]
+            proto = PROTO_NUMBERS[lst.protocol]
             listeners[(proto, lst.port)] = Listener(
                 id=lst.id,
                 proto=proto,

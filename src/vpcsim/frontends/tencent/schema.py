@@ -24,6 +24,8 @@ Port = Annotated[int, BeforeValidator(values.port)]
 Ports = Annotated[PortRange, BeforeValidator(values.port_range)]
 Bandwidth = Annotated[float, BeforeValidator(values.bandwidth)]
 HostPort = Annotated[tuple[str, int], BeforeValidator(values.host_port)]
+HostMaybePort = Annotated[tuple[str, int | None], BeforeValidator(values.host_maybe_port)]
+Socket = Annotated[tuple[str, int], BeforeValidator(values.socket)]
 
 
 # Times with bounds are checked by the parser, so the message speaks in seconds of the value written.
@@ -31,6 +33,7 @@ Rto = Annotated[float, BeforeValidator(values.duration_between(0, 60, above=True
 AcceptDelay = Annotated[float, BeforeValidator(values.duration_between(0, 3600))]
 HealthInterval = Annotated[float, BeforeValidator(values.duration_between(2, 300))]
 HealthTimeout = Annotated[float, BeforeValidator(values.duration_between(2, 60))]
+Wait = Annotated[float, BeforeValidator(values.duration_between(0, 60, above=True))]
 
 
 def _version(value: Any) -> Any:
@@ -128,7 +131,8 @@ class InstanceDoc(_Doc):
     subnet: Id
     ip: Address
     security_groups: list[Id] = Field(default_factory=list, max_length=100)
-    listen: list[Port] = Field(default_factory=list, max_length=1000)
+    listen: list[Socket] = Field(default_factory=list, max_length=1000)
+    """Ports (TCP), or ``udp/PORT`` / ``tcp/PORT``."""
 
 
 class HealthCheckDoc(_Doc):
@@ -147,7 +151,7 @@ class BackendDoc(_Doc):
 
 
 class ListenerDoc(_Doc):
-    protocol: Literal["tcp"] = "tcp"
+    protocol: Literal["tcp", "udp"] = "tcp"
     port: Port
     scheduler: Literal["wrr", "least_conn"] = "wrr"
     backends: Annotated[list[BackendDoc], Many] = Field(default_factory=list)
@@ -205,14 +209,18 @@ class EventDoc(_Doc):
     rule: RuleDoc | None = None
     instance: Id | None = None
     port: Port | None = None
+    protocol: Literal["tcp", "udp"] | None = None
 
 
 class CheckDoc(_Doc):
     name: Name | None = None
     from_: Id = Field(alias="from")
-    to: HostPort
+    to: HostMaybePort
     at: Seconds = 0.0
-    expect: Literal["connected", "refused", "timeout"]
+    protocol: Literal["tcp", "udp", "icmp"] = "tcp"
+    expect: Literal["connected", "answered", "refused", "timeout"]
+    wait: Wait | None = None
+    """How long a UDP probe or a ping waits for its answer (default 2 s and 1 s)."""
     reason: Annotated[str, Field(max_length=64), _text(one_line=True)] | None = None
     branches: Literal["all", "any"] = "all"
 
