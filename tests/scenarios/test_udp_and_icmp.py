@@ -179,3 +179,22 @@ def test_nc_and_ping_on_the_command_line(seed_data: dict[str, Any], tmp_path: Pa
     assert (doc["protocol"], doc["verdict"], doc["reason"], doc["attempts"]) == ("icmp", "timeout", "not_forwarded", 1)
     bad = runner.invoke(cli, ["ping", str(path), "--from", "cvm-vpc3", VIP, "-W", "0"])
     assert bad.exit_code == 2
+
+
+def test_nc_writes_a_pcap_of_the_datagram_and_its_answer(seed_data: dict[str, Any], tmp_path: Path) -> None:
+    from scapy.layers.inet import IP, UDP
+    from scapy.utils import rdpcap
+
+    path = tmp_path / "dns.yaml"
+    path.write_text(yaml.safe_dump(with_dns(seed_data), sort_keys=False), encoding="utf-8")
+    pcap = tmp_path / "nc.pcapng"
+    done = CliRunner().invoke(cli, ["nc", "-u", str(path), "--from", "cvm-vpc3", VIP, "53", "--pcap", str(pcap)])
+    assert done.exit_code == 0, done.output
+    packets = [p for p in rdpcap(str(pcap)) if UDP in p]
+    assert packets
+    # As the client sends it, as the backend receives it (translated twice), and the answer.
+    pairs = {(p[IP].src, p[IP].dst, p[UDP].dport) for p in packets}
+    assert ("192.168.1.10", VIP, 53) in pairs
+    assert ("11.163.0.1", "10.0.2.11", 5353) in pairs
+    assert any(p[IP].dst == "192.168.1.10" for p in packets)
+    assert min(p[IP].ttl for p in packets) < 64  # routers lowered it
