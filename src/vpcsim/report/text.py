@@ -237,9 +237,12 @@ def telnet_command(scenario: str, check: Check, seed: int | None = None, branch:
 
 def target_text(c: CheckResult) -> str:
     """``vpce-1 (172.16.2.2):1044`` for a host named by id (its address may be assigned, not
-    written), ``172.16.2.16:1044`` for an address."""
+    written), ``172.16.2.16:1044`` for an address; no port for a ping, ``(udp)`` after a UDP one."""
     host, address = c.check.host, c.result.address
-    return f"{host}:{c.check.port}" if host == address else f"{host} ({address}):{c.check.port}"
+    named = host if host == address else f"{host} ({address})"
+    if c.check.protocol == "icmp":
+        return named
+    return f"{named}:{c.check.port}" + (" (udp)" if c.check.protocol == "udp" else "")
 
 
 def _got(c: CheckResult) -> str:
