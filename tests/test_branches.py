@@ -8,7 +8,6 @@ another today, but the engine and the explorer must not care what a backend is).
 from __future__ import annotations
 
 from dataclasses import replace
-from ipaddress import IPv4Address
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from vpcsim import Network
 from vpcsim.branches import COUNT_CEILING, BackendPin, BranchLimitError, explore, points
 from vpcsim.errors import ArgumentError
 from vpcsim.frontends import from_data
-from vpcsim.ir import Backend, Balancer, ForwardingState, Listener
+from vpcsim.ir import Backend, Balancer, ForwardingState
 from vpcsim.trace import Choice
 
 
@@ -198,10 +197,3 @@ def test_backend_pins_parse(text: str, pin: BackendPin) -> None:
     assert str(pin) == text
     assert pin.matches("cvm-1:8080")
     assert not pin.matches("cvm-10:8080")
-
-
-def test_the_addresses_of_the_chain_are_what_the_scenario_says(chained: Network) -> None:
-    assert chained.address_of("lb-back") == int(IPv4Address("10.0.1.101"))
-    listener = next(iter(chained.compiled.states[0].nodes["lb-front"].listeners.values()))  # type: ignore[union-attr]
-    assert isinstance(listener, Listener)
-    assert [b.key for b in listener.pool] == ["lb-back:80", "lb-back:81"]

@@ -242,7 +242,7 @@ class Network:
         return self._explore(
             request,
             what=f"{source} -> {host}:{port}",
-            seed=self.compiled.seed if seed is None else seed,
+            seed=seed,
             capture=capture,
             trace=trace,
             every_branch=every_branch,
@@ -269,24 +269,12 @@ class Network:
         """``nc -u -w WAIT HOST PORT`` (``udp=True``): one datagram from a connected UDP socket,
         ``answered``, ``refused`` (an ICMP port unreachable came back) or ``timeout`` after
         ``wait``; without ``udp``, a TCP connect as :meth:`telnet`. Branches as :meth:`telnet`."""
-        if not udp:
-            return self.telnet(
-                source,
-                host,
-                port,
-                at=at,
-                seed=seed,
-                capture=capture,
-                trace=trace,
-                every_branch=every_branch,
-                backends=backends,
-                max_branches=max_branches,
-            )
-        request = self._request(source, host, port, at, "udp", wait)
+        protocol = "udp" if udp else "tcp"
+        request = self._request(source, host, port, at, protocol, wait if udp else 0.0)
         return self._explore(
             request,
-            what=f"{source} -> {host}:{port} (udp)",
-            seed=self.compiled.seed if seed is None else seed,
+            what=f"{source} -> {host}:{port}" + (" (udp)" if udp else ""),
+            seed=seed,
             capture=capture,
             trace=trace,
             every_branch=every_branch,
@@ -312,7 +300,7 @@ class Network:
         return self._explore(
             request,
             what=f"ping {host} from {source}",
-            seed=self.compiled.seed if seed is None else seed,
+            seed=seed,
             capture=capture,
             trace=trace,
             every_branch=True,
@@ -339,13 +327,14 @@ class Network:
         request: Request,
         *,
         what: str,
-        seed: int,
+        seed: int | None,
         capture: bool,
         trace: bool,
         every_branch: bool,
         backends: Sequence[str],
         max_branches: int,
     ) -> ProbeResult:
+        seed = self.compiled.seed if seed is None else seed
         if type(max_branches) is not int or max_branches < 1:  # not a bool either
             raise ArgumentError(f"max_branches must be a positive integer, not {max_branches!r}")
         first = None
@@ -389,7 +378,7 @@ class Network:
         result = self._explore(
             request,
             what=f"check {check.name!r}",
-            seed=self.compiled.seed if seed is None else seed,
+            seed=seed,
             capture=False,
             trace=True,
             every_branch=True,
