@@ -39,7 +39,8 @@ ALLOWED: dict[str, set[str]] = {
     "probes": {"errors", "model", "scenario", "frontends", "ir", "sim", "trace", "report", "branches", "send"},
     "testing": {"probes", "scenario", "trace", "report"},
     "pytest_plugin": {"probes"},
-    "emulate": {"errors", "model", "scenario", "frontends", "control", "ir", "sim", "trace", "probes", "report", "cli"},
+    # The kernel oracle: its plan from the model alone; the runner asks the simulator; the CLI loads files.
+    "emulate": {"errors", "model", "scenario", "frontends", "trace", "probes", "report", "cli"},
     "cli": {"errors", "probes", "report", "scenario", "frontends", "emulate", "lint"},
     "__init__": {"errors", "model", "probes", "scenario", "frontends", "testing", "trace", "send"},
     "__main__": {"cli"},
@@ -137,3 +138,46 @@ def test_loading_a_scenario_never_imports_scapy_or_simpy() -> None:
     seed = PACKAGE.parent.parent / "scenarios" / "chengdu_chongqing.yaml"
     out = subprocess.run([sys.executable, "-c", code, str(seed)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+ORACLE = ("plan.py", "plan_control.py", "kernel.py", "nflog.py")
+"""The kernel oracle's modules: what they build must come from the validated model alone."""
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every ``vpcsim...`` module a file imports, type-checking imports included (a shared type is
+    shared code too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("vpcsim")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("vpcsim"):
+            if node.module == "vpcsim.emulate":  # ``from vpcsim.emulate import nflog``: the module
+                found |= {f"{node.module}.{a.name}" for a in node.names}
+            else:
+                found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("name", ORACLE)
+def test_the_kernel_oracle_shares_nothing_with_the_simulator_but_the_model(name: str) -> None:
+    """The kernel plan is derived from the model and the timeline by its own code: importing the
+    control plane, a front-end, the IR or the engine would build the simulator's bugs into both
+    sides of the comparison."""
+    allowed = {f"vpcsim.emulate.{m.removesuffix('.py')}" for m in ORACLE}
+    bad = {
+        m
+        for m in _imported_modules(PACKAGE / "emulate" / name)
+        if m not in allowed and not m.startswith(("vpcsim.model", "vpcsim.scenario"))
+    }
+    assert not bad, f"emulate/{name} imports {sorted(bad)}"
+
+
+def test_only_the_runner_asks_the_simulator() -> None:
+    askers = sorted(
+        path.name
+        for path in (PACKAGE / "emulate").glob("*.py")
+        if any(m.startswith("vpcsim.probes") for m in _imported_modules(path))
+    )
+    assert askers == ["runner.py"]

@@ -61,7 +61,7 @@ def test_seed_emulates_agrees_and_leaves_nothing() -> None:
         (1, 0, "10.0.2.11:8080"),
         (1, 1, "10.0.2.12:8080"),
     ]
-    assert out["counts"] == {"checks": 6, "branches": 8, "agree": 8, "disagree": 0, "not_emulable": 0}
+    assert out["counts"] == {"checks": 6, "branches": 8, "agree": 8, "disagree": 0, "not_emulable": 0, "located": 4}
     assert {c["kernel"]["verdict"] for c in out["checks"]} == {"connected", "timeout"}
     assert out["builds"][0]["namespaces"] == 10
     assert _others() == before

@@ -8,14 +8,19 @@ from typing import Any
 from tests.conftest import SEED
 from vpcsim import Network
 from vpcsim.emulate import plan_state, prepare
-from vpcsim.emulate.plan import LINK_POOLS, NsPlan, choose_pool, pin_document
+from vpcsim.emulate.plan import LINK_POOLS, DropPoint, NetPlan, NsPlan, choose_pool, pin_document
+from vpcsim.emulate.plan_control import Oracle
 from vpcsim.frontends import from_data, load
+from vpcsim.model import Topology
 from vpcsim.report.steps import step_text
 
 
+def _plan(topo: Topology, at: float = 0.0) -> NetPlan:
+    return plan_state("t", topo, Oracle(topo).at(at), LINK_POOLS[0])
+
+
 def _seed_plan() -> Any:
-    net = Network(load(SEED))
-    return plan_state("t", net.compiled.states[0], LINK_POOLS[0])
+    return _plan(load(SEED))
 
 
 def test_one_namespace_per_node_and_a_link_per_edge() -> None:
@@ -46,12 +51,16 @@ def test_scenario_addresses_stay_in_their_owners_namespaces() -> None:
 def test_routers_drop_silently_and_route_as_compiled() -> None:
     by = {n.node: n for n in _seed_plan().namespaces}
     vpc1 = by["vpc1"].ip_lines
-    assert "route add blackhole default" in vpc1
-    assert "route add blackhole 172.16.0.0/16 table 200" in vpc1
+    assert "route add default dev sink" in vpc1
+    assert "route add 172.16.0.0/16 dev sink table 200" in vpc1
     assert "rule add to 172.16.0.0/16 table 200 priority 1000" in vpc1
     assert any(line.startswith("route add 192.168.1.0/24 via") for line in vpc1)
     assert not any("10.0." in line for line in vpc1), "VPC1 has no route to the provider VPC"
-    assert "route add blackhole default" in by["ccn-chengdu-chongqing"].ip_lines
+    assert "route add default dev sink" in by["ccn-chengdu-chongqing"].ip_lines
+    # What the sinks receive is logged as the simulator's reasons, then dropped.
+    drops = {p.kind for p in by["vpc1"].drops}
+    assert drops == {"no_route", "no_host"}
+    assert "-A FORWARD -o sink -d 172.16.0.0/16 -j DROP" in by["vpc1"].iptables
 
 
 def test_security_groups_are_ordered_stateful_default_deny() -> None:
@@ -63,9 +72,14 @@ def test_security_groups_are_ordered_stateful_default_deny() -> None:
         "-A INPUT -j VPCSIM-IN"
     )
     sg = [r for r in rules if r.startswith("-A VPCSIM-IN")]
+    points = by["cvm-backend1"].drops
+    rule = points.index(DropPoint("cvm-backend1", "sg_ingress_denied", "sg-backend", 1))
+    deny = points.index(DropPoint("cvm-backend1", "sg_ingress_denied"))
     assert sg == [
         "-A VPCSIM-IN -s 11.163.0.0/16 -p tcp -m tcp --dport 8080:8080 -j ACCEPT",
+        f"-A VPCSIM-IN -j NFLOG --nflog-group 1 --nflog-prefix d{rule}",
         "-A VPCSIM-IN -j DROP",
+        f"-A VPCSIM-IN -j NFLOG --nflog-group 1 --nflog-prefix d{deny}",
         "-A VPCSIM-IN -j DROP",
     ]
 
@@ -76,8 +90,8 @@ def test_endpoint_translates_only_when_active(seed_data: dict[str, Any]) -> None
     assert "-j DNAT --to-destination 10.0.1.100" in ep
     assert "-j SNAT --to-source 11.163.0.1" in ep
     seed_data["timeline"] = [{"at": 0, "action": "reject_endpoint", "endpoint": "vpce-vpc1"}]
-    net = Network(from_data(seed_data))
-    rejected = {n.node: n for n in plan_state("t", net.compiled.states[0], LINK_POOLS[0]).namespaces}
+    rejected = {n.node: n for n in _plan(from_data(seed_data)).namespaces}
+    assert [p.kind for p in rejected["vpce-vpc1"].drops] == ["endpoint_not_active"]
     assert "DNAT" not in rejected["vpce-vpc1"].iptables
     assert ":FORWARD DROP" in rejected["vpce-vpc1"].iptables
 
@@ -140,9 +154,8 @@ def test_not_emulable_reasons(seed_data: dict[str, Any]) -> None:
 
 
 def _lb_plan(data: dict[str, Any]) -> tuple[Network, NsPlan]:
-    net = Network(from_data(data))
-    plan = plan_state("t", net.compiled.states[0], LINK_POOLS[0])
-    return net, next(n for n in plan.namespaces if n.kind == "load_balancer")
+    topo = from_data(data)
+    return Network(topo), next(n for n in _plan(topo).namespaces if n.kind == "load_balancer")
 
 
 def test_a_listener_whose_backends_all_fail_health_checks_still_dnats_to_one(seed_data: dict[str, Any]) -> None:

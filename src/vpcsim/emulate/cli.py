@@ -51,7 +51,7 @@ def _no_checks(scenario: str | None) -> None:
 
 
 def render_text(rep: EmulationReport) -> str:
-    rows = [("#", "from", "to", "at", "backend", "simulator", "kernel", "result")]
+    rows = [("#", "from", "to", "at", "backend", "simulator", "kernel", "stopped at", "result")]
     for c in rep.checks:
         result = {"agree": "agree", "disagree": "DISAGREE", "not_emulable": "not emulable"}[c.status]
         rows.append(
@@ -67,6 +67,7 @@ def render_text(rep: EmulationReport) -> str:
                 else f"{c.kernel} ({c.kernel_seconds * 1000:.1f} ms)"
                 if c.kernel_seconds is not None
                 else c.kernel,
+                _stopped(c),
                 result,
             )
         )
@@ -81,10 +82,20 @@ def render_text(rep: EmulationReport) -> str:
     n = rep.counts()
     lines.append(
         f"{n['agree']} agree, {n['disagree']} disagree, {n['not_emulable']} not emulable "
-        f"(of {n['branches']} branches of {n['checks']} checks; a connect counts as timed out after "
-        f"{rep.deadline:g}s)"
+        f"(of {n['branches']} branches of {n['checks']} checks; {n['located']} compared by where they "
+        f"stopped; a connect counts as timed out after {rep.deadline:g}s)"
     )
     return "\n".join(lines)
+
+
+def _stopped(c: CheckEmulation) -> str:
+    """Where both sides stopped the packet (the simulator's drop point, which the kernel logged
+    too), or each side's when they differ."""
+    if c.location == "same":
+        return c.simulator_at
+    if c.location == "different":
+        return f"{c.simulator_at or '-'} / kernel: {'; '.join(c.kernel_at) or 'nothing logged'}"
+    return "-"
 
 
 def _target(c: CheckEmulation) -> str:

@@ -24,7 +24,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from vpcsim.emulate.plan import NetPlan, NsPlan, Pin, pin_document
+from vpcsim.emulate import nflog
+from vpcsim.emulate.plan import NFLOG_GROUP, DropPoint, NetPlan, NsPlan, Pin, pin_document
 
 NETNS_DIR = "/var/run/netns"
 NAME_PREFIX = "vpcsim-"
@@ -192,6 +193,14 @@ class Outcome:
     """connected | answered | refused | timeout | error"""
     detail: str
     seconds: float
+    drops: tuple[tuple[DropPoint, bool], ...] = ()
+    """The drop points that logged this job's packets, in the order first seen, each with whether
+    the packet was travelling toward the client (a reply, an answer, an error about its request)."""
+    local_port: int = 0
+    """The client's source port (the echo identifier of a ping), which keys the drop logs."""
+
+    def with_drops(self, drops: tuple[tuple[DropPoint, bool], ...], port: int) -> Outcome:
+        return Outcome(self.verdict, self.detail, self.seconds, drops, port)
 
 
 _fabric_counter = 0
@@ -221,6 +230,12 @@ class Fabric:
         """UDP listeners: each echoes what it receives."""
         self.pins: dict[str, dict[tuple[str, int], Pin]] = {}
         self.build_seconds = 0.0
+        self.logs: dict[int, str] = {}
+        """NFLOG socket (by file descriptor) → the namespace key whose drops it receives."""
+        self.log_sockets: list[socket.socket] = []
+        self.ports = _PortPool(self.plans)
+        self.logged: dict[int, list[tuple[DropPoint, bool]]] = {}
+        """Client port → the drop points that logged its packets."""
 
     # -- build ------------------------------------------------------------------------------
     def __enter__(self) -> Fabric:
@@ -268,6 +283,11 @@ class Fabric:
         _run_parallel(docs)
         self.apply_pins({})
         for key, nsp in self.by_key.items():
+            if nsp.drops:
+                with in_netns(self.ns[key]):
+                    sock = nflog.open_group(NFLOG_GROUP)
+                self.log_sockets.append(sock)
+                self.logs[sock.fileno()] = key
             if nsp.listen:
                 self._listen(self.ns[key], nsp.listen)
             if nsp.listen_udp:
@@ -338,6 +358,8 @@ class Fabric:
     # -- run --------------------------------------------------------------------------------
     def run(self, jobs: Sequence[Job], *, deadline: float) -> list[Outcome]:
         """Run every job as a real non-blocking connect; jobs whose pins agree run concurrently."""
+        self.ports.reserve([j.port for j in jobs] + [p.port for j in jobs for p in j.pins])
+        self.ports.reserve([p.backend_port for j in jobs for p in j.pins])
         rounds: list[tuple[dict[tuple[str, str, int], Pin], list[int]]] = []
         for i, job in enumerate(jobs):
             for wanted, members in rounds:
@@ -361,12 +383,18 @@ class Fabric:
         socks: list[socket.socket] = []
         outcomes: list[Outcome | None] = [None] * len(jobs)
         started: list[float] = []
+        ports = [self.ports.take() for _ in jobs]
+        for port in ports:
+            self.logged[port] = []
         try:
-            for job in jobs:
+            for job, port in zip(jobs, ports, strict=True):
                 with in_netns(self.ns[job.source]):
                     s = _client_socket(job.protocol)
-                s.setblocking(False)
                 socks.append(s)
+                # A port of its own, unique in the build, keys the drop logs to the job; the
+                # endpoints' SNAT keeps a source port that no other flow uses.
+                s.bind(("0.0.0.0", port))
+                s.setblocking(False)
             for i, (job, s) in enumerate(zip(jobs, socks, strict=True)):
                 started.append(time.perf_counter())
                 outcomes[i] = _start(job, s)
@@ -379,7 +407,7 @@ class Fabric:
             echoes = {s.fileno(): s for s in self.echoes}
             # epoll, not select(): a round holds thousands of sockets, past select()'s 1024.
             with selectors.DefaultSelector() as sel:
-                for fd in [*listeners, *echoes, *datagrams]:
+                for fd in [*listeners, *echoes, *datagrams, *self.logs]:
                     sel.register(fd, selectors.EVENT_READ)
                 for fd in streams:
                     sel.register(fd, selectors.EVENT_WRITE)
@@ -389,7 +417,9 @@ class Fabric:
                         break
                     for key, _ in sel.select(min(left, 0.05)):
                         fd = key.fd
-                        if fd in listeners:
+                        if fd in self.logs:
+                            self._read_log(fd)
+                        elif fd in listeners:
                             self._accept(listeners[fd])
                         elif fd in echoes:
                             _echo(echoes[fd])
@@ -417,7 +447,23 @@ class Fabric:
                 self._accept(s)
             for s in self.echoes:
                 _echo(s)
-        return [o for o in outcomes if o is not None]
+            for fd in self.logs:
+                self._read_log(fd)
+        return [
+            o.with_drops(tuple(dict.fromkeys(self.logged.pop(port))), port)
+            for o, port in zip(outcomes, ports, strict=True)
+            if o is not None
+        ]
+
+    def _read_log(self, fd: int) -> None:
+        nsp = self.by_key[self.logs[fd]]
+        sock = next(s for s in self.log_sockets if s.fileno() == fd)
+        for logged in nflog.drain(sock):
+            found = _job_port(logged, self.logged)
+            if found is None or not logged.prefix.startswith("d"):
+                continue
+            port, toward_client = found
+            self.logged[port].append((nsp.drops[int(logged.prefix[1:])], toward_client))
 
     @staticmethod
     def _accept(listener: socket.socket) -> None:
@@ -430,11 +476,13 @@ class Fabric:
 
     # -- teardown ---------------------------------------------------------------------------
     def teardown(self) -> None:
-        for s in [*self.sockets, *self.echoes]:
+        for s in [*self.sockets, *self.echoes, *self.log_sockets]:
             with contextlib.suppress(OSError):
                 s.close()
         self.sockets = []
         self.echoes = []
+        self.log_sockets = []
+        self.logs = {}
         existing = set(list_namespaces())
         doomed = [n for n in self.created if n in existing]
         self.created = []
@@ -443,6 +491,50 @@ class Fabric:
         still = [n for n in list_namespaces() if n.startswith(self.prefix + "-")]
         if still:
             delete_namespaces(still)
+
+
+class _PortPool:
+    """Client ports for the jobs of one build: each used once, none a port any server, listener or
+    check of the build uses (so a logged packet's ports name its job without doubt)."""
+
+    FIRST = 20000
+
+    def __init__(self, plans: Sequence[NetPlan]) -> None:
+        self.taken: set[int] = set()
+        for plan in plans:
+            for nsp in plan.namespaces:
+                self.taken |= set(nsp.listen) | set(nsp.listen_udp)
+                self.taken |= {p.port for p in nsp.default_pins} | {p.backend_port for p in nsp.default_pins}
+        self.next = self.FIRST
+
+    def reserve(self, ports: Sequence[int]) -> None:
+        self.taken |= set(ports)
+
+    def take(self) -> int:
+        while self.next in self.taken:
+            self.next += 1
+        if self.next > 65535:
+            raise KernelError("the build ran out of client ports: split it")
+        port = self.next
+        self.next += 1
+        return port
+
+
+def _job_port(logged: nflog.Logged, open_ports: dict[int, list[tuple[DropPoint, bool]]]) -> tuple[int, bool] | None:
+    """The client port of the job a logged packet belongs to, and whether it travelled toward the
+    client."""
+    if logged.proto == 1:
+        if logged.icmp_type in (0, 8):
+            return (logged.sport, logged.icmp_type == 0) if logged.sport in open_ports else None
+        if logged.inner is None:
+            return None
+        _, sport, dport = logged.inner
+        if sport in open_ports:
+            return sport, True
+        return (dport, False) if dport in open_ports else None
+    if logged.sport in open_ports:
+        return logged.sport, False
+    return (logged.dport, True) if logged.dport in open_ports else None
 
 
 def _enough_files() -> None:

@@ -1,17 +1,24 @@
-"""From one compiled forwarding state to a kernel build plan: pure data, no side effects.
+"""From the validated model at one time to a kernel build plan: pure data, no side effects.
 
-Every node of the IR becomes a network namespace (hosts, network routers, routing domains,
-translators, load balancers); every edge the simulator's walk can take becomes a veth pair:
+The plan is derived from the model and :mod:`vpcsim.emulate.plan_control` only, never from the
+simulator's compiled forwarding state, so a bug in the control plane or the lowering cannot be
+built into both sides. Every object becomes a network namespace (instances, VPC routers, CCNs,
+endpoints, load balancers); every path a packet can take becomes a veth pair:
 
 - instance, endpoint and load balancer <-> the router of their VPC (the owner's side carries the
   scenario's own address as a /32, the router's side a link address from a private pool);
-- VPC router <-> CCN, for each VPC attached in this state;
-- endpoint <-> the load balancer of its service (both sides link addresses).
+- VPC router <-> CCN, for each VPC attached at that time;
+- endpoint <-> the load balancer of its service.
 
-Routes come from the compiled tables (Local owners as /32, CCN routes as compiled, a blackhole for
-the VPC CIDR so unowned addresses drop silently, and a blackhole default). Filters are iptables
-rulesets (conntrack first, then the security-group rules in order, then drop). The plan is a value:
-``vpcsim.emulate.kernel`` applies it, tests read it.
+Routing is the kernel's own longest-prefix match over what the model says: a table consulted first
+for the VPC CIDR (the Local route: owners as /32, the rest to a sink device), then the enabled
+CCN routes of the other members, then a sink. Security groups are iptables chains:
+conntrack first, then every bound group's rules in bound order, first match, then drop.
+
+Every place the cloud drops a packet is a **drop point**: the rule that drops also logs the
+packet (NFLOG, prefix ``d<N>``, N the point's index in its namespace's ``drops``), so the kernel
+tells not only whether a check failed but where. Hosts also log the RST or port unreachable they
+answer a closed port with (``port_closed``). Kinds are the simulator's reason codes.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
-from vpcsim.ir import Balancer, Filter, ForwardingState, Host, Router, Translator
+from vpcsim.emulate.plan_control import ACTIVE, OracleState, snat_address
+from vpcsim.model import Action, Protocol, Rule, Topology
 
 LINK_POOLS = (
     IPv4Network("169.254.0.0/16"),
@@ -30,13 +38,36 @@ LINK_POOLS = (
 prefix or check destination touches is used."""
 
 PIN_CHAIN = "VPCSIM-PIN"
-LOCAL_TABLE = 200
 SG_CHAIN = "VPCSIM-SG"
-_PROTO_NAMES = {6: "tcp", 17: "udp", 1: "icmp"}
+LOCAL_TABLE = 200
+NFLOG_GROUP = 1
+SINK = "sink"
+_ESTABLISHED = "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
 
 
 class PlanError(Exception):
     """The state has something the kernel build cannot express faithfully."""
+
+
+@dataclass(frozen=True, slots=True)
+class DropPoint:
+    """Where and why the kernel build drops (or refuses) a packet, in the simulator's terms."""
+
+    node: str
+    kind: str
+    """A reason code: ``sg_ingress_denied``, ``sg_egress_denied``, ``endpoint_not_active``,
+    ``no_listener``, ``no_backend``, ``no_route``, ``no_host``, ``not_forwarded``, ``lb_loopback``
+    or ``port_closed``."""
+    group: str = ""
+    """Security-group drops: the group whose rule dropped ("" when no rule matched)."""
+    rule: int = -1
+    """Security-group drops: the rule's index in its group (-1 when no rule matched)."""
+
+    def describe(self) -> str:
+        if self.kind.startswith("sg_"):
+            which = f"{self.group} rule #{self.rule}" if self.group else "no rule matched"
+            return f"{self.kind} at {self.node} ({which})"
+        return f"{self.kind} at {self.node}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +107,8 @@ class NsPlan:
     node: str
     ifaces: tuple[Iface, ...]
     ip_lines: tuple[str, ...]
-    """``ip -batch`` lines (routes, rules) applied after addresses are set and links are up."""
+    """``ip -batch`` lines (sink devices, routes, rules) applied after addresses are set and links
+    are up."""
     forwarding: bool
     iptables: str
     """An ``iptables-restore`` document."""
@@ -87,6 +119,8 @@ class NsPlan:
     no check asks for a particular backend."""
     listen_udp: tuple[int, ...] = ()
     """UDP ports with an echoing socket (instances)."""
+    drops: tuple[DropPoint, ...] = ()
+    """The drop points whose rules log with prefix ``d<index>``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,279 +143,321 @@ def choose_pool(used: list[IPv4Network]) -> IPv4Network | None:
     return None
 
 
-def _ip(value: int) -> str:
-    return str(IPv4Address(value))
+class _Drops:
+    """The drop points of one namespace and the iptables rules that log them."""
+
+    def __init__(self, node: str) -> None:
+        self.node = node
+        self.points: list[DropPoint] = []
+
+    def log(self, kind: str, group: str = "", rule: int = -1) -> str:
+        """The NFLOG target for a drop point (registered once)."""
+        point = DropPoint(self.node, kind, group, rule)
+        if point not in self.points:
+            self.points.append(point)
+        return f"-j NFLOG --nflog-group {NFLOG_GROUP} --nflog-prefix d{self.points.index(point)}"
+
+    def drop(self, chain: str, match: str, kind: str, group: str = "", rule: int = -1) -> list[str]:
+        """Log, then drop: two rules with the same match (NFLOG does not end the chain)."""
+        m = f" {match}" if match else ""
+        return [f"-A {chain}{m} {self.log(kind, group, rule)}", f"-A {chain}{m} -j DROP"]
 
 
-def _rule_lines(f: Filter, chain: str) -> list[str]:
-    """The security-group rules of ``f`` as iptables rules in ``chain``, in order, then drop."""
+def _matches(rule: Rule, direction: str) -> list[str]:
+    """The iptables matches of one security-group rule. Ports apply to TCP and UDP only, so a rule
+    for every protocol over some ports is three matches (at most one of which a packet meets)."""
+    peer = ""
+    if rule.peer.prefixlen:
+        peer = f"{'-s' if direction == 'ingress' else '-d'} {rule.peer} "
+    ports = f"--dport {rule.ports.low}:{rule.ports.high}"
+    if rule.protocol in (Protocol.TCP, Protocol.UDP):
+        p = rule.protocol.value
+        return [f"{peer}-p {p} -m {p} {ports}"]
+    if rule.protocol is Protocol.ICMP:
+        return [f"{peer}-p icmp"]
+    if rule.ports.is_all:
+        return [peer.strip()]
+    return [f"{peer}-p tcp -m tcp {ports}", f"{peer}-p udp -m udp {ports}", f"{peer}-p icmp"]
+
+
+def _group_rules(state: OracleState, bound: tuple[str, ...], direction: str, chain: str, drops: _Drops) -> list[str]:
+    """Every bound group's rules in bound order into ``chain``, first match wins, then drop."""
+    kind = "sg_ingress_denied" if direction == "ingress" else "sg_egress_denied"
     lines: list[str] = []
-    peer_flag = "-s" if f.direction == "ingress" else "-d"
-    for r in f.rules:
-        net = IPv4Network((r.net, bin(r.mask).count("1")))
-        parts = [f"-A {chain}"]
-        if net.prefixlen:
-            parts.append(f"{peer_flag} {net}")
-        if r.proto == 0:
-            if (r.low, r.high) != (1, 65535):
-                raise PlanError(
-                    f"{r.match.group} {f.direction} rule #{r.match.number}: protocol 'all' with a port range"
-                )
-        elif r.proto in (6, 17):
-            name = _PROTO_NAMES[r.proto]
-            parts.append(f"-p {name} -m {name} --dport {r.low}:{r.high}")
-        elif r.proto in _PROTO_NAMES:
-            parts.append(f"-p {_PROTO_NAMES[r.proto]}")
-        else:
-            parts.append(f"-p {r.proto}")
-        parts.append("-j ACCEPT" if r.accept else "-j DROP")
-        lines.append(" ".join(parts))
-    lines.append(f"-A {chain} -j DROP")
+    for gid in bound:
+        g = state.groups[gid]
+        for i, rule in enumerate(g.ingress if direction == "ingress" else g.egress):
+            for match in _matches(rule, direction):
+                if rule.action is Action.ACCEPT:
+                    lines.append(f"-A {chain} {match} -j ACCEPT".replace("  ", " "))
+                else:
+                    lines += drops.drop(chain, match, kind, gid, i)
+    lines += drops.drop(chain, "", kind)
     return lines
 
 
-_ESTABLISHED = "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
-
-
-def _filter_table(policies: dict[str, str], rules: list[str], chains: tuple[str, ...] = ()) -> str:
+def _table(policies: dict[str, str], rules: list[str], chains: tuple[str, ...] = ()) -> str:
     head = ["*filter"] + [f":{c} {p} [0:0]" for c, p in policies.items()] + [f":{c} - [0:0]" for c in chains]
     return "\n".join([*head, *rules, "COMMIT"]) + "\n"
 
 
-class _Links:
-    """Allocates /30 link subnets from the pool and records the veth pairs."""
+_CLOSED = "-A OUTPUT -p tcp -m tcp --tcp-flags RST RST", "-A OUTPUT -p icmp -m icmp --icmp-type port-unreachable"
+_DROP_ALL = {"INPUT": "DROP", "FORWARD": "DROP", "OUTPUT": "DROP"}
+_ROUTER = {"INPUT": "DROP", "FORWARD": "ACCEPT", "OUTPUT": "DROP"}
 
-    def __init__(self, pool: IPv4Network) -> None:
-        self.base = int(pool.network_address)
-        self.size = pool.num_addresses
-        self.n = 0
+
+class _Builder:
+    def __init__(self, tag: str, topo: Topology, state: OracleState, pool: IPv4Network) -> None:
+        self.tag, self.topo, self.state = tag, topo, state
+        self.base, self.size, self.n = int(pool.network_address), pool.num_addresses, 0
         self.links: list[Link] = []
+        self.ifaces: dict[str, list[Iface]] = {}
+        self.lines: dict[str, list[str]] = {}
+
+    def key(self, node: str) -> str:
+        return f"{self.tag}/{node}"
 
     def subnet(self) -> tuple[str, str]:
-        """(first, second) host addresses of the next /30."""
+        """(first, second) host addresses of the next /30 of the pool."""
         off = 4 * self.n
         if off + 4 > self.size:
             raise PlanError("too many links for the link address pool")
         self.n += 1
-        return _ip(self.base + off + 1), _ip(self.base + off + 2)
+        return str(IPv4Address(self.base + off + 1)), str(IPv4Address(self.base + off + 2))
 
-    def add(self, a: str, a_if: str, b: str, b_if: str) -> None:
-        self.links.append(Link(a, a_if, b, b_if))
+    def iface(self, node: str, name: str, address: str) -> None:
+        self.ifaces.setdefault(node, []).append(Iface(name, address))
+
+    def line(self, node: str, text: str) -> None:
+        self.lines.setdefault(node, []).append(text)
+
+    def ns(self, kind: str, node: str, forwarding: bool, iptables: str, drops: _Drops, **kw: object) -> NsPlan:
+        return NsPlan(
+            key=self.key(node),
+            kind=kind,
+            node=node,
+            ifaces=tuple(self.ifaces.get(node, ())),
+            ip_lines=tuple(self.lines.get(node, ())),
+            forwarding=forwarding,
+            iptables=iptables,
+            drops=tuple(drops.points),
+            **kw,  # type: ignore[arg-type]
+        )
 
 
-def plan_state(tag: str, state: ForwardingState, pool: IPv4Network) -> NetPlan:
-    """The kernel build of ``state``; namespace keys are ``TAG/NODE``."""
-    nodes = state.nodes
+def _sink(name: str = SINK) -> list[str]:
+    """A device to route into what the cloud drops, so the drop passes FORWARD and is logged there
+    (a blackhole route drops before any rule sees the packet). A veth pair with both ends in the
+    namespace: every kernel with namespaces has veth, not every one has the dummy driver."""
+    return [f"link add {name} type veth peer name {name}.p", f"link set {name} up", f"link set {name}.p up"]
 
-    def key(node: str) -> str:
-        return f"{tag}/{node}"
 
-    links = _Links(pool)
-    ifaces: dict[str, list[Iface]] = {nid: [] for nid in nodes}
-    ip_lines: dict[str, list[str]] = {nid: [] for nid in nodes}
-    routers = {nid: n for nid, n in sorted(nodes.items()) if isinstance(n, Router) and n.connected is not None}
-    router_lb_marks: dict[str, list[tuple[str, str, int]]] = {nid: [] for nid in routers}
-    router_if_count: dict[str, int] = dict.fromkeys(routers, 0)
-    # Where each owner's link toward its router lives: node -> (router side address).
+def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) -> NetPlan:
+    """The kernel build of ``topo`` at ``state.time``; namespace keys are ``TAG/NODE``."""
+    b = _Builder(tag, topo, state, pool)
+    # Owners (instances, endpoints, load balancers) hang off their VPC's router.
+    owners: dict[str, list[tuple[str, str, str]]] = {v: [] for v in topo.vpcs}
+    for inst in topo.instances.values():
+        owners[inst.vpc].append((str(inst.ip), inst.id, "instance"))
+    for ep in topo.endpoints.values():
+        owners[ep.vpc].append((str(ep.ip), ep.id, "endpoint"))
+    for lb in topo.load_balancers.values():
+        owners[lb.vpc].append((str(lb.vip), lb.id, "load_balancer"))
     gateway: dict[str, str] = {}
-
-    def router_iface(rid: str) -> str:
-        router_if_count[rid] += 1
-        return f"r{router_if_count[rid] - 1}"
-
-    # Owners (instances, endpoints, load balancers) hang off their VPC router.
-    for rid, router in routers.items():
-        for addr in sorted(router.owners):
-            owner = router.owners[addr].node
-            node = nodes[owner]
-            if not isinstance(node, Host | Translator | Balancer) or node.gateway != rid:
-                raise PlanError(f"{rid}'s Local route to {_ip(addr)} leads to {owner}, which is not in {rid}")
-            rside, _ = links.subnet()
-            rif = router_iface(rid)
-            oif = "eth0" if isinstance(node, Host) else "r"
-            links.add(key(rid), rif, key(owner), oif)
-            ifaces[rid].append(Iface(rif, f"{rside}/30"))
-            ifaces[owner].append(Iface(oif, f"{_ip(addr)}/32"))
-            ip_lines[rid].append(f"route add {_ip(addr)}/32 dev {rif} table {LOCAL_TABLE}")
-            ip_lines[owner].append(f"route add default via {rside} dev {oif} onlink")
+    lb_marks: dict[str, list[tuple[str, int]]] = {v: [] for v in topo.vpcs}
+    for vid in sorted(topo.vpcs):
+        b.lines.setdefault(vid, []).extend(_sink())
+        for n, (address, owner, kind) in enumerate(sorted(owners[vid], key=lambda o: IPv4Address(o[0]))):
+            rside, _ = b.subnet()
+            rif, oif = f"r{n}", "eth0" if kind == "instance" else "r"
+            b.links.append(Link(b.key(vid), rif, b.key(owner), oif))
+            b.iface(vid, rif, f"{rside}/30")
+            b.iface(owner, oif, f"{address}/32")
+            b.line(vid, f"route add {address}/32 dev {rif} table {LOCAL_TABLE}")
+            b.line(owner, f"route add default via {rside} dev {oif} onlink")
             gateway[owner] = rside
-            if isinstance(node, Balancer):
-                mark = len(router_lb_marks[rid]) + 1
-                router_lb_marks[rid].append((rif, _ip(addr), mark))
-                ip_lines[rid].append(f"route add default via {_ip(addr)} dev {rif} onlink table {100 + mark}")
-                ip_lines[rid].append(f"rule add fwmark {mark} table {100 + mark} priority {100 + mark}")
-    # Routers <-> CCNs.
+            if kind == "load_balancer":
+                # Replies of the load balancer's connections return through it (it does not SNAT).
+                mark = len(lb_marks[vid]) + 1
+                lb_marks[vid].append((rif, mark))
+                b.line(vid, f"route add default via {address} dev {rif} onlink table {100 + mark}")
+                b.line(vid, f"rule add fwmark {mark} table {100 + mark} priority {100 + mark}")
+    # VPC routers <-> the CCN each is attached to, with the CCN's enabled routes.
     ccn_side: dict[tuple[str, str], tuple[str, str]] = {}
-    for rid, router in routers.items():
-        if router.via is None or router.table is None:
+    for cid in sorted(topo.ccns):
+        members = state.attached[cid]
+        if not members:
             continue
-        domain = nodes.get(router.via)
-        if not isinstance(domain, Router) or domain.connected is not None:
-            raise PlanError(f"{rid} learns routes from {router.via}, which is not a routing domain in this state")
-        rside, cside = links.subnet()
-        cif = f"v{len(ifaces[router.via])}"
-        links.add(key(rid), "c", key(router.via), cif)
-        ifaces[rid].append(Iface("c", f"{rside}/30"))
-        ifaces[router.via].append(Iface(cif, f"{cside}/30"))
-        ccn_side[(router.via, rid)] = (cif, rside)
-        for prefix, entry in router.table.routes.routes():
-            if entry.next_hop != rid:  # its own subnets: the Local route decides first
-                ip_lines[rid].append(f"route add {prefix} via {cside} dev c onlink")
-    for rid, router in routers.items():
-        # The Local route wins for every address inside the VPC CIDR, whatever the CCN learned:
-        # a table of its own, consulted first, holding the owners and a blackhole for the rest.
-        # Replies of load-balancer connections are steered before it (priority 101+).
-        assert router.connected is not None
-        cidr = router.connected[2]
-        ip_lines[rid].append(f"route add blackhole {cidr} table {LOCAL_TABLE}")
-        ip_lines[rid].append(f"rule add to {cidr} table {LOCAL_TABLE} priority 1000")
-        ip_lines[rid].append("route add blackhole default")
-    for cid, ccn in sorted(nodes.items()):
-        if not isinstance(ccn, Router) or ccn.connected is not None or ccn.table is None:
-            continue
-        for prefix, entry in ccn.table.routes.routes():
-            side = ccn_side.get((cid, entry.next_hop))
-            if side is None:
-                raise PlanError(f"{cid} routes {prefix} to {entry.next_hop}, which is not attached to it")
-            ip_lines[cid].append(f"route add {prefix} via {side[1]} dev {side[0]} onlink")
-        ip_lines[cid].append("route add blackhole default")
+        b.lines.setdefault(cid, []).extend(_sink())
+        for i, vid in enumerate(members):
+            rside, cside = b.subnet()
+            b.links.append(Link(b.key(vid), "c", b.key(cid), f"v{i}"))
+            b.iface(vid, "c", f"{rside}/30")
+            b.iface(cid, f"v{i}", f"{cside}/30")
+            ccn_side[(cid, vid)] = (f"v{i}", rside)
+            for r in state.enabled_routes(cid):
+                if r.vpc != vid:  # its own subnets lie inside its CIDR: the Local route decides
+                    b.line(vid, f"route add {r.prefix} via {cside} dev c onlink")
+        for r in state.enabled_routes(cid):
+            dev, via = ccn_side[(cid, r.vpc)]
+            b.line(cid, f"route add {r.prefix} via {via} dev {dev} onlink")
+        b.line(cid, f"route add default dev {SINK}")
+    for vid, vpc in sorted(topo.vpcs.items()):
+        # The Local route wins inside the VPC CIDR, whatever the CCN learned: a table consulted
+        # first. Replies steered to a load balancer are decided before it (priority 101+).
+        b.line(vid, f"route add {vpc.cidr} dev {SINK} table {LOCAL_TABLE}")
+        b.line(vid, f"rule add to {vpc.cidr} table {LOCAL_TABLE} priority 1000")
+        b.line(vid, f"route add default dev {SINK}")
     # Endpoints <-> the load balancer of their service.
-    lb_endpoint_ifs: dict[str, list[tuple[str, str]]] = {}
-    for eid, ep in sorted(nodes.items()):
-        if not isinstance(ep, Translator):
-            continue
-        lb = nodes.get(ep.target)
-        if not isinstance(lb, Balancer):
-            raise PlanError(f"endpoint {eid}'s load balancer {ep.target} is not in this state")
-        eside, lside = links.subnet()
-        lif = f"e{len(lb_endpoint_ifs.setdefault(ep.target, []))}"
-        links.add(key(eid), "l", key(ep.target), lif)
-        ifaces[eid].append(Iface("l", f"{eside}/30"))
-        ifaces[ep.target].append(Iface(lif, f"{lside}/30"))
-        ip_lines[eid].append(f"route add {_ip(ep.target_address)}/32 via {lside} dev l onlink")
-        lb_endpoint_ifs[ep.target].append((lif, eside))
+    lb_ways: dict[str, list[tuple[str, str]]] = {}
+    for eid, ep in sorted(topo.endpoints.items()):
+        lid = topo.endpoint_services[ep.service].load_balancer
+        eside, lside = b.subnet()
+        lif = f"e{len(lb_ways.setdefault(lid, []))}"
+        b.links.append(Link(b.key(eid), "l", b.key(lid), lif))
+        b.iface(eid, "l", f"{eside}/30")
+        b.iface(lid, lif, f"{lside}/30")
+        b.line(eid, f"route add {topo.load_balancers[lid].vip}/32 via {lside} dev l onlink")
+        lb_ways[lid].append((lif, eside))
 
-    plans: list[NsPlan] = []
-    for nid, node in sorted(nodes.items()):
-        k = key(nid)
-        if isinstance(node, Host):
-            if nid not in gateway:
-                raise PlanError(f"instance {nid} is not reachable from its router {node.gateway}")
-            rules = [
-                f"-A INPUT {_ESTABLISHED}",
-                "-A INPUT -j VPCSIM-IN",
-                f"-A OUTPUT {_ESTABLISHED}",
-                "-A OUTPUT -j VPCSIM-OUT",
-            ]
-            rules += _rule_lines(node.ingress, "VPCSIM-IN") + _rule_lines(node.egress, "VPCSIM-OUT")
-            ipt = _filter_table(
-                {"INPUT": "DROP", "FORWARD": "DROP", "OUTPUT": "DROP"}, rules, ("VPCSIM-IN", "VPCSIM-OUT")
-            )
-            plans.append(
-                NsPlan(
-                    k,
-                    "instance",
-                    nid,
-                    tuple(ifaces[nid]),
-                    tuple(ip_lines[nid]),
-                    False,
-                    ipt,
-                    tuple(sorted(port for proto, port in node.listening if proto == 6)),
-                    listen_udp=tuple(sorted(port for proto, port in node.listening if proto == 17)),
-                )
-            )
-        elif isinstance(node, Router) and node.connected is not None:
-            ipt = _filter_table({"INPUT": "DROP", "FORWARD": "ACCEPT", "OUTPUT": "DROP"}, [])
-            marks = router_lb_marks[nid]
-            if marks:
-                mangle = ["*mangle", "-A PREROUTING -m conntrack --ctdir REPLY -j CONNMARK --restore-mark"]
-                mangle += [
-                    f"-A PREROUTING -i {rif} -m conntrack --ctstate NEW -j CONNMARK --set-mark {mark}"
-                    for rif, _vip, mark in marks
-                ]
-                ipt += "\n".join([*mangle, "COMMIT"]) + "\n"
-            plans.append(NsPlan(k, "router", nid, tuple(ifaces[nid]), tuple(ip_lines[nid]), True, ipt))
-        elif isinstance(node, Router):
-            rules = [f"-A FORWARD -i {i.name} -o {i.name} -j DROP" for i in ifaces[nid]]
-            ipt = _filter_table({"INPUT": "DROP", "FORWARD": "ACCEPT", "OUTPUT": "DROP"}, rules)
-            plans.append(NsPlan(k, "ccn", nid, tuple(ifaces[nid]), tuple(ip_lines[nid]), True, ipt))
-        elif isinstance(node, Translator):
-            plans.append(_endpoint_plan(k, node, ifaces[nid], ip_lines[nid]))
-        else:
-            plans.append(_lb_plan(k, node, ifaces[nid], ip_lines[nid], gateway[nid], lb_endpoint_ifs.get(nid, [])))
-    return NetPlan(tag=tag, time=state.time, namespaces=tuple(plans), links=tuple(links.links), pool=pool)
+    plans = [_instance(b, iid) for iid in sorted(topo.instances)]
+    plans += [_router(b, vid, lb_marks[vid]) for vid in sorted(topo.vpcs)]
+    plans += [_ccn(b, cid) for cid in sorted(topo.ccns) if state.attached[cid]]
+    plans += [_endpoint(b, eid) for eid in sorted(topo.endpoints)]
+    plans += [_load_balancer(b, lid, gateway[lid], lb_ways.get(lid, [])) for lid in sorted(topo.load_balancers)]
+    return NetPlan(tag=tag, time=state.time, namespaces=tuple(plans), links=tuple(b.links), pool=pool)
 
 
-def _endpoint_plan(k: str, ep: Translator, ifaces: list[Iface], ip_lines: list[str]) -> NsPlan:
-    policies = {"INPUT": "DROP", "FORWARD": "DROP", "OUTPUT": "DROP"}
-    if not ep.active:
-        # Only ACTIVE endpoints forward: no translation, everything drops silently.
-        ipt = _filter_table(policies, [])
-        return NsPlan(k, "endpoint", ep.id, tuple(ifaces), tuple(ip_lines), True, ipt)
-    vip, lb_vip, snat = _ip(ep.address), _ip(ep.target_address), _ip(ep.snat_address)
-    # TCP and UDP only: no echo request through, and no ICMP error back (RELATED would pass it).
-    rules = ["-A FORWARD -p icmp -j DROP", f"-A FORWARD {_ESTABLISHED}"]
+def _instance(b: _Builder, iid: str) -> NsPlan:
+    inst = b.topo.instances[iid]
+    drops = _Drops(iid)
+    closed = drops.log("port_closed")
+    rules = [
+        f"-A INPUT {_ESTABLISHED}",
+        "-A INPUT -j VPCSIM-IN",
+        # What the host answers a closed port with is logged before conntrack lets it out.
+        *(f"{c} {closed}" for c in _CLOSED),
+        f"-A OUTPUT {_ESTABLISHED}",
+        "-A OUTPUT -j VPCSIM-OUT",
+    ]
+    rules += _group_rules(b.state, inst.security_groups, "ingress", "VPCSIM-IN", drops)
+    rules += _group_rules(b.state, inst.security_groups, "egress", "VPCSIM-OUT", drops)
+    listening = b.state.listening[iid]
+    return b.ns(
+        "instance",
+        iid,
+        False,
+        _table(_DROP_ALL, rules, ("VPCSIM-IN", "VPCSIM-OUT")),
+        drops,
+        listen=tuple(sorted(p for proto, p in listening if proto == "tcp")),
+        listen_udp=tuple(sorted(p for proto, p in listening if proto == "udp")),
+    )
+
+
+def _router(b: _Builder, vid: str, marks: list[tuple[str, int]]) -> NsPlan:
+    drops = _Drops(vid)
+    cidr = b.topo.vpcs[vid].cidr
+    sinks = [
+        # Inside the CIDR only the Local route decides: an address nobody owns.
+        *drops.drop("FORWARD", f"-o {SINK} -d {cidr}", "no_host"),
+        *drops.drop("FORWARD", f"-o {SINK}", "no_route"),
+    ]
+    ipt = _table(_ROUTER, sinks)
+    if marks:
+        mangle = ["*mangle", "-A PREROUTING -m conntrack --ctdir REPLY -j CONNMARK --restore-mark"]
+        mangle += [f"-A PREROUTING -i {rif} -m conntrack --ctstate NEW -j CONNMARK --set-mark {m}" for rif, m in marks]
+        ipt += "\n".join([*mangle, "COMMIT"]) + "\n"
+    return b.ns("router", vid, True, ipt, drops)
+
+
+def _ccn(b: _Builder, cid: str) -> NsPlan:
+    drops = _Drops(cid)
+    # Split horizon: a route never sends a packet back to the member it came from.
+    rules = [line for i in b.ifaces[cid] for line in drops.drop("FORWARD", f"-i {i.name} -o {i.name}", "no_route")]
+    rules += drops.drop("FORWARD", f"-o {SINK}", "no_route")
+    return b.ns("ccn", cid, True, _table(_ROUTER, rules), drops)
+
+
+def _endpoint(b: _Builder, eid: str) -> NsPlan:
+    ep = b.topo.endpoints[eid]
+    drops = _Drops(eid)
+    if b.state.endpoint_states[eid] != ACTIVE:
+        # Only ACTIVE endpoints forward: everything stops here, both ways.
+        rules = [*drops.drop("INPUT", "", "endpoint_not_active"), *drops.drop("FORWARD", "", "endpoint_not_active")]
+        return b.ns("endpoint", eid, True, _table(_DROP_ALL, rules), drops)
+    lb = b.topo.load_balancers[b.topo.endpoint_services[ep.service].load_balancer]
+    # TCP and UDP only: no echo request through or to it, and no ICMP error back (RELATED would pass).
+    rules = [*drops.drop("INPUT", "-p icmp", "not_forwarded"), *drops.drop("FORWARD", "-p icmp", "not_forwarded")]
+    rules.append(f"-A FORWARD {_ESTABLISHED}")
     chains: tuple[str, ...] = ()
-    if ep.filter is not None:
-        # The endpoint's security groups see the client's real source: FORWARD runs before SNAT.
+    if ep.security_groups:
+        # The endpoint's groups see the client's real source: FORWARD runs before SNAT.
         rules.append(f"-A FORWARD -i r -o l -j {SG_CHAIN}")
-        rules += _rule_lines(ep.filter, SG_CHAIN)
+        rules += _group_rules(b.state, ep.security_groups, "ingress", SG_CHAIN, drops)
         chains = (SG_CHAIN,)
     else:
         rules.append("-A FORWARD -i r -o l -j ACCEPT")
-    ipt = _filter_table(policies, rules, chains)
+    ipt = _table(_DROP_ALL, rules, chains)
     ipt += (
         "*nat\n"
-        f"-A PREROUTING -i r -d {vip}/32 -p tcp -j DNAT --to-destination {lb_vip}\n"
-        f"-A PREROUTING -i r -d {vip}/32 -p udp -j DNAT --to-destination {lb_vip}\n"
-        f"-A POSTROUTING -o l -j SNAT --to-source {snat}\n"
+        f"-A PREROUTING -i r -d {ep.ip}/32 -p tcp -j DNAT --to-destination {lb.vip}\n"
+        f"-A PREROUTING -i r -d {ep.ip}/32 -p udp -j DNAT --to-destination {lb.vip}\n"
+        f"-A POSTROUTING -o l -j SNAT --to-source {snat_address(b.topo, eid)}\n"
         "COMMIT\n"
     )
-    return NsPlan(k, "endpoint", ep.id, tuple(ifaces), tuple(ip_lines), True, ipt)
+    return b.ns("endpoint", eid, True, ipt, drops)
 
 
-def _lb_plan(
-    k: str,
-    lb: Balancer,
-    ifaces: list[Iface],
-    ip_lines: list[str],
-    router_gw: str,
-    endpoint_ifs: list[tuple[str, str]],
-) -> NsPlan:
-    vip = _ip(lb.address)
-    lines = list(ip_lines)
-    # Replies leave by the interface their connection came in on (the simulator's return_to).
-    ways = [("r", router_gw), *endpoint_ifs]
-    mangle = ["*mangle", "-A PREROUTING -m conntrack --ctdir REPLY -j CONNMARK --restore-mark"]
+def _load_balancer(b: _Builder, lid: str, router_gw: str, endpoint_ways: list[tuple[str, str]]) -> NsPlan:
+    lb = b.topo.load_balancers[lid]
+    drops = _Drops(lid)
+    vip = str(lb.vip)
+    key = b.key(lid)
+    # Replies leave by the interface their connection came in on.
+    ways = [("r", router_gw), *endpoint_ways]
+    mangle = ["-A PREROUTING -m conntrack --ctdir REPLY -j CONNMARK --restore-mark"]
     for i, (ifname, peer) in enumerate(ways, start=1):
-        lines.append(f"route add default via {peer} dev {ifname} onlink table {100 + i}")
-        lines.append(f"rule add fwmark {i} table {100 + i}")
+        b.line(lid, f"route add default via {peer} dev {ifname} onlink table {100 + i}")
+        b.line(lid, f"rule add fwmark {i} table {100 + i}")
         mangle.append(f"-A PREROUTING -i {ifname} -m conntrack --ctstate NEW -j CONNMARK --set-mark {i}")
+    # The order the cloud decides in: ICMP is not forwarded; a session's packets pass; a new one
+    # needs a listener on its port, then the load balancer's groups (before DNAT: they see the
+    # listener's port), then a backend that takes it.
+    mangle += drops.drop("PREROUTING", "-p icmp", "not_forwarded")
     mangle.append(f"-A PREROUTING {_ESTABLISHED}")
     chains = ""
-    if lb.filter is not None:
-        # Evaluated before DNAT: the rule ports are the listener's port, as the simulator checks them.
-        mangle.append(f"-A PREROUTING -d {vip}/32 -j {SG_CHAIN}")
-        mangle += _rule_lines(lb.filter, SG_CHAIN)
+    listeners = sorted(lb.listeners, key=lambda x: (x.protocol, x.port))
+    for lst in listeners:
+        p = lst.protocol
+        target = f"-j {SG_CHAIN}" if lb.security_groups else "-j ACCEPT"
+        mangle.append(f"-A PREROUTING -d {vip}/32 -p {p} -m {p} --dport {lst.port} {target}")
+    mangle += drops.drop("PREROUTING", f"-d {vip}/32", "no_listener")
+    if lb.security_groups:
+        mangle += _group_rules(b.state, lb.security_groups, "ingress", SG_CHAIN, drops)
         chains = f":{SG_CHAIN} - [0:0]\n"
-    mangle_text = mangle[0] + "\n" + chains + "\n".join(mangle[1:]) + "\nCOMMIT\n"
-    filt = _filter_table(
-        {"INPUT": "DROP", "FORWARD": "DROP", "OUTPUT": "DROP"},
-        [
-            "-A FORWARD -p icmp -j DROP",
-            f"-A FORWARD {_ESTABLISHED}",
-            "-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT",
-        ],
-    )
-    nat = f"*nat\n:{PIN_CHAIN} - [0:0]\n-A PREROUTING -j {PIN_CHAIN}\nCOMMIT\n"
+    mangle_text = "*mangle\n" + chains + "\n".join(mangle) + "\nCOMMIT\n"
+    # A listener nobody may be scheduled on DNATs nothing: its packets are for the VIP itself.
+    inputs: list[str] = []
     pins: list[Pin] = []
-    for (proto, port), listener in sorted(lb.listeners.items()):
-        if listener.pool:  # no pin where the simulator's load balancer schedules nobody
-            b = listener.pool[0]
-            pins.append(Pin(k, vip, port, _ip(b.address), b.port, _PROTO_NAMES[proto]))
-    return NsPlan(
-        k, "load_balancer", lb.id, tuple(ifaces), tuple(lines), True, filt + mangle_text + nat, (), tuple(pins)
-    )
+    loopbacks: set[str] = set()
+    for lst in listeners:
+        pool = b.state.candidates[(lid, lst.id)]
+        if pool:
+            first = pool[0]
+            pins.append(Pin(key, vip, lst.port, str(b.topo.instances[first.instance].ip), first.port, lst.protocol))
+            loopbacks |= {str(b.topo.instances[x.instance].ip) for x in pool}
+        else:
+            p = lst.protocol
+            inputs += drops.drop("INPUT", f"-d {vip}/32 -p {p} -m {p} --dport {lst.port}", "no_backend")
+    forward = [
+        # A backend scheduled its own connection would answer itself, never through the load balancer.
+        *(line for a in sorted(loopbacks) for line in drops.drop("FORWARD", f"-s {a}/32 -d {a}/32", "lb_loopback")),
+        f"-A FORWARD {_ESTABLISHED}",
+        "-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT",
+    ]
+    filt = _table(_DROP_ALL, [*inputs, *forward])
+    nat = f"*nat\n:{PIN_CHAIN} - [0:0]\n-A PREROUTING -j {PIN_CHAIN}\nCOMMIT\n"
+    return b.ns("load_balancer", lid, True, filt + mangle_text + nat, drops, default_pins=tuple(pins))
 
 
 def pin_document(lb_vip_pins: list[Pin]) -> str:

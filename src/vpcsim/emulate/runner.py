@@ -1,29 +1,48 @@
-"""Run a scenario's checks through the simulator and through the real kernel, and compare.
+"""The simulator against the kernel: simulate every check (every branch), build the kernel plan of
+the control state it ran in, connect for real, and compare the verdicts and where packets stopped.
 
-For each check: the simulator runs it on every branch (each backend its load balancers may
-choose); each branch is either *not emulable* (with the reason) or becomes a kernel job in the build
-of the control state at its start time, with the kernel's load balancers pinned to that branch's
-backends. Builds are made once per distinct control state (and, for many scenarios at once, many
-states share one set of namespaces); pins are set per job.
+This is the one module of :mod:`vpcsim.emulate` that asks the simulator (:mod:`vpcsim.probes`): the
+plans come from the model alone (:mod:`vpcsim.emulate.plan`, :mod:`vpcsim.emulate.plan_control`), so
+a bug in the control plane, the lowering or the engine makes the two sides disagree. Besides the
+verdicts, the runner compares the drop point the simulator blames with the one the kernel logged,
+and the backends each load balancer may choose with the ones the oracle allows.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from vpcsim.emulate.kernel import Fabric, Job, Outcome, neighbour_budget
-from vpcsim.emulate.plan import NetPlan, Pin, PlanError, choose_pool, plan_state
-from vpcsim.ir import PROTO_NAMES, Balancer, ForwardingState, Host, Translator
+from vpcsim.emulate.plan import DropPoint, NetPlan, Pin, PlanError, choose_pool, plan_state
+from vpcsim.emulate.plan_control import Oracle, snat_address
 from vpcsim.model import Check, Topology
 from vpcsim.probes import Network, ProbeResult
 from vpcsim.report.progress import NO_PROGRESS, Progress
+from vpcsim.trace import Denied, RuleMatch, Verdict
 
-SCHEMA = 2
+SCHEMA = 3
 """The version of ``vpcsim emulate --json``'s shape (``schemas/emulate.schema.json``): 2 has a row per
-branch of each check."""
+branch of each check, 3 where each side says the packet stopped."""
+
+LOCATED = frozenset(
+    {
+        "sg_ingress_denied",
+        "sg_egress_denied",
+        "endpoint_not_active",
+        "no_listener",
+        "no_backend",
+        "no_route",
+        "no_host",
+        "not_forwarded",
+        "lb_loopback",
+        "port_closed",
+    }
+)
+"""The reasons whose place the kernel build logs (a drop point, or the host that refused)."""
 
 DEFAULT_DEADLINE = 2.0
 """Seconds a real connect may take before it counts as timed out. The clouds drop silently and
@@ -66,6 +85,13 @@ class CheckEmulation:
     note: str
     """Why the check is not emulable, or what disagrees."""
     state_time: float | None
+    simulator_at: str = ""
+    """Where the simulator says the deciding packet stopped (or which host refused); "" when it
+    went through or the place is not one the kernel build logs."""
+    kernel_at: tuple[str, ...] = ()
+    """The drop points the kernel logged for this branch's packets (refusals: the host)."""
+    location: str = "not_compared"
+    """same | different | not_compared"""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -89,6 +115,7 @@ class CheckEmulation:
                 "seconds": None if self.kernel_seconds is None else round(self.kernel_seconds, 6),
                 "state_time": self.state_time,
             },
+            "location": {"status": self.location, "simulator": self.simulator_at, "kernel": list(self.kernel_at)},
             "note": self.note,
         }
 
@@ -142,6 +169,7 @@ class EmulationReport:
         }
         for c in self.checks:
             out[c.status] += 1
+        out["located"] = sum(c.location != "not_compared" for c in self.checks)
         return out
 
     def to_dict(self) -> dict[str, object]:
@@ -167,6 +195,8 @@ class _Entry:
     state_index: int | None
     backends: tuple[tuple[str, int], ...]
     not_emulable: str = ""
+    oracle_note: str = ""
+    """What the oracle's control plane says against the simulator's choice of backends."""
     job: Job | None = None
     outcome: Outcome | None = None
 
@@ -178,23 +208,36 @@ class Prepared:
     tag: str
     topology: Topology
     network: Network
+    oracle: Oracle
+    change_times: list[float]
     plans: dict[int, NetPlan] = field(default_factory=dict)
     entries: list[_Entry] = field(default_factory=list)
     builds: list[BuildInfo] = field(default_factory=list)
 
 
-def _pins(state: ForwardingState, branch: ProbeResult) -> list[tuple[str, str, int, str, int, str]]:
+def _pins(topo: Topology, branch: ProbeResult) -> list[tuple[str, str, int, str, int, str]]:
     """(load balancer, its VIP, listener port, backend address, backend port, protocol) of each
-    choice the branch took."""
+    choice the branch took, in the model's terms."""
     out = []
     for c in branch.choices:
-        lb = state.nodes[c.balancer]
-        assert isinstance(lb, Balancer)
-        listener = next(x for x in lb.listeners.values() if x.id == c.listener)
-        backend = next(b for b in listener.backends if b.key == c.backend)
-        vip, address = str(IPv4Address(lb.address)), str(IPv4Address(backend.address))
-        out.append((c.balancer, vip, c.listener_port, address, c.port, PROTO_NAMES[listener.proto]))
+        lb = topo.load_balancers[c.balancer]
+        listener = next(x for x in lb.listeners if x.id == c.listener)
+        address = str(topo.instances[c.instance].ip)
+        out.append((c.balancer, str(lb.vip), listener.port, address, c.port, listener.protocol))
     return out
+
+
+def _oracle_note(prep: Prepared, at: float, branch: ProbeResult) -> str:
+    """Where the simulator's load balancers chose among other backends than the oracle allows."""
+    state = prep.oracle.at(at)
+    for c in branch.choices:
+        allowed = [f"{b.instance}:{b.port}" for b in state.candidates[(c.balancer, c.listener)]]
+        if set(c.candidates) != set(allowed):
+            return (
+                f"{c.balancer} listener {c.listener} chose among {', '.join(c.candidates) or 'nobody'}; "
+                f"the model allows {', '.join(allowed) or 'nobody'}"
+            )
+    return ""
 
 
 def _special(addr: IPv4Address) -> str:
@@ -226,19 +269,18 @@ def _used_prefixes(topo: Topology) -> list[IPv4Network]:
 
 def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS) -> Prepared:
     """Simulate every check of ``topo`` and plan the kernel builds it needs."""
-    net = Network(topo)
-    compiled = net.compiled
-    prep = Prepared(tag=tag, topology=topo, network=net)
+    oracle = Oracle(topo)
+    prep = Prepared(tag=tag, topology=topo, network=Network(topo), oracle=oracle, change_times=oracle.change_times())
     pool = choose_pool(_used_prefixes(topo))
     plan_errors: dict[int, str] = {}
     progress.stage("simulating and planning checks", total=len(topo.checks))
     for number, check in enumerate(topo.checks):
         progress.advance()
-        first = net.run_check(check).result
-        state = compiled.state_at(check.at)
-        index = next(i for i, s in enumerate(compiled.states) if s is state)
+        first = prep.network.run_check(check).result
+        # The control plane is constant between two change times: one build per interval.
+        index = bisect.bisect_right(prep.change_times, check.at)
         for b, result in enumerate(first.branches):
-            chosen = _pins(state, result)
+            chosen = _pins(topo, result)
             entry = _Entry(
                 check=check,
                 check_index=number,
@@ -249,11 +291,11 @@ def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS)
                 backends=tuple((address, port) for _, _, _, address, port, _ in chosen),
             )
             prep.entries.append(entry)
-            why = _why_not_emulable(compiled.times, state, check, result, pool)
+            why = _why_not_emulable(prep, check, result, pool)
             if not why and index not in prep.plans and index not in plan_errors:
                 assert pool is not None
                 try:
-                    prep.plans[index] = plan_state(f"{tag}.{index}", state, pool)
+                    prep.plans[index] = plan_state(f"{tag}.{index}", topo, oracle.at(check.at), pool)
                 except PlanError as exc:
                     plan_errors[index] = f"the kernel build of this state is not faithful: {exc}"
             if not why and index in plan_errors:
@@ -261,49 +303,40 @@ def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS)
             if why:
                 entry.not_emulable = why
                 continue
+            entry.oracle_note = _oracle_note(prep, check.at, result)
             plan = prep.plans[index]
             pins = tuple(
                 Pin(plan.key(lb), vip, port, address, bport, proto) for lb, vip, port, address, bport, proto in chosen
             )
-            entry.job = Job(plan.key(check.source), result.address, check.port, pins, check.protocol)
+            dst, _ = topo.resolve_host(check.host)
+            entry.job = Job(plan.key(check.source), str(dst), check.port, pins, check.protocol)
     return prep
 
 
-def _why_not_emulable(
-    times: tuple[float, ...],
-    state: ForwardingState,
-    check: Check,
-    result: ProbeResult,
-    pool: IPv4Network | None,
-) -> str:
+def _why_not_emulable(prep: Prepared, check: Check, result: ProbeResult, pool: IPv4Network | None) -> str:
     if pool is None:
         return "the scenario uses every private link-address pool vpcsim could number its veth links from"
     # The kernel holds one control state; the simulator's connect must have been decided in it.
     end = check.at + result.connect_time
-    events = [t for t in times if check.at < t <= end]
+    events = [t for t in prep.change_times if check.at < t <= end]
     if events:
         return (
             f"a control-state change at {events[0]:g}s falls inside this connect's window "
             f"({check.at:g}s to {end:g}s): the kernel build holds one state"
         )
-    dst = IPv4Address(result.address)
+    topo = prep.topology
+    dst, _ = topo.resolve_host(check.host)
     special = _special(dst)
     if special:
         return f"{dst} is {special}: the kernel answers it locally instead of sending it to the VPC"
-    source = state.nodes[check.source]
-    assert isinstance(source, Host)
-    if int(dst) == source.address:
+    source = topo.instances[check.source].ip
+    if dst == source:
         return "the destination is the source's own address: the kernel connects over loopback, not through the VPC"
-    for node in state.nodes.values():
-        owned: list[int] = []
-        if isinstance(node, Translator):
-            owned = [node.address, node.snat_address]
-        elif isinstance(node, Balancer):
-            owned = [node.address]
-        if source.address in owned:
-            return (
-                f"the source address {IPv4Address(source.address)} is also an address of {node.id} in the kernel build"
-            )
+    owned = {ep.ip: eid for eid, ep in topo.endpoints.items()}
+    owned |= {IPv4Address(snat_address(topo, eid)): eid for eid in topo.endpoints}
+    owned |= {lb.vip: lid for lid, lb in topo.load_balancers.items()}
+    if source in owned:
+        return f"the source address {source} is also an address of {owned[source]} in the kernel build"
     return ""
 
 
@@ -363,24 +396,67 @@ def _run_batch(batch: Sequence[tuple[Prepared, NetPlan]], deadline: float) -> No
         prep.builds.append(info)
 
 
+def simulator_location(r: ProbeResult) -> DropPoint | None:
+    """Where the simulator says the deciding packet stopped, as a drop point of the kernel build;
+    None when it went through or stopped somewhere the build does not log."""
+    if r.verdict in (Verdict.CONNECTED, Verdict.ANSWERED) or r.reason.value not in LOCATED or r.blocked_at is None:
+        return None
+    group, rule = "", -1
+    if r.reason.value.startswith("sg_") and r.packets:
+        data = r.packets[r.decisive].hops[-1].steps[-1].data
+        if isinstance(data, Denied) and isinstance(data.match, RuleMatch):
+            group, rule = data.match.group, data.match.number
+    return DropPoint(r.blocked_at, r.reason.value, group, rule)
+
+
+def kernel_location(outcome: Outcome) -> tuple[DropPoint, ...]:
+    """The drop points the kernel logged for a job: the refusing host for a refused one (the
+    answer travels toward the client), else every drop."""
+    if outcome.verdict == "refused":
+        return tuple(p for p, toward_client in outcome.drops if p.kind == "port_closed" and toward_client)
+    return tuple(p for p, _ in outcome.drops if p.kind != "port_closed")
+
+
+def _compare(e: _Entry) -> tuple[str, str, str, str, tuple[str, ...]]:
+    """(status, note, location status, simulator's place, kernel's places) of one emulated branch."""
+    r, o = e.result, e.outcome
+    assert o is not None
+    sim_at = simulator_location(r)
+    kernel_at = kernel_location(o)
+    places = tuple(p.describe() for p in kernel_at)
+    sim_text = "" if sim_at is None else sim_at.describe()
+    if o.verdict != r.verdict.value:
+        note = f"simulator says {r.verdict.value} ({r.reason.value}: {r.detail}); kernel says {o.verdict} ({o.detail})"
+        if places:
+            note += f", stopped at {'; '.join(places)}"
+        return "disagree", note, "not_compared", sim_text, places
+    if e.oracle_note:
+        return "disagree", f"backends: {e.oracle_note}", "not_compared", sim_text, places
+    if sim_at is None:
+        return "agree", "", "not_compared", sim_text, places
+    if kernel_at == (sim_at,):
+        return "agree", "", "same", sim_text, places
+    note = (
+        f"both say {o.verdict}, but the simulator stops it at {sim_text} ({r.detail}) and the kernel at "
+        f"{'; '.join(places) or 'no logged drop point'}"
+    )
+    return "disagree", note, "different", sim_text, places
+
+
 def report(prep: Prepared, deadline: float = DEFAULT_DEADLINE) -> EmulationReport:
     checks: list[CheckEmulation] = []
-    states = prep.network.compiled.states
+    times = [0.0, *prep.change_times]
     for i, e in enumerate(prep.entries):
         r = e.result
         backend = ", ".join(f"{address}:{port}" for address, port in e.backends) or None
+        sim_text, location = "", "not_compared"
+        places: tuple[str, ...] = ()
         if e.not_emulable or e.outcome is None:
             status, note = "not_emulable", e.not_emulable or "not run"
             kernel, kdetail, ksec = None, "", None
         else:
             kernel, kdetail, ksec = e.outcome.verdict, e.outcome.detail, e.outcome.seconds
-            if kernel == r.verdict.value:
-                status, note = "agree", ""
-            else:
-                status = "disagree"
-                note = (
-                    f"simulator says {r.verdict.value} ({r.reason.value}: {r.detail}); kernel says {kernel} ({kdetail})"
-                )
+            status, note, location, sim_text, places = _compare(e)
         checks.append(
             CheckEmulation(
                 index=i,
@@ -402,7 +478,10 @@ def report(prep: Prepared, deadline: float = DEFAULT_DEADLINE) -> EmulationRepor
                 kernel_seconds=ksec,
                 status=status,
                 note=note,
-                state_time=None if e.state_index is None else states[e.state_index].time,
+                state_time=None if e.state_index is None else times[e.state_index],
+                simulator_at=sim_text,
+                kernel_at=places,
+                location=location,
             )
         )
     return EmulationReport(
