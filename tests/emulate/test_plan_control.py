@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.emulate.generator import variant
+from tests.emulate.shapes import shaped
 from vpcsim.control import control_timeline
 from vpcsim.emulate.plan_control import Oracle, health_flips
 from vpcsim.frontends import from_data, load
@@ -62,8 +63,11 @@ def test_bundled_scenarios(path: Path) -> None:
 
 
 def test_generated_variants(seed_data: dict[str, Any]) -> None:
-    for n in range(60):
+    for n in range(40):
         _compare(from_data(variant(seed_data, n), source=f"variant-{n}"))
+    for n in range(120):
+        shape, doc = shaped(n)
+        _compare(from_data(doc, source=f"{shape}-{n}"))
 
 
 def test_health_needs_the_thresholds_in_a_row() -> None:

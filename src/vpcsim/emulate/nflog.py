@@ -153,6 +153,11 @@ def parse(prefix: str, ip: bytes) -> Logged | None:
     if icmp_type in (0, 8):
         (ident,) = struct.unpack_from("!H", ip, ihl + 4)
         return Logged(prefix, proto, ident, ident, icmp_type)
-    quoted = _ports(ip[ihl + 8 :])
+    body = ip[ihl + 8 :]
+    quoted = _ports(body)
     inner = None if quoted is None else (quoted[0], quoted[2], quoted[3])
+    if quoted is not None and quoted[0] == 1 and len(body) >= quoted[1] + 6:
+        # An error about an echo request quotes it: its identifier stands for both ports.
+        (ident,) = struct.unpack_from("!H", body, quoted[1] + 4)
+        inner = (1, ident, ident)
     return Logged(prefix, proto, 0, 0, icmp_type, inner)

@@ -190,23 +190,6 @@ class Listener:
         object.__setattr__(self, "taker_keys", tuple(b.key for b in takers))
         object.__setattr__(self, "healthy_keys", tuple(b.key for b in healthy))
 
-    @property
-    def schedules(self) -> bool:
-        """Whether a new connection gets a backend: healthy takers, or (all-dead-all-alive) any
-        taker when every backend fails its checks, or any taker when checks are off."""
-        if not self.takers:
-            return False
-        return not self.health_checked or bool(self.healthy_takers) or not self.any_healthy
-
-    @property
-    def pool(self) -> tuple[Backend, ...]:
-        """The backends a new connection is scheduled among (empty when none may be)."""
-        if not self.schedules:
-            return ()
-        if self.health_checked and self.healthy_takers:
-            return self.healthy_takers
-        return self.takers
-
 
 @dataclass(frozen=True, slots=True)
 class Balancer:
