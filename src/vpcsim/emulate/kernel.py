@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import re
 import resource
@@ -204,6 +205,36 @@ class Outcome:
 
 
 _fabric_counter = 0
+LOCK_PATHS = ("/run/vpcsim-kernel.lock", "/tmp/vpcsim-kernel.lock")
+"""A machine-wide lock: one build at a time, whichever process makes it. Every build sizes itself
+to the neighbour table, which all namespaces share, so two at once could overflow it and turn
+unresolved neighbours into false timeouts."""
+_lock_depth = 0
+_lock_fd: int | None = None
+
+
+@contextlib.contextmanager
+def machine_lock() -> Iterator[None]:
+    """Hold the machine-wide build lock (re-entrant within a process)."""
+    global _lock_depth, _lock_fd
+    if _lock_depth == 0:
+        for path in LOCK_PATHS:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            _lock_fd = fd
+            break
+    _lock_depth += 1
+    try:
+        yield
+    finally:
+        _lock_depth -= 1
+        if _lock_depth == 0 and _lock_fd is not None:
+            fcntl.flock(_lock_fd, fcntl.LOCK_UN)
+            os.close(_lock_fd)
+            _lock_fd = None
 
 
 class Fabric:
@@ -230,6 +261,7 @@ class Fabric:
         """UDP listeners: each echoes what it receives."""
         self.pins: dict[str, dict[tuple[str, int], Pin]] = {}
         self.build_seconds = 0.0
+        self._lock = machine_lock()
         self.restore = "iptables-restore"
         """The ``iptables-restore`` of the build (see :func:`_restore_tool`)."""
         self.logs: dict[int, str] = {}
@@ -241,15 +273,20 @@ class Fabric:
 
     # -- build ------------------------------------------------------------------------------
     def __enter__(self) -> Fabric:
+        self._lock.__enter__()
         try:
             self.build()
         except BaseException:
             self.teardown()
+            self._lock.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.teardown()
+        try:
+            self.teardown()
+        finally:
+            self._lock.__exit__(None, None, None)
 
     def build(self) -> None:
         t0 = time.perf_counter()
