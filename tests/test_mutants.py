@@ -136,6 +136,15 @@ MUTANTS = (
         bug="connect() sends tcp_syn_retries SYNs in all instead of one SYN and that many retries",
     ),
     Mutant(
+        id="sim-acl-checks-packets-from-inside-the-subnet",
+        part="sim",
+        path="sim/nodes.py",
+        original="    if sf is not None and (h.src & sf.mask) != sf.net:\n",
+        replacement="    if sf is not None:\n",
+        module="tests/scenarios/test_network_acls.py",
+        bug="a network ACL checks packets handed into its subnet from an address of the same subnet",
+    ),
+    Mutant(
         id="sim-wrr-ignores-weights",
         part="sim",
         path="sim/nodes.py",

@@ -5,7 +5,10 @@ anything the simulator and the kernel decide only in other shapes (CCN route con
 overlapping VPCs, two CCNs side by side, several services and endpoints, health flips) goes
 untested there. :func:`shaped` builds a whole scenario for variant ``n`` instead, cycling through
 named shapes (:data:`SHAPES`), each with its own random VPCs, subnets, addresses, security groups,
-load balancers, Private Link objects, CCNs, timeline and checks.
+load balancers, Private Link objects, CCNs, timeline and checks. About a third of the variants of
+the shapes in :data:`ACL_SHAPES` also bind network ACLs to some subnets (:meth:`_Builder.network_acls`),
+drawn from a random stream of their own: without its ACLs such a variant is the one the same number
+gave before ACLs existed.
 
 Every variant is meant to be emulable, so the generator keeps to what the kernel build can
 express: no check to the source's own address or to special addresses; no instance address that
@@ -62,6 +65,21 @@ AUTO_HOSTS = 10
 generator can tell where the loader will put them (the lowest free address from .2)."""
 SPLIT_START = 140.0
 """Where the timeline starts when some checks run before it: a check at t <= 10 may last 127 s."""
+ACL_SHAPES = ("single-vpc", "seed-like", "ccn-hub", "service-mesh")
+"""Shapes some of whose variants bind network ACLs."""
+ACL_SHARE = 1 / 3
+"""The share of those variants that do."""
+MAX_ACL_RULES = 20
+"""Rules per direction of a network ACL (Tencent's limit; the loader refuses more)."""
+EPHEMERAL = "1024-65535"
+"""The return-traffic range of a stateless ACL: every client's port (Linux's 32768-60999) and every
+Private Link SNAT port."""
+LINUX_EPHEMERAL = (32768, 60999)
+"""Where the kernel's (and the simulator's) clients take their ports. No generated rule covers part
+of it: a reply's port differs between the two, so a rule must hold for all of it or none."""
+SNAT_PORTS = "32768-60999"
+"""Private Link SNAT ports of a variant with ACLs. The kernel build's SNAT keeps the client's port,
+the simulator draws from ``settings.snat_ports``; in Linux's range both fall in the same rules."""
 
 
 @dataclass
@@ -132,6 +150,8 @@ class _Builder:
         self.check_gap = (10, 40)
         self.instance_ips: set[str] = set()
         self.special_ips: set[str] = set()
+        self.acl_rng: random.Random | None = None
+        """Set (by :func:`shaped`) for a variant that binds network ACLs: their own random stream."""
         n_open = rng.randint(1, 2)
         n_rand = rng.randint(1, 3)
         self.open_groups = [f"sg-open{i + 1}" for i in range(n_open)]
@@ -432,7 +452,7 @@ class _Builder:
                 self.event(offset, **ev)
                 counts[(gid, direction)] = n + 1
 
-    def document(self, groups: dict[str, Data], checks: list[Data]) -> Data:
+    def document(self, groups: dict[str, Data], checks: list[Data], acls: dict[str, Data] | None = None) -> Data:
         d: Data = {"version": 1, "settings": self.settings}
         d["vpcs"] = {
             vid: {
@@ -446,6 +466,8 @@ class _Builder:
             for vid, v in self.vpcs.items()
         }
         d["security_groups"] = groups
+        if acls:
+            d["network_acls"] = acls
         d["instances"] = self.host_docs
         if self.lb_docs:
             d["load_balancers"] = self.lb_docs
@@ -595,12 +617,144 @@ class _Builder:
             self.split = False
         count = len(self.hosts) + len(self.vpcs) + len(self.ccns) + len(self.endpoints) + len(self.balancers)
         assert count <= MAX_OBJECTS, f"{self.shape}: {count} objects"
-        probe = self.document(groups, [])
+        acls = self.network_acls() if self.acl_rng is not None else {}
+        probe = self.document(groups, [], acls)
         times = [s.time for s in control_timeline(from_data(probe, source=f"shape-{self.shape}"))]
-        return self.document(groups, self.checks(times))
+        return self.document(groups, self.checks(times), acls)
+
+    # -- network ACLs ------------------------------------------------------------------------
+    def network_acls(self) -> dict[str, Data]:
+        """ACLs on some subnets of each VPC (at least one subnet in all): one ACL per subnet, or one
+        shared by several; now and then one bound to nothing. Rules are written the way people
+        write them (services, then the return traffic, which is sometimes forgotten), or mostly
+        open with a drop on top, or empty (the deny-all alone), or random."""
+        assert self.acl_rng is not None
+        rng = self.acl_rng
+        out: dict[str, Data] = {}
+        bound: list[tuple[str, list[str]]] = []
+        for vid in sorted(self.vpcs):
+            chosen = [sid for sid in sorted(self.vpcs[vid].subnets) if rng.random() < 0.5]
+            if len(chosen) > 1 and rng.random() < 0.4:
+                bound.append((vid, chosen))
+            else:
+                bound.extend((vid, [sid]) for sid in chosen)
+        if not bound:
+            vid = rng.choice(sorted(self.vpcs))
+            bound.append((vid, [rng.choice(sorted(self.vpcs[vid].subnets))]))
+        if rng.random() < 0.1:
+            bound.append((rng.choice(sorted(self.vpcs)), []))
+        for vid, sids in bound:
+            doc: Data = {"vpc": vid}
+            if sids:
+                doc["subnets"] = sids
+            for direction in ("ingress", "egress"):
+                rules = self.acl_rules(direction, vid)
+                if rules or rng.random() < 0.5:  # an empty list written out, or left to its default
+                    doc[direction] = rules
+            if rng.random() < 0.1:
+                doc["description"] = "generated network ACL"
+            out[f"acl-{len(out) + 1}"] = doc
+        if self.endpoints:
+            self.settings["snat_ports"] = SNAT_PORTS
+        return out
+
+    def acl_peers(self, accept: bool) -> list[str]:
+        """What ACL rules name: everything, the Private Link SNAT range, VPC and subnet CIDRs.
+        Accepts lean to the broad ones, drops to the narrow ones."""
+        vpcs = [str(v.cidr) for v in self.vpcs.values()]
+        subnets = [str(s) for v in self.vpcs.values() for s in v.subnets.values()]
+        if accept:
+            return ["0.0.0.0/0"] * 3 + [SNAT] * 2 + vpcs * 2 + subnets
+        return ["0.0.0.0/0", SNAT, *vpcs, *subnets, *subnets]
+
+    def service_ports(self, proto: str) -> list[int]:
+        """The ports requests go to: what instances listen on, listener ports, backend ports."""
+        used = {p for h in self.hosts.values() for p in (h.tcp if proto == "tcp" else h.udp)}
+        used |= {p for lb in self.balancers.values() for p in (lb.tcp if proto == "tcp" else lb.udp)}
+        for doc in self.lb_docs.values():
+            for ld in doc["listeners"].values():
+                if ld["protocol"] == proto:
+                    used |= {bk["port"] for bk in ld["backends"]}
+        return sorted(used) or list(TCP_PORTS if proto == "tcp" else UDP_PORTS)
+
+    def acl_rule(self, direction: str, *, action: str | None = None) -> Data:
+        """One rule: tcp/udp on a service port, a range around one, the ephemeral range or every
+        port; icmp; all."""
+        rng = self.acl_rng
+        assert rng is not None
+        proto = rng.choices(["tcp", "udp", "icmp", "all"], weights=[5, 3, 2, 2])[0]
+        if action is None:
+            action = rng.choices(["accept", "drop"], weights=[3, 1])[0]
+        r: Data = {"action": action, "protocol": proto}
+        if proto in ("tcp", "udp"):
+            kind = rng.random()
+            if kind < 0.5:
+                r["port"] = rng.choice(self.service_ports(proto))
+            elif kind < 0.7:
+                p = rng.choice(self.service_ports(proto))
+                r["port"] = f"{max(1, p - rng.randint(0, 100))}-{p + rng.randint(0, 100)}"
+            elif kind < 0.9:
+                r["port"] = EPHEMERAL
+            elif kind < 0.95:
+                r["port"] = "1-65535"
+        r["source" if direction == "ingress" else "destination"] = rng.choice(self.acl_peers(action == "accept"))
+        return r
+
+    def acl_rules(self, direction: str, vid: str) -> list[Data]:
+        """One direction's list for an ACL of ``vid``. Egress lists are more often open than ingress
+        ones, as people write them; every style but the empty one may get a drop or two on top (or
+        among them). A services list names one scope (everything, its own VPC or the Private Link
+        SNAT range), now and then another peer for one rule."""
+        rng = self.acl_rng
+        assert rng is not None
+        weights = [9, 5, 1, 2] if direction == "ingress" else [5, 9, 1, 2]
+        style = rng.choices(["services", "open", "empty", "random"], weights=weights)[0]
+        key = _peer_key(direction)
+        rules: list[Data] = []
+        if style == "services":  # the services' ports, the return traffic (maybe), ping (maybe)
+            scope = rng.choices(["0.0.0.0/0", str(self.vpcs[vid].cidr), SNAT], weights=[5, 3, 1])[0]
+
+            def peer() -> str:
+                return self.acl_peer() if rng.random() < 0.15 else scope
+
+            for proto in ("tcp", "udp"):
+                ports = self.service_ports(proto)
+                if rng.random() < 0.4:
+                    ports = sorted(rng.sample(ports, (len(ports) + 1) // 2))
+                rules.extend({"action": "accept", "protocol": proto, "port": p, key: peer()} for p in ports[:7])
+                if rng.random() < 0.75:  # the return traffic, not always remembered
+                    rules.append({"action": "accept", "protocol": proto, "port": EPHEMERAL, key: peer()})
+            if rng.random() < 0.6:
+                rules.append({"action": "accept", "protocol": "icmp", key: peer()})
+            rng.shuffle(rules)
+        elif style == "open":
+            rules = [{"action": "accept", "protocol": "all", key: "0.0.0.0/0"}]
+            if rng.random() < 0.3:  # open to the VPCs and the SNAT range only
+                nets = [*sorted({str(v.cidr) for v in self.vpcs.values()}), SNAT]
+                rules = [{"action": "accept", "protocol": "all", key: net} for net in nets]
+        elif style == "random":
+            rules = [self.acl_rule(direction) for _ in range(rng.randint(1, 6))]
+        if style != "empty":
+            for _ in range(rng.choices([0, 1, 2], weights=[5, 3, 1])[0]):
+                at = rng.randint(0, len(rules)) if rng.random() < 0.4 else 0
+                rules.insert(at, self.acl_rule(direction, action="drop"))
+        for r in rules:
+            low, _, high = str(r.get("port", "1-65535")).partition("-")
+            lo, hi = int(low), int(high or low)
+            assert (lo <= LINUX_EPHEMERAL[0] and hi >= LINUX_EPHEMERAL[1]) or hi < LINUX_EPHEMERAL[0], r
+        return rules[:MAX_ACL_RULES]
+
+    def acl_peer(self) -> str:
+        """A peer for an accept: everything, the SNAT range or a VPC most of the time."""
+        assert self.acl_rng is not None
+        return self.acl_rng.choice(self.acl_peers(True))
 
 
 # -- the shapes ----------------------------------------------------------------------------------
+
+
+def _peer_key(direction: str) -> str:
+    return "source" if direction == "ingress" else "destination"
 
 
 def _admission_terms(b: _Builder) -> tuple[bool | None, list[str] | None]:
@@ -905,4 +1059,7 @@ def shaped(n: int, seed: int = 20261130) -> tuple[str, Data]:
     name = SHAPES[n % len(SHAPES)]
     b = _Builder(random.Random(f"vpcsim-shapes:{seed}:{n}"), name)
     BUILDERS[name](b)
+    acl_rng = random.Random(f"vpcsim-shapes-acl:{seed}:{n}")
+    if name in ACL_SHAPES and acl_rng.random() < ACL_SHARE:
+        b.acl_rng = acl_rng
     return name, b.finish()

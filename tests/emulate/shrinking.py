@@ -162,6 +162,10 @@ def _delete_group(d: Data, gid: str) -> None:
     _drop_events(d, "security_group", gid)
 
 
+def _delete_acl(d: Data, aid: str) -> None:
+    _section(d, "network_acls").pop(aid, None)
+
+
 def _delete_placed(d: Data, vid: str, subnet: str | None = None) -> None:
     """Everything placed in VPC ``vid`` (or in one of its subnets), with what names it."""
 
@@ -191,6 +195,9 @@ def _delete_vpc(d: Data, vid: str) -> None:
         if isinstance(ccn.get("attachments"), list):
             ccn["attachments"] = [v for v in ccn["attachments"] if v != vid]
     _drop_events(d, "vpc", vid)
+    for aid, acl in list(_section(d, "network_acls").items()):
+        if acl.get("vpc") == vid:
+            _delete_acl(d, aid)
     _section(d, "vpcs").pop(vid, None)
     if account is not None and all(v.get("account") != account for v in _section(d, "vpcs").values()):
         for svc in _section(d, "endpoint_services").values():
@@ -201,6 +208,14 @@ def _delete_vpc(d: Data, vid: str) -> None:
 def _delete_subnet(vid: str, subnet: str, d: Data) -> None:
     _delete_placed(d, vid, subnet)
     _section(_section(d, "vpcs").get(vid, {}), "subnets").pop(subnet, None)
+    _unbind(d, vid, subnet)
+
+
+def _unbind(d: Data, vid: str, subnet: str) -> None:
+    """A subnet out of the network ACL that binds it (an ACL bound to nothing is still valid)."""
+    for acl in _section(d, "network_acls").values():
+        if acl.get("vpc") == vid and isinstance(acl.get("subnets"), list):
+            acl["subnets"] = [s for s in acl["subnets"] if s != subnet]
 
 
 def _reindexed(d: Data, gid: str, direction: str, removed: int) -> None:
@@ -248,7 +263,8 @@ def _tidy(d: Data) -> None:
 
 def _referenced(d: Data) -> set[str]:
     """Ids the checks need, transitively: what they name, the endpoint's service, its load
-    balancer and backends, the VPCs all of these sit in, their groups, the CCNs of those VPCs."""
+    balancer and backends, the VPCs all of these sit in, their groups, the CCNs of those VPCs and
+    the network ACLs of those VPCs' subnets."""
     instances, lbs = _section(d, "instances"), _section(d, "load_balancers")
     services, endpoints = _section(d, "endpoint_services"), _section(d, "endpoints")
     named: set[str] = set()
@@ -270,6 +286,7 @@ def _referenced(d: Data) -> set[str]:
             if new not in named:
                 named.add(new)
                 todo.append(new)
+    named.update(aid for aid, acl in _section(d, "network_acls").items() if acl.get("vpc") in named)
     return named
 
 
@@ -330,6 +347,10 @@ def _drop_rule(gid: str, direction: str, k: int, x: Data) -> None:
     _reindexed(x, gid, direction, k)
 
 
+def _truncate_acl_rules(aid: str, direction: str, keep: int, x: Data) -> None:
+    del x["network_acls"][aid][direction][keep:]
+
+
 DELETERS: dict[str, Callable[[Data, str], None]] = {
     "vpcs": _delete_vpc,
     "instances": _delete_instance,
@@ -338,6 +359,7 @@ DELETERS: dict[str, Callable[[Data, str], None]] = {
     "endpoints": _delete_endpoint,
     "ccns": _delete_ccn,
     "security_groups": _delete_group,
+    "network_acls": _delete_acl,
 }
 """Section → how to delete one of its objects with everything that names it."""
 
@@ -367,8 +389,9 @@ def _moves(d: Data) -> Iterator[Move]:
 
 
 def _list_moves(d: Data) -> Iterator[Move]:
-    """One entry of a list: a timeline event, a check, a CCN attachment, a rule (or every rule from
-    a position on), a listener, a backend, a listen entry, a group binding, a whitelist entry."""
+    """One entry of a list: a timeline event, a check, a CCN attachment, a rule of a group or a
+    network ACL (or every rule from a position on), an ACL's subnet, a listener, a backend, a
+    listen entry, a group binding, a whitelist entry."""
     for i in range(len(d.get("timeline") or [])):
         yield partial(_pop, ("timeline", i))
     if len(d.get("checks") or []) > 1:
@@ -384,6 +407,15 @@ def _list_moves(d: Data) -> Iterator[Move]:
                 yield partial(_truncate_rules, gid, direction, keep)
             for k in range(len(rules)):
                 yield partial(_drop_rule, gid, direction, k)
+    for aid, acl in _section(d, "network_acls").items():
+        for direction in ("ingress", "egress"):
+            rules = acl.get(direction) or []
+            for keep in range(len(rules) - 1):
+                yield partial(_truncate_acl_rules, aid, direction, keep)
+            for k in range(len(rules)):
+                yield partial(_pop, ("network_acls", aid, direction, k))
+        for i in range(len(acl.get("subnets") or [])):
+            yield partial(_pop, ("network_acls", aid, "subnets", i))
     for lid, lb in _section(d, "load_balancers").items():
         for name, lst in _section(lb, "listeners").items():
             yield partial(_pop, ("load_balancers", lid, "listeners", name))
@@ -409,6 +441,7 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     "endpoint_services": ("whitelist", "auto_accept"),
     "endpoints": ("ip", "security_groups"),
     "ccns": ("bandwidth",),
+    "network_acls": ("description",),
 }
 """Keys of each section's objects that have a default."""
 CHECK_OPTIONAL = ("name", "at", "wait", "reason", "branches")
@@ -435,11 +468,12 @@ def _optional_paths(d: Data) -> Iterator[tuple[Any, ...]]:
             for key in keys:
                 if key in obj:
                     yield (section, oid, key)
-    for gid, group in _section(d, "security_groups").items():
-        for direction in ("ingress", "egress"):
-            for k, rule in enumerate(group.get(direction) or []):
-                if "description" in rule:
-                    yield ("security_groups", gid, direction, k, "description")
+    for section in ("security_groups", "network_acls"):
+        for oid, obj in _section(d, section).items():
+            for direction in ("ingress", "egress"):
+                for k, rule in enumerate(obj.get(direction) or []):
+                    if "description" in rule:
+                        yield (section, oid, direction, k, "description")
     for lid, lb in _section(d, "load_balancers").items():
         for name, lst in _section(lb, "listeners").items():
             for key in ("health_check", "scheduler"):

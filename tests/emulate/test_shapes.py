@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from tests.emulate.shapes import MAX_OBJECTS, SHAPES, shaped
+from tests.emulate.shapes import ACL_SHAPES, LINUX_EPHEMERAL, MAX_ACL_RULES, MAX_OBJECTS, SHAPES, shaped
 from vpcsim.control import control_timeline
 from vpcsim.frontends import from_data
 from vpcsim.model import Topology
 from vpcsim.probes import Network
+from vpcsim.trace import AclMatch
 
 VARIANTS = 60
 
@@ -96,3 +97,33 @@ def test_verdicts_and_protocols_are_mixed(variants: list[Variant]) -> None:
     for verdict in ("connected", "answered", "refused", "timeout"):
         assert verdicts[verdict] >= 0.15 * total, summary
     assert several >= 0.05 * checks, summary
+
+
+def test_some_variants_bind_network_acls_that_bite(variants: list[Variant]) -> None:
+    """About a third of the ACL shapes' variants bind ACLs, within Tencent's 20 rules a direction;
+    their checks end in both ACL reasons, and others pass through an ACL (to a connection or an
+    answer, or to what decides further on). No rule covers part of Linux's ephemeral range: the
+    kernel and the simulator pick different ports in it."""
+    with_acls = [(name, topo) for name, _, topo in variants if topo.network_acls]
+    assert len(with_acls) >= 5, len(with_acls)
+    assert {name for name, _ in with_acls} <= set(ACL_SHAPES)
+    reasons: Counter[str] = Counter()
+    for _, topo in with_acls:
+        for acl in topo.network_acls.values():
+            for rule in (*acl.ingress, *acl.egress):
+                low, high = rule.ports.low, rule.ports.high
+                assert high < LINUX_EPHEMERAL[0] or (low <= LINUX_EPHEMERAL[0] and high >= LINUX_EPHEMERAL[1]), rule
+            assert len(acl.ingress) <= MAX_ACL_RULES
+            assert len(acl.egress) <= MAX_ACL_RULES
+        net = Network(topo)
+        for c in topo.checks:
+            for b in net.run_check(c).result.branches:
+                reasons[b.reason.value] += 1
+                steps = [s for p in b.packets for h in p.hops for s in h.steps]
+                if any(isinstance(s.data, AclMatch) for s in steps) and not b.reason.value.startswith("acl_"):
+                    reasons["through an ACL"] += 1
+                    reasons["answered through an ACL"] += b.succeeded
+    assert reasons["acl_ingress_denied"] >= 10, reasons
+    assert reasons["acl_egress_denied"] >= 10, reasons
+    assert reasons["through an ACL"] >= 25, reasons
+    assert reasons["answered through an ACL"] >= 8, reasons

@@ -14,7 +14,19 @@ import pytest
 import yaml
 
 from tests.emulate.shapes import SHAPES, shaped
-from tests.emulate.shrinking import DELETERS, _moves, _size, _Sizes, _tidy, candidates, dump, lines, shrink
+from tests.emulate.shrinking import (
+    DELETERS,
+    _delete_subnet,
+    _keep_check_pruned,
+    _moves,
+    _size,
+    _Sizes,
+    _tidy,
+    candidates,
+    dump,
+    lines,
+    shrink,
+)
 from vpcsim.errors import VpcsimError
 from vpcsim.frontends import from_data
 
@@ -171,3 +183,31 @@ def test_a_wrong_number_of_answers_is_an_error() -> None:
     _, doc = shaped(0)
     with pytest.raises(ValueError, match="verdicts for"):
         shrink(doc, lambda docs: [False])
+
+
+def test_network_acls_go_with_their_subnets_and_vpcs() -> None:
+    """Deleting a subnet unbinds it from its ACL; deleting a VPC deletes its ACLs; pruning to one
+    check keeps the ACLs of the VPCs that check needs."""
+    n = next(n for n in range(60) if len(shaped(n)[1].get("network_acls", {})) > 1)
+    _, doc = shaped(n)
+    for aid, acl in doc["network_acls"].items():
+        vid = acl["vpc"]
+        for sid in acl.get("subnets", []):
+            if len(doc["vpcs"][vid]["subnets"]) > 1:
+                cand = copy.deepcopy(doc)
+                _delete_subnet(vid, sid, cand)
+                _tidy(cand)
+                assert sid not in cand["network_acls"][aid].get("subnets", [])
+                from_data(cand, source=f"{vid}.{sid}")
+        if len(doc["vpcs"]) > 1:
+            cand = copy.deepcopy(doc)
+            DELETERS["vpcs"](cand, vid)
+            _tidy(cand)
+            assert all(a["vpc"] != vid for a in cand.get("network_acls", {}).values())
+    cand = copy.deepcopy(doc)
+    _keep_check_pruned(0, cand)
+    _tidy(cand)
+    assert {a["vpc"] for a in cand.get("network_acls", {}).values()} <= set(cand["vpcs"])
+    assert [aid for aid, a in doc["network_acls"].items() if a["vpc"] in cand["vpcs"]] == list(
+        cand.get("network_acls", {})
+    )

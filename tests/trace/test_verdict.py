@@ -28,6 +28,8 @@ DISPOSITIONS = {
     "no_host": "no_route",
     "sg_ingress_denied": "denied",
     "sg_egress_denied": "denied",
+    "acl_ingress_denied": "denied",
+    "acl_egress_denied": "denied",
     "endpoint_not_active": "discarded",
     "no_listener": "discarded",
     "no_backend": "discarded",
@@ -76,6 +78,20 @@ def icmp_allowed(d: Doc) -> None:
     d["security_groups"]["sg-client"]["ingress"] = [{"action": "accept", "protocol": "icmp", "source": "0.0.0.0/0"}]
 
 
+def acl_without_return_ports(d: Doc) -> None:
+    d["network_acls"] = {
+        "acl-cq": {
+            "vpc": "vpc3",
+            "subnets": ["subnet-cq"],
+            "egress": [{"action": "accept", "protocol": "tcp", "port": 1044, "destination": "172.16.0.0/16"}],
+        }
+    }
+
+
+def acl_closed(d: Doc) -> None:
+    d["network_acls"] = {"acl-cq": {"vpc": "vpc3", "subnets": ["subnet-cq"]}}
+
+
 def every_weight_zero(d: Doc) -> None:
     for b in d["load_balancers"]["lb-service"]["listeners"]["lbl-1044"]["backends"]:
         b["weight"] = 0
@@ -91,6 +107,8 @@ PROBES: list[tuple[str, Callable[[Doc], None], str, str, int | None]] = [
     ("no_host", as_is, "cvm-vpc3", "172.16.2.99", 1044),
     ("sg_ingress_denied", no_snat_rule, "cvm-vpc3", "172.16.2.16", 1044),
     ("sg_egress_denied", no_client_egress, "cvm-vpc3", "172.16.2.16", 1044),
+    ("acl_ingress_denied", acl_without_return_ports, "cvm-vpc3", "172.16.2.16", 1044),
+    ("acl_egress_denied", acl_closed, "cvm-vpc3", "172.16.2.16", 1044),
     ("endpoint_not_active", endpoint_rejected, "cvm-vpc3", "172.16.2.16", 1044),
     ("no_listener", as_is, "cvm-vpc3", "172.16.2.16", 1045),
     ("no_backend", every_weight_zero, "cvm-vpc3", "172.16.2.16", 1044),

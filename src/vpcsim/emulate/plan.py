@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from vpcsim.emulate.plan_control import ACTIVE, OracleState, snat_address
-from vpcsim.model import Action, Protocol, Rule, Topology
+from vpcsim.model import Action, NetworkAcl, Protocol, Rule, Topology
 
 LINK_POOLS = (
     IPv4Network("169.254.0.0/16"),
@@ -55,18 +55,24 @@ class DropPoint:
 
     node: str
     kind: str
-    """A reason code: ``sg_ingress_denied``, ``sg_egress_denied``, ``endpoint_not_active``,
+    """A reason code: ``sg_ingress_denied``, ``sg_egress_denied``, ``acl_ingress_denied``,
+    ``acl_egress_denied``, ``endpoint_not_active``,
     ``no_listener``, ``no_backend``, ``no_route``, ``no_host``, ``not_forwarded``, ``lb_loopback``
     or ``port_closed``."""
     group: str = ""
-    """Security-group drops: the group whose rule dropped ("" when no rule matched)."""
+    """Security-group drops: the group whose rule dropped ("" when no rule matched); network ACL
+    drops: the ACL."""
     rule: int = -1
-    """Security-group drops: the rule's index in its group (-1 when no rule matched)."""
+    """The rule's index in its group or ACL (-1 when no rule matched: the default deny, or the ACL's
+    immutable deny-all)."""
 
     def describe(self) -> str:
         if self.kind.startswith("sg_"):
             which = f"{self.group} rule #{self.rule}" if self.group else "no rule matched"
             return f"{self.kind} at {self.node} ({which})"
+        if self.kind.startswith("acl_"):
+            which = f"rule #{self.rule}" if self.rule >= 0 else "deny-all"
+            return f"{self.kind} at {self.node} ({self.group} {which})"
         return f"{self.kind} at {self.node}"
 
 
@@ -211,6 +217,8 @@ class _Builder:
         self.tag, self.topo, self.state = tag, topo, state
         self.base, self.size, self.n = int(pool.network_address), pool.num_addresses, 0
         self.links: list[Link] = []
+        self.owner_if: dict[str, tuple[str, str]] = {}
+        """Owner (instance, endpoint, load balancer) → (its VPC's router, the router's interface to it)."""
         self.ifaces: dict[str, list[Iface]] = {}
         self.lines: dict[str, list[str]] = {}
 
@@ -276,6 +284,7 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
             b.line(vid, f"route add {address}/32 dev {rif} table {LOCAL_TABLE}")
             b.line(owner, f"route add default via {rside} dev {oif} onlink")
             gateway[owner] = rside
+            b.owner_if[owner] = (vid, rif)
             if kind == "load_balancer":
                 # Replies of the load balancer's connections return through it (it does not SNAT).
                 mark = len(lb_marks[vid]) + 1
@@ -354,15 +363,66 @@ def _instance(b: _Builder, iid: str) -> NsPlan:
     )
 
 
+def _subnet_of(topo: Topology, node: str) -> tuple[str, str]:
+    for section in (topo.instances, topo.endpoints, topo.load_balancers):
+        obj = section.get(node)
+        if obj is not None:
+            return obj.vpc, obj.subnet
+    raise PlanError(f"{node} is in no subnet")
+
+
+def _acl_chain(acl: NetworkAcl, direction: str, chain: str, drops: _Drops) -> list[str]:
+    """One list of an ACL as a chain: an accept returns, a drop logs and drops, the deny-all last."""
+    kind = f"acl_{direction}_denied"
+    body: list[str] = []
+    for i, rule in enumerate(acl.rules(direction)):
+        for match in _matches(rule, direction):
+            if rule.action is Action.ACCEPT:
+                body.append(f"-A {chain} {match} -j RETURN".replace("  ", " "))
+            else:
+                body += drops.drop(chain, match, kind, acl.id, i)
+    return body + drops.drop(chain, "", kind, acl.id, -1)
+
+
+def _acl_rules(b: _Builder, vid: str, drops: _Drops) -> tuple[list[str], tuple[str, ...]]:
+    """Network ACLs at the subnet boundary, in the router: a packet from a bound subnet's address to
+    outside it meets the egress list, one handed into the subnet from outside the ingress list. No
+    conntrack: replies are checked like any packet. An accept returns to FORWARD (the sinks still
+    decide what has no route), a drop logs, and each list ends in the immutable deny-all."""
+    # Every egress check before any ingress one: a packet leaves its subnet before it enters another.
+    rules: dict[str, list[str]] = {"egress": [], "ingress": []}
+    chains: dict[tuple[str, str], str] = {}
+    body: list[str] = []
+    for owner, (router, rif) in sorted(b.owner_if.items()):
+        if router != vid:
+            continue
+        ovpc, osubnet = _subnet_of(b.topo, owner)
+        acl = b.topo.acl_of(ovpc, osubnet)
+        if acl is None:
+            continue
+        cidr = b.topo.subnet(ovpc, osubnet).cidr
+        for direction in ("egress", "ingress"):
+            chain = chains.get((acl.id, direction))
+            if chain is None:
+                chain = chains[(acl.id, direction)] = f"ACL{len(chains)}-{'OUT' if direction == 'egress' else 'IN'}"
+                body += _acl_chain(acl, direction, chain, drops)
+            if direction == "egress":
+                rules[direction].append(f"-A FORWARD -i {rif} ! -d {cidr} -j {chain}")
+            else:
+                rules[direction].append(f"-A FORWARD -o {rif} ! -s {cidr} -j {chain}")
+    return [*rules["egress"], *rules["ingress"], *body], tuple(chains.values())
+
+
 def _router(b: _Builder, vid: str, marks: list[tuple[str, int]]) -> NsPlan:
     drops = _Drops(vid)
     cidr = b.topo.vpcs[vid].cidr
+    acls, chains = _acl_rules(b, vid, drops)
     sinks = [
         # Inside the CIDR only the Local route decides: an address nobody owns.
         *drops.drop("FORWARD", f"-o {SINK} -d {cidr}", "no_host"),
         *drops.drop("FORWARD", f"-o {SINK}", "no_route"),
     ]
-    ipt = _table(_ROUTER, sinks)
+    ipt = _table(_ROUTER, [*acls, *sinks], chains)
     if marks:
         mangle = ["*mangle", "-A PREROUTING -m conntrack --ctdir REPLY -j CONNMARK --restore-mark"]
         mangle += [f"-A PREROUTING -i {rif} -m conntrack --ctstate NEW -j CONNMARK --set-mark {m}" for rif, m in marks]
@@ -424,8 +484,20 @@ def _load_balancer(b: _Builder, lid: str, router_gw: str, endpoint_ways: list[tu
     # needs a listener on its port, then the load balancer's groups (before DNAT: they see the
     # listener's port), then a backend that takes it.
     mangle += drops.drop("PREROUTING", "-p icmp", "not_forwarded")
-    mangle.append(f"-A PREROUTING {_ESTABLISHED}")
+    # The legs from and to endpoints reach no router: the subnet's ACL is checked here (stateless).
+    acl = b.topo.acl_of(lb.vpc, lb.subnet)
+    acl_in: list[str] = []
+    acl_out: list[str] = []
     chains = ""
+    if acl is not None and endpoint_ways:
+        cidr = b.topo.subnet(lb.vpc, lb.subnet).cidr
+        for ifname, _ in endpoint_ways:
+            mangle.append(f"-A PREROUTING -i {ifname} ! -s {cidr} -j ACL-IN")
+            acl_out.append(f"-A FORWARD -o {ifname} ! -d {cidr} -j ACL-OUT")
+        acl_in = _acl_chain(acl, "ingress", "ACL-IN", drops)
+        acl_out += _acl_chain(acl, "egress", "ACL-OUT", drops)
+        chains = ":ACL-IN - [0:0]\n"
+    mangle.append(f"-A PREROUTING {_ESTABLISHED}")
     listeners = sorted(lb.listeners, key=lambda x: (x.protocol, x.port))
     for lst in listeners:
         p = lst.protocol
@@ -434,8 +506,8 @@ def _load_balancer(b: _Builder, lid: str, router_gw: str, endpoint_ways: list[tu
     mangle += drops.drop("PREROUTING", f"-d {vip}/32", "no_listener")
     if lb.security_groups:
         mangle += _group_rules(b.state, lb.security_groups, "ingress", SG_CHAIN, drops)
-        chains = f":{SG_CHAIN} - [0:0]\n"
-    mangle_text = "*mangle\n" + chains + "\n".join(mangle) + "\nCOMMIT\n"
+        chains += f":{SG_CHAIN} - [0:0]\n"
+    mangle_text = "*mangle\n" + chains + "\n".join([*mangle, *acl_in]) + "\nCOMMIT\n"
     # A listener nobody may be scheduled on DNATs nothing: its packets are for the VIP itself.
     inputs: list[str] = []
     pins: list[Pin] = []
@@ -450,12 +522,13 @@ def _load_balancer(b: _Builder, lid: str, router_gw: str, endpoint_ways: list[tu
             p = lst.protocol
             inputs += drops.drop("INPUT", f"-d {vip}/32 -p {p} -m {p} --dport {lst.port}", "no_backend")
     forward = [
+        *acl_out,
         # A backend scheduled its own connection would answer itself, never through the load balancer.
         *(line for a in sorted(loopbacks) for line in drops.drop("FORWARD", f"-s {a}/32 -d {a}/32", "lb_loopback")),
         f"-A FORWARD {_ESTABLISHED}",
         "-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT",
     ]
-    filt = _table(_DROP_ALL, [*inputs, *forward])
+    filt = _table(_DROP_ALL, [*inputs, *forward], ("ACL-OUT",) if acl_out else ())
     nat = f"*nat\n:{PIN_CHAIN} - [0:0]\n-A PREROUTING -j {PIN_CHAIN}\nCOMMIT\n"
     return b.ns("load_balancer", lid, True, filt + mangle_text + nat, drops, default_pins=tuple(pins))
 

@@ -22,7 +22,7 @@ from vpcsim.emulate.plan_control import Oracle, snat_address
 from vpcsim.model import Check, Topology
 from vpcsim.probes import Network, ProbeResult
 from vpcsim.report.progress import NO_PROGRESS, Progress
-from vpcsim.trace import Denied, RuleMatch, Verdict
+from vpcsim.trace import AclDenied, Denied, RuleMatch, Verdict
 
 SCHEMA = 3
 """The version of ``vpcsim emulate --json``'s shape (``schemas/emulate.schema.json``): 2 has a row per
@@ -32,6 +32,8 @@ LOCATED = frozenset(
     {
         "sg_ingress_denied",
         "sg_egress_denied",
+        "acl_ingress_denied",
+        "acl_egress_denied",
         "endpoint_not_active",
         "no_listener",
         "no_backend",
@@ -402,10 +404,12 @@ def simulator_location(r: ProbeResult) -> DropPoint | None:
     if r.verdict in (Verdict.CONNECTED, Verdict.ANSWERED) or r.reason.value not in LOCATED or r.blocked_at is None:
         return None
     group, rule = "", -1
-    if r.reason.value.startswith("sg_") and r.packets:
+    if r.reason.value.startswith(("sg_", "acl_")) and r.packets:
         data = r.packets[r.decisive].hops[-1].steps[-1].data
         if isinstance(data, Denied) and isinstance(data.match, RuleMatch):
             group, rule = data.match.group, data.match.number
+        elif isinstance(data, AclDenied):
+            group, rule = data.match.acl, data.match.number
     return DropPoint(r.blocked_at, r.reason.value, group, rule)
 
 

@@ -22,7 +22,9 @@ from vpcsim.ir.nodes import (
     Router,
     RouteTable,
     SharedRoute,
+    SubnetFilter,
     Translator,
+    acl_rule,
 )
 
 __all__ = [
@@ -45,5 +47,7 @@ __all__ = [
     "RouteTable",
     "Router",
     "SharedRoute",
+    "SubnetFilter",
     "Translator",
+    "acl_rule",
 ]

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import ClassVar, NamedTuple
 
 from vpcsim.ir.lpm import LpmTable
-from vpcsim.trace import InvalidRoute, Reason, RuleMatch, Step, StepAction, StepKind
+from vpcsim.trace import AclMatch, InvalidRoute, Reason, RuleMatch, Step, StepAction, StepKind
 
 PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "all": 0}
 PROTO_NAMES = {6: "tcp", 17: "udp", 1: "icmp"}
@@ -39,7 +39,7 @@ class FilterRule(NamedTuple):
     low: int
     high: int
     accept: bool
-    match: RuleMatch
+    match: RuleMatch | AclMatch
     """What a step records when this rule is the first match."""
     step: Step
     """The filter step of a first match, built once."""
@@ -50,6 +50,15 @@ def filter_rule(net: int, mask: int, match: RuleMatch) -> FilterRule:
     reason = None
     if not match.accept:
         reason = Reason.SG_INGRESS_DENIED if match.direction == "ingress" else Reason.SG_EGRESS_DENIED
+    step = Step(StepKind.FILTER, StepAction.PERMITTED if match.accept else StepAction.DENIED, match, reason)
+    return FilterRule(net, mask, PROTO_NUMBERS[match.protocol], match.low, match.high, match.accept, match, step)
+
+
+def acl_rule(net: int, mask: int, match: AclMatch) -> FilterRule:
+    """A rule of a subnet's stateless filter, with the step its first match records."""
+    reason = None
+    if not match.accept:
+        reason = Reason.ACL_INGRESS_DENIED if match.direction == "ingress" else Reason.ACL_EGRESS_DENIED
     step = Step(StepKind.FILTER, StepAction.PERMITTED if match.accept else StepAction.DENIED, match, reason)
     return FilterRule(net, mask, PROTO_NUMBERS[match.protocol], match.low, match.high, match.accept, match, step)
 
@@ -147,6 +156,20 @@ class Router:
     split_horizon: bool = False
     zone: str = ""
     """Routers have no zone: the delay of a path through them is the zones' at either end."""
+    subnet_filters: Mapping[str, SubnetFilter] = field(default_factory=dict)
+    """Attached node → the stateless filter of the subnet it sits in, checked by the router on
+    packets that leave that subnet from the node and packets it hands to the node from outside it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubnetFilter:
+    """A stateless filter at a subnet's boundary: each list ends with a rule that drops everything,
+    so a lookup always matches; packets between two addresses of the subnet are not checked."""
+
+    net: int
+    mask: int
+    ingress: Filter
+    egress: Filter
 
 
 class Backend(NamedTuple):
@@ -208,6 +231,9 @@ class Balancer:
     filter: Filter | None
     listeners: Mapping[tuple[int, int], Listener]
     """(protocol number, port) → listener."""
+    subnet_filter: SubnetFilter | None = None
+    """The stateless filter of its subnet, for the packets that reach it or leave it without a router
+    (from and to translators); its router checks the rest."""
 
 
 @dataclass(frozen=True, slots=True)

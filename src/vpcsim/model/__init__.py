@@ -5,6 +5,7 @@ The model speaks cloud nouns only. It knows nothing of files (see :mod:`vpcsim.s
 forwarding (see :mod:`vpcsim.ir` and :mod:`vpcsim.frontends`).
 """
 
+from vpcsim.model.acl import NetworkAcl
 from vpcsim.model.ccn import Ccn
 from vpcsim.model.checks import BranchMode, Check, Expectation
 from vpcsim.model.compute import Instance
@@ -33,6 +34,7 @@ __all__ = [
     "Instance",
     "Listener",
     "LoadBalancer",
+    "NetworkAcl",
     "PortRange",
     "Protocol",
     "Rule",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
 from vpcsim.errors import ScenarioWarning
+from vpcsim.model.acl import NetworkAcl
 from vpcsim.model.ccn import Ccn
 from vpcsim.model.checks import Check
 from vpcsim.model.compute import Instance
@@ -35,6 +36,7 @@ class Topology:
     ccns: dict[str, Ccn]
     timeline: tuple[Event, ...]
     checks: tuple[Check, ...]
+    network_acls: dict[str, NetworkAcl] = field(default_factory=dict)
     cloud: str = "tencent"
     """The front-end that read it (and lowers it)."""
     coded_warnings: tuple[ScenarioWarning, ...] = ()
@@ -43,6 +45,13 @@ class Topology:
     def warnings(self) -> tuple[str, ...]:
         """The load-time warnings as sentences, as ``vpcsim check`` prints them."""
         return tuple(w.message for w in self.coded_warnings)
+
+    def acl_of(self, vpc_id: str, subnet_id: str) -> NetworkAcl | None:
+        """The network ACL bound to a subnet, if any."""
+        for acl in self.network_acls.values():
+            if acl.vpc == vpc_id and subnet_id in acl.subnets:
+                return acl
+        return None
 
     def subnet(self, vpc_id: str, subnet_id: str) -> Subnet:
         s = self.vpcs[vpc_id].subnet(subnet_id)

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from vpcsim.report.steps import cause_text, denied_text, describe, traffic
-from vpcsim.trace import Activation, Denied, Inactive, MissingAccept, Originated, Outcome, Peer
+from vpcsim.trace import AclDenied, Activation, Denied, Inactive, MissingAccept, Originated, Outcome, Peer
 
 Text = tuple[str, str]
 """(detail, ref)."""
@@ -79,6 +79,12 @@ def dropped(
         detail, ref = denied_text(data, peer_text(peer) if peer is not None else "")
     else:
         detail, ref = describe(out.last)
+    if isinstance(data, AclDenied) and out.attempt == 0:
+        # An answer (reply, ICMP error, echo reply): nothing is tracked, so it needs its own rule.
+        if data.protocol == "icmp":
+            detail += " (an ICMP answer: network ACLs are stateless, so it needs an icmp rule of its own)"
+        else:
+            detail += " (a reply: network ACLs are stateless, so return traffic needs a rule of its own)"
     if isinstance(data, Inactive) and activation is not None:
         detail += f"; {activation_text(activation, data)}"
     if missing is not None:

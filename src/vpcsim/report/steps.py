@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from vpcsim.trace import (
+    AclDenied,
+    AclMatch,
     AllDead,
     Cause,
     Chosen,
@@ -158,6 +160,27 @@ def denied_text(d: Denied, peer: str = "") -> Text:
 
 def _denied(d: Denied) -> Text:
     return denied_text(d)
+
+
+def acl_ref(d: AclMatch) -> str:
+    which = "deny-all" if d.number < 0 else f"rule #{d.number}"
+    return f"network ACL {d.acl} {d.direction} {which}"
+
+
+def _acl_rule(d: AclMatch) -> Text:
+    ref = acl_ref(d)
+    way = "into" if d.direction == "ingress" else "out of"
+    if d.number < 0:
+        return f"{ref} (the immutable last rule) drops it on its way {way} {d.subnet}", ref
+    what = d.protocol + (f"/{_ports(d.low, d.high)}" if d.protocol in ("tcp", "udp") else "")
+    action = "accept" if d.accept else "drop"
+    verb = "accepts" if d.accept else "drops"
+    return f"{ref} ({action} {what} {_peer_word(d.direction)} {d.peer}) {verb} it on its way {way} {d.subnet}", ref
+
+
+def _acl_denied(d: AclDenied) -> Text:
+    detail, ref = _acl_rule(d.match)
+    return f"{d.node}: {detail}: {traffic(d.protocol, d.port)} {_peer_word(d.match.direction)} {d.peer}", ref
 
 
 def _tracked(d: Tracked) -> Text:
@@ -319,6 +342,8 @@ _RENDER: dict[type[Any], Callable[[Any], Text]] = {
     RuleMatch: _rule,
     NoRuleMatch: _no_rule,
     Denied: _denied,
+    AclMatch: _acl_rule,
+    AclDenied: _acl_denied,
     Tracked: _tracked,
     ReturnSteered: _steered,
     LocalHit: _local,

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from vpcsim.sim.engine import Simulation
 
 from vpcsim.trace import (
+    AclDenied,
+    AclMatch,
     AllDead,
     Choice,
     Chosen,
@@ -40,6 +42,7 @@ from vpcsim.trace import (
     Reason,
     ReturnSteered,
     RouteHit,
+    RuleMatch,
     SelfBackend,
     SessionEvent,
     Step,
@@ -68,11 +71,10 @@ def check(f: Filter, owner: str, label: str, peer: int, h: Header, steps: list[S
         if rule.accept:
             return
         reason = rule.step.reason
-        assert reason is not None
+        match = rule.match
+        assert reason is not None and isinstance(match, RuleMatch)
         peer_text = ip_text(peer)  # the drop names the packet it denied: rules name only themselves
-        raise DropError(
-            reason, Denied(label, f.direction, rule.match, PROTO_NAMES.get(h.proto, "ip"), h.dport, peer_text)
-        )
+        raise DropError(reason, Denied(label, f.direction, match, PROTO_NAMES.get(h.proto, "ip"), h.dport, peer_text))
     reason = Reason.SG_INGRESS_DENIED if f.direction == "ingress" else Reason.SG_EGRESS_DENIED
     miss = NoRuleMatch(
         owner, f.direction, f.groups, len(f.rules), PROTO_NAMES.get(h.proto, "ip"), h.dport, ip_text(peer)
@@ -128,12 +130,36 @@ def at_host(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
 # -- routers ---------------------------------------------------------------------------------------------
 
 
+def stateless(node: str, f: Filter, peer: int, h: Header, steps: list[Step]) -> None:
+    """A subnet's filter: every packet is checked, replies too; its last rule matches everything."""
+    rule = f.first_match(h.proto, peer, h.dport)
+    assert rule is not None
+    steps.append(rule.step)
+    if rule.accept:
+        return
+    reason, match = rule.step.reason, rule.match
+    assert reason is not None and isinstance(match, AclMatch)
+    raise DropError(reason, AclDenied(node, match, PROTO_NAMES.get(h.proto, "ip"), h.dport, ip_text(peer)))
+
+
+def _handed(router: Router, node: str, h: Header, steps: list[Step]) -> None:
+    """The filter of the subnet the router hands a packet into, unless it comes from inside it."""
+    sf = router.subnet_filters.get(node)
+    if sf is not None and (h.src & sf.mask) != sf.net:
+        stateless(router.id, sf.ingress, h.src, h, steps)
+
+
 def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
     router = cast(Router, node)
     h = fl.header
     if h.ttl - fl.routed <= 1:
         raise DropError(Reason.TTL_EXCEEDED, TtlExpired(router.id, h.ttl - fl.routed))
     fl.routed += 1
+    filters = router.subnet_filters
+    if filters:
+        sf = filters.get(prev)
+        if sf is not None and (h.dst & sf.mask) != sf.net:  # leaving the sender's subnet
+            stateless(router.id, sf.egress, h.dst, h, fl.steps)
     steering = sim.sessions.steering
     if steering:
         inner = h.inner
@@ -142,6 +168,8 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
         balancer = steering.get((router.id, flow))
         if balancer is not None:
             fl.steps.append(Step(StepKind.SESSION, StepAction.MATCHED, ReturnSteered(balancer)))
+            if filters:
+                _handed(router, balancer, h, fl.steps)
             return balancer
     memo = sim.net.engine_cache
     connected = router.connected
@@ -159,6 +187,8 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
             )
             hit = _remember(memo, local_key, (owner.node, step))
         fl.steps.append(hit[1])
+        if filters:
+            _handed(router, hit[0], h, fl.steps)
         return hit[0]
     table = router.table
     route = table.routes.lookup(h.dst) if table is not None else None
@@ -286,6 +316,10 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
     if h.proto == ICMP:
         what = "ICMP error" if h.inner is not None else "echo request"
         raise DropError(Reason.NOT_FORWARDED, NotForwarded(lb.id, lb.label, lb.noun, "icmp", what))
+    sf = lb.subnet_filter
+    if sf is not None and prev != lb.gateway and (h.src & sf.mask) != sf.net:
+        # From a translator: a leg into the subnet that no router sees, so the subnet's filter is here.
+        stateless(lb.id, sf.ingress, h.src, h, steps)
     if h.dst != lb.address:
         sess = s.lb_reverse.get((lb.id, (h.src, h.sport, h.dst, h.dport)))
         if sess is None:
@@ -295,6 +329,8 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
         )
         steps.append(sess.reverse_step)
         fl.header = _rewrite(h, lb.address, h.dst, sess.incoming[3], h.dport)
+        if sf is not None and sess.return_to != lb.gateway and (h.dst & sf.mask) != sf.net:
+            stateless(lb.id, sf.egress, h.dst, fl.header, steps)
         return sess.return_to
     listener = lb.listeners.get((h.proto, h.dport))
     if listener is None:

@@ -6,6 +6,8 @@ engine can record them (Batfish's ``Trace``/``Hop``/``Step``).
 
 from vpcsim.trace.explain import Activation, MissingAccept, Peer
 from vpcsim.trace.steps import (
+    AclDenied,
+    AclMatch,
     AllDead,
     Cause,
     Choice,
@@ -49,6 +51,8 @@ from vpcsim.trace.steps import (
 from vpcsim.trace.verdict import Disposition, Reason, Verdict
 
 __all__ = [
+    "AclDenied",
+    "AclMatch",
     "Activation",
     "AllDead",
     "Cause",

@@ -140,6 +140,37 @@ class NoRuleMatch(NamedTuple):
     """The packet's source (ingress) or destination (egress) address."""
 
 
+class AclMatch(NamedTuple):
+    """The first rule of a network ACL that matched a packet (one per rule, built once)."""
+
+    acl: str
+    direction: str
+    """``ingress`` (into the bound subnet) or ``egress`` (out of it)."""
+    number: int
+    """The rule's position in the ACL's list for that direction, from 0; -1 for the immutable
+    deny-all that ends every list."""
+    accept: bool
+    protocol: str
+    low: int
+    high: int
+    peer: str
+    """The rule's source (ingress) or destination (egress) CIDR."""
+    subnet: str
+    """The CIDR of the bound subnet the packet entered or left."""
+
+
+class AclDenied(NamedTuple):
+    """A network ACL's drop: where (a router, or a load balancer on a leg no router sees), the rule
+    that decided and the packet it denied."""
+
+    node: str
+    match: AclMatch
+    protocol: str
+    port: int
+    peer: str
+    """The packet's source (ingress) or destination (egress) address."""
+
+
 class Denied(NamedTuple):
     """A filter's drop, as the drop step records it: whose filter, and the match that decided."""
 
@@ -411,6 +442,8 @@ StepData = (
     | RuleMatch
     | NoRuleMatch
     | Denied
+    | AclMatch
+    | AclDenied
     | Tracked
     | RouteHit
     | LocalHit

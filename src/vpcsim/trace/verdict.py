@@ -50,6 +50,10 @@ class Reason(StrEnum):
     """A security group dropped the packet on the way in (a rule, or the default deny)."""
     SG_EGRESS_DENIED = "sg_egress_denied"
     """A security group dropped the packet on the way out."""
+    ACL_INGRESS_DENIED = "acl_ingress_denied"
+    """A network ACL dropped the packet on its way into a bound subnet (a rule, or the deny-all)."""
+    ACL_EGRESS_DENIED = "acl_egress_denied"
+    """A network ACL dropped the packet on its way out of a bound subnet."""
     ENDPOINT_NOT_ACTIVE = "endpoint_not_active"
     """The endpoint is PENDING, ACCEPTING, REJECTED or FAILED: only ACTIVE endpoints forward."""
     NO_LISTENER = "no_listener"
@@ -88,6 +92,8 @@ _DISPOSITION = {
     Reason.NO_HOST: Disposition.NO_ROUTE,
     Reason.SG_INGRESS_DENIED: Disposition.DENIED,
     Reason.SG_EGRESS_DENIED: Disposition.DENIED,
+    Reason.ACL_INGRESS_DENIED: Disposition.DENIED,
+    Reason.ACL_EGRESS_DENIED: Disposition.DENIED,
     Reason.ENDPOINT_NOT_ACTIVE: Disposition.DISCARDED,
     Reason.NO_LISTENER: Disposition.DISCARDED,
     Reason.NO_BACKEND: Disposition.DISCARDED,

@@ -34,6 +34,7 @@ from vpcsim.model import (
     Instance,
     Listener,
     LoadBalancer,
+    NetworkAcl,
     Protocol,
     Rule,
     Scheduler,
@@ -73,6 +74,7 @@ class _Builder:
         settings = self._settings()
         vpcs = self._vpcs()
         groups = {gid: self._group(gid, g) for gid, g in sorted(self.doc.security_groups.items())}
+        acls = self._acls(vpcs)
         owners: dict[tuple[str, IPv4Address], str] = {}
         instances = {iid: self._instance(iid, d, vpcs, groups, owners) for iid, d in sorted(self.doc.instances.items())}
         lbs = {
@@ -95,6 +97,7 @@ class _Builder:
             ccns=ccns,
             timeline=timeline,
             checks=(),
+            network_acls=acls,
         )
         checks = self._checks(topo)
         self._run_timeline(topo)
@@ -110,6 +113,7 @@ class _Builder:
             ccns=ccns,
             timeline=timeline,
             checks=checks,
+            network_acls=acls,
             coded_warnings=tuple(self.warnings),
         )
 
@@ -120,6 +124,7 @@ class _Builder:
         sections: list[tuple[str, Iterable[str]]] = [
             ("vpcs", self.doc.vpcs),
             ("security_groups", self.doc.security_groups),
+            ("network_acls", self.doc.network_acls),
             ("instances", self.doc.instances),
             ("load_balancers", self.doc.load_balancers),
             ("endpoint_services", self.doc.endpoint_services),
@@ -221,6 +226,36 @@ class _Builder:
             egress=tuple(self._rule(r, "egress", (*base, "egress", i)) for i, r in enumerate(g.egress)),
             description=g.description,
         )
+
+    def _acls(self, vpcs: Mapping[str, Vpc]) -> dict[str, NetworkAcl]:
+        """Each ACL belongs to one VPC and binds some of its subnets; a subnet takes at most one [ACL1]."""
+        out: dict[str, NetworkAcl] = {}
+        bound: dict[tuple[str, str], str] = {}
+        for aid, d in sorted(self.doc.network_acls.items()):
+            path: Path = ("network_acls", aid)
+            if d.vpc not in vpcs:
+                raise self.err((*path, "vpc"), f"unknown VPC {d.vpc!r}" + _known(vpcs))
+            for i, sid in enumerate(d.subnets):
+                if vpcs[d.vpc].subnet(sid) is None:
+                    known = {x.id: x for x in vpcs[d.vpc].subnets}
+                    raise self.err((*path, "subnets", i), f"unknown subnet {sid!r} in VPC {d.vpc}" + _known(known))
+                other = bound.get((d.vpc, sid))
+                if other == aid:
+                    raise self.err((*path, "subnets", i), f"subnet {sid} is listed twice")
+                if other is not None:
+                    raise self.err(
+                        (*path, "subnets", i), f"subnet {sid} is already bound to network ACL {other}: one per subnet"
+                    )
+                bound[(d.vpc, sid)] = aid
+            out[aid] = NetworkAcl(
+                id=aid,
+                vpc=d.vpc,
+                subnets=tuple(d.subnets),
+                ingress=tuple(self._rule(r, "ingress", (*path, "ingress", i)) for i, r in enumerate(d.ingress)),
+                egress=tuple(self._rule(r, "egress", (*path, "egress", i)) for i, r in enumerate(d.egress)),
+                description=d.description,
+            )
+        return out
 
     def _placement(
         self, path: Path, vpc: str, subnet: str, ip: IPv4Address | None, vpcs: Mapping[str, Vpc], ip_key: str

@@ -37,11 +37,13 @@ from vpcsim.ir import (
     Router,
     RouteTable,
     SharedRoute,
+    SubnetFilter,
     Translator,
+    acl_rule,
 )
 from vpcsim.ir.nodes import filter_rule
-from vpcsim.model import Action, EndpointState, SecurityGroup, Topology
-from vpcsim.trace import InvalidRoute, Reason, RuleMatch
+from vpcsim.model import Action, EndpointState, NetworkAcl, Protocol, SecurityGroup, Topology
+from vpcsim.trace import AclMatch, InvalidRoute, Reason, RuleMatch
 
 ENDPOINT = "endpoint"
 LOAD_BALANCER = "load balancer"
@@ -105,6 +107,7 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
     tables = {cid: _ccn_table(cs, cid) for cid in cs.ccn_tables}
     member_of = {vid: cid for cid, t in cs.ccn_tables.items() for vid in t.attachments}
     owners = _owners(topo)
+    subnet_filters = _subnet_filters(topo)
     for vpc in topo.vpcs.values():
         ccn = member_of.get(vpc.id)
         nodes[vpc.id] = Router(
@@ -117,6 +120,7 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
             table=tables[ccn] if ccn is not None else None,
             via=ccn,
             note="" if ccn is not None else f"{vpc.id} is not attached to any CCN",
+            subnet_filters=subnet_filters.get(vpc.id, {}),
         )
     for cid in cs.ccn_tables:
         nodes[cid] = Router(
@@ -191,6 +195,7 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
             region=topo.vpcs[lb.vpc].region,
             filter=filters.get(lb.security_groups, "ingress") if lb.security_groups else None,
             listeners=listeners,
+            subnet_filter=subnet_filters.get(lb.vpc, {}).get(lb.id),
         )
     return ForwardingState(time=cs.time, nodes=nodes, links=_links(topo, cs, nodes), changes=cs.changes)
 
@@ -226,6 +231,54 @@ def _owners(topo: Topology) -> dict[str, dict[int, Owner]]:
     for lb in topo.load_balancers.values():
         out.setdefault(lb.vpc, {})[int(lb.vip)] = Owner(lb.id, LOAD_BALANCER)
     return out
+
+
+def _subnet_filters(topo: Topology) -> dict[str, dict[str, SubnetFilter]]:
+    """Per VPC: each instance, endpoint and load balancer in a subnet with a network ACL → that
+    subnet's stateless filter (docs/decisions.md Q28: the ACL binds every address of the subnet)."""
+    made: dict[tuple[str, str], SubnetFilter] = {}
+    out: dict[str, dict[str, SubnetFilter]] = {}
+    placed = [
+        *((i.id, i.vpc, i.subnet) for i in topo.instances.values()),
+        *((e.id, e.vpc, e.subnet) for e in topo.endpoints.values()),
+        *((lb.id, lb.vpc, lb.subnet) for lb in topo.load_balancers.values()),
+    ]
+    for node, vpc, subnet in placed:
+        acl = topo.acl_of(vpc, subnet)
+        if acl is None:
+            continue
+        key = (vpc, subnet)
+        if key not in made:
+            cidr = topo.subnet(vpc, subnet).cidr
+            made[key] = SubnetFilter(
+                net=int(cidr.network_address),
+                mask=int(cidr.netmask),
+                ingress=lower_acl(acl, "ingress", str(cidr)),
+                egress=lower_acl(acl, "egress", str(cidr)),
+            )
+        out.setdefault(vpc, {})[node] = made[key]
+    return out
+
+
+def lower_acl(acl: NetworkAcl, direction: str, subnet: str) -> Filter:
+    """An ACL's rules for one direction, in order, then the immutable deny-all [ACL2]."""
+    rules = []
+    for i, r in enumerate(acl.rules(direction)):
+        match = AclMatch(
+            acl.id,
+            direction,
+            i,
+            r.action is Action.ACCEPT,
+            r.protocol.value,
+            r.ports.low,
+            r.ports.high,
+            str(r.peer),
+            subnet,
+        )
+        rules.append(acl_rule(int(r.peer.network_address), int(r.peer.netmask), match))
+    deny = AclMatch(acl.id, direction, -1, False, Protocol.ALL.value, 1, 65535, "0.0.0.0/0", subnet)
+    rules.append(acl_rule(0, 0, deny))
+    return Filter(direction=direction, groups=(acl.id,), rules=tuple(rules))
 
 
 def lower_filter(direction: str, bound: tuple[str, ...], groups: Mapping[str, SecurityGroup]) -> Filter:

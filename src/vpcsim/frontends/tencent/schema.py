@@ -126,6 +126,18 @@ class SecurityGroupDoc(_Doc):
     description: Description = ""
 
 
+MAX_ACL_RULES = 20
+"""Rules per direction of a network ACL [ACL1]."""
+
+
+class NetworkAclDoc(_Doc):
+    vpc: Id
+    subnets: list[Id] = Field(default_factory=list, max_length=1000)
+    ingress: list[RuleDoc] = Field(default_factory=list, max_length=MAX_ACL_RULES)
+    egress: list[RuleDoc] = Field(default_factory=list, max_length=MAX_ACL_RULES)
+    description: Description = ""
+
+
 class InstanceDoc(_Doc):
     vpc: Id
     subnet: Id
@@ -231,6 +243,7 @@ class ScenarioDoc(_Doc):
     settings: SettingsDoc = Field(default_factory=SettingsDoc)
     vpcs: Annotated[dict[Id, VpcDoc], Many] = Field(min_length=1)
     security_groups: Annotated[dict[Id, SecurityGroupDoc], Many] = Field(default_factory=dict)
+    network_acls: Annotated[dict[Id, NetworkAclDoc], Many] = Field(default_factory=dict)
     instances: Annotated[dict[Id, InstanceDoc], Many] = Field(default_factory=dict)
     load_balancers: Annotated[dict[Id, LoadBalancerDoc], Many] = Field(default_factory=dict)
     endpoint_services: Annotated[dict[Id, EndpointServiceDoc], Many] = Field(default_factory=dict)
@@ -249,6 +262,7 @@ NOUNS: dict[type[BaseModel], str] = {
     SubnetDoc: "subnet",
     SecurityGroupDoc: "security group",
     RuleDoc: "rule",
+    NetworkAclDoc: "network ACL",
     InstanceDoc: "instance",
     LoadBalancerDoc: "load balancer",
     ListenerDoc: "listener",
