@@ -5,6 +5,8 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
+import yaml
+
 from tests.conftest import SEED
 from vpcsim import Network
 from vpcsim.emulate import plan_state, prepare
@@ -183,3 +185,15 @@ def test_a_listener_whose_only_healthy_backend_has_weight_0_gets_no_pin(seed_dat
     assert (r.verdict.value, r.reason.value) == ("timeout", "no_backend")
     assert lb.default_pins == ()
     assert "DNAT" not in pin_document(list(lb.default_pins))
+
+
+def test_an_acl_rule_over_part_of_the_ephemeral_ports_makes_the_scenario_not_emulable() -> None:
+    """The kernel's clients and SNAT take other ports than the simulator's: a stateless rule over part
+    of those ranges could judge their replies differently, so nothing is compared."""
+    data = yaml.safe_load((SEED.parent / "acl_return_traffic.yaml").read_text(encoding="utf-8"))
+    assert all(not e.not_emulable for e in prepare(from_data(data)).entries)
+    data["network_acls"]["acl-web-fixed"]["ingress"][0]["port"] = "40000-65535"
+    why = {e.not_emulable for e in prepare(from_data(data)).entries}
+    assert len(why) == 1
+    (reason,) = why
+    assert "acl-web-fixed ingress rule #0 (ports 40000-65535) covers part of the clients' ephemeral ports" in reason

@@ -558,7 +558,7 @@ def test_the_trace_names_the_acl_the_rule_and_the_direction(app_data: Data, netw
     )
     assert r.ref == "network ACL acl-db ingress rule #1"
     assert r.detail == (
-        "SYN dropped at vpc-app: vpc-app: network ACL acl-db ingress rule #1 (drop tcp/3000-3999 from "
+        "SYN dropped at vpc-app: network ACL acl-db ingress rule #1 (drop tcp/3000-3999 from "
         "10.10.1.0/24) drops it on its way into 10.10.3.0/24: tcp/3306 from 10.10.1.10"
     )
     r = net.telnet("web1", "db1", 4000)

@@ -63,8 +63,10 @@ def neighbour_budget() -> int:
     try:
         with open("/proc/sys/net/ipv4/neigh/default/gc_thresh3", encoding="ascii") as fh:
             limit = int(fh.read().split()[0])
-        with open("/proc/net/arp", encoding="ascii") as fh:
-            used = sum(1 for _ in fh) - 1  # the first line is the header
+        # The table's entry count, every namespace together (``/proc/net/arp`` lists only the
+        # calling namespace's): the first column of any per-CPU row, in hex.
+        with open("/proc/net/stat/arp_cache", encoding="ascii") as fh:
+            used = int(fh.read().splitlines()[1].split()[0], 16)
     except (OSError, ValueError, IndexError):
         return 1024 - 128
     return max(64, int((limit - used) * 0.85))
@@ -220,12 +222,18 @@ def machine_lock() -> Iterator[None]:
     if _lock_depth == 0:
         for path in LOCK_PATHS:
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
             except OSError:
                 continue
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.write(2, f"vpcsim: waiting for another kernel build on this machine ({path})\n".encode())
+                fcntl.flock(fd, fcntl.LOCK_EX)
             _lock_fd = fd
             break
+        else:
+            os.write(2, b"vpcsim: no lock file could be opened: building without the machine-wide lock\n")
     _lock_depth += 1
     try:
         yield
@@ -555,11 +563,17 @@ def _restore_tool(ns: str, doc: str) -> str:
     return "iptables-restore"
 
 
+CLIENT_PORTS = (32768, 60999)
+"""Where the build's client ports come from: Linux's default ``ip_local_port_range``, the range a
+real client (and the simulator's) takes its ephemeral port from, so a stateless rule over that
+range means the same on both sides."""
+
+
 class _PortPool:
     """Client ports for the jobs of one build: each used once, none a port any server, listener or
     check of the build uses (so a logged packet's ports name its job without doubt)."""
 
-    FIRST = 20000
+    FIRST = CLIENT_PORTS[0]
 
     def __init__(self, plans: Sequence[NetPlan]) -> None:
         self.taken: set[int] = set()
@@ -575,7 +589,7 @@ class _PortPool:
     def take(self) -> int:
         while self.next in self.taken:
             self.next += 1
-        if self.next > 65535:
+        if self.next > CLIENT_PORTS[1]:
             raise KernelError("the build ran out of client ports: split it")
         port = self.next
         self.next += 1

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from vpcsim.emulate.kernel import Fabric, Job, Outcome, neighbour_budget
+from vpcsim.emulate.kernel import CLIENT_PORTS, Fabric, Job, Outcome, neighbour_budget
 from vpcsim.emulate.plan import DropPoint, NetPlan, Pin, PlanError, choose_pool, plan_state
 from vpcsim.emulate.plan_control import Oracle, snat_address
 from vpcsim.model import Check, Topology
@@ -212,6 +212,8 @@ class Prepared:
     network: Network
     oracle: Oracle
     change_times: list[float]
+    split_ports: str = ""
+    """Why no check of the scenario is emulable for its ports (see :func:`_split_port_range`)."""
     plans: dict[int, NetPlan] = field(default_factory=dict)
     entries: list[_Entry] = field(default_factory=list)
     builds: list[BuildInfo] = field(default_factory=list)
@@ -272,7 +274,14 @@ def _used_prefixes(topo: Topology) -> list[IPv4Network]:
 def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS) -> Prepared:
     """Simulate every check of ``topo`` and plan the kernel builds it needs."""
     oracle = Oracle(topo)
-    prep = Prepared(tag=tag, topology=topo, network=Network(topo), oracle=oracle, change_times=oracle.change_times())
+    prep = Prepared(
+        tag=tag,
+        topology=topo,
+        network=Network(topo),
+        oracle=oracle,
+        change_times=oracle.change_times(),
+        split_ports=_split_port_range(topo),
+    )
     pool = choose_pool(_used_prefixes(topo))
     plan_errors: dict[int, str] = {}
     progress.stage("simulating and planning checks", total=len(topo.checks))
@@ -315,9 +324,37 @@ def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS)
     return prep
 
 
+def _split_port_range(topo: Topology) -> str:
+    """Why a stateless rule makes the kernel's client ports matter, if one does.
+
+    The kernel's clients take their ports from Linux's ephemeral range in build order and its SNAT
+    keeps them, while the simulator draws client ports from the same range by a seeded hash and SNAT
+    ports from ``settings.snat_ports``. A network ACL sees those ports on replies: a rule that covers
+    part of either range could then judge the two sides' replies differently.
+    """
+    ranges = [("the clients' ephemeral ports", CLIENT_PORTS)]
+    if topo.endpoints:
+        ranges.append(("the endpoints' SNAT ports (settings.snat_ports)", topo.settings.snat_ports))
+    for acl in topo.network_acls.values():
+        for direction in ("ingress", "egress"):
+            for i, rule in enumerate(acl.rules(direction)):
+                if rule.protocol.value == "icmp":
+                    continue
+                low, high = rule.ports.low, rule.ports.high
+                for name, (a, b) in ranges:
+                    if low <= b and high >= a and not (low <= a and high >= b):
+                        return (
+                            f"network ACL {acl.id} {direction} rule #{i} (ports {rule.ports}) covers part of "
+                            f"{name}, {a}-{b}: the kernel's ports differ from the simulator's there"
+                        )
+    return ""
+
+
 def _why_not_emulable(prep: Prepared, check: Check, result: ProbeResult, pool: IPv4Network | None) -> str:
     if pool is None:
         return "the scenario uses every private link-address pool vpcsim could number its veth links from"
+    if prep.split_ports:
+        return prep.split_ports
     # The kernel holds one control state; the simulator's connect must have been decided in it.
     end = check.at + result.connect_time
     events = [t for t in prep.change_times if check.at < t <= end]

@@ -180,7 +180,7 @@ def _acl_rule(d: AclMatch) -> Text:
 
 def _acl_denied(d: AclDenied) -> Text:
     detail, ref = _acl_rule(d.match)
-    return f"{d.node}: {detail}: {traffic(d.protocol, d.port)} {_peer_word(d.match.direction)} {d.peer}", ref
+    return f"{detail}: {traffic(d.protocol, d.port)} {_peer_word(d.match.direction)} {d.peer}", ref
 
 
 def _tracked(d: Tracked) -> Text:
