@@ -238,10 +238,11 @@ class Network:
         (``"instance"`` or ``"instance:port"``) pins load balancers to those backends instead;
         ``every_branch=False`` runs the first branch only.
         """
-        request = self._request(source, host, port, at)
-        return self._explore(
-            request,
-            what=f"{source} -> {host}:{port}",
+        return self.nc(
+            source,
+            host,
+            port,
+            at=at,
             seed=seed,
             capture=capture,
             trace=trace,

@@ -272,9 +272,8 @@ class Fabric:
         self._lock = machine_lock()
         self.restore = "iptables-restore"
         """The ``iptables-restore`` of the build (see :func:`_restore_tool`)."""
-        self.logs: dict[int, str] = {}
-        """NFLOG socket (by file descriptor) → the namespace key whose drops it receives."""
-        self.log_sockets: list[socket.socket] = []
+        self.logs: dict[int, tuple[socket.socket, str]] = {}
+        """NFLOG socket's file descriptor → the socket and the namespace key whose drops it receives."""
         self.ports = _PortPool(self.plans)
         self.logged: dict[int, list[tuple[DropPoint, bool]]] = {}
         """Client port → the drop points that logged its packets."""
@@ -337,8 +336,7 @@ class Fabric:
             if nsp.drops:
                 with in_netns(self.ns[key]):
                     sock = nflog.open_group(NFLOG_GROUP)
-                self.log_sockets.append(sock)
-                self.logs[sock.fileno()] = key
+                self.logs[sock.fileno()] = (sock, key)
             if nsp.listen:
                 self._listen(self.ns[key], nsp.listen)
             if nsp.listen_udp:
@@ -507,8 +505,8 @@ class Fabric:
         ]
 
     def _read_log(self, fd: int) -> None:
-        nsp = self.by_key[self.logs[fd]]
-        sock = next(s for s in self.log_sockets if s.fileno() == fd)
+        sock, key = self.logs[fd]
+        nsp = self.by_key[key]
         for logged in nflog.drain(sock):
             found = _job_port(logged, self.logged)
             if found is None or not logged.prefix.startswith("d"):
@@ -527,12 +525,11 @@ class Fabric:
 
     # -- teardown ---------------------------------------------------------------------------
     def teardown(self) -> None:
-        for s in [*self.sockets, *self.echoes, *self.log_sockets]:
+        for s in [*self.sockets, *self.echoes, *(sock for sock, _ in self.logs.values())]:
             with contextlib.suppress(OSError):
                 s.close()
         self.sockets = []
         self.echoes = []
-        self.log_sockets = []
         self.logs = {}
         existing = set(list_namespaces())
         doomed = [n for n in self.created if n in existing]

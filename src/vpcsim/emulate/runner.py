@@ -18,7 +18,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from vpcsim.emulate.kernel import CLIENT_PORTS, Fabric, Job, Outcome, neighbour_budget
 from vpcsim.emulate.plan import DropPoint, NetPlan, Pin, PlanError, choose_pool, plan_state
-from vpcsim.emulate.plan_control import Oracle, snat_address
+from vpcsim.emulate.plan_control import Oracle, OracleState, snat_address
 from vpcsim.model import Check, Topology
 from vpcsim.probes import Network, ProbeResult
 from vpcsim.report.progress import NO_PROGRESS, Progress
@@ -231,9 +231,8 @@ def _pins(topo: Topology, branch: ProbeResult) -> list[tuple[str, str, int, str,
     return out
 
 
-def _oracle_note(prep: Prepared, at: float, branch: ProbeResult) -> str:
+def _oracle_note(state: OracleState, branch: ProbeResult) -> str:
     """Where the simulator's load balancers chose among other backends than the oracle allows."""
-    state = prep.oracle.at(at)
     for c in branch.choices:
         allowed = [f"{b.instance}:{b.port}" for b in state.candidates[(c.balancer, c.listener)]]
         if set(c.candidates) != set(allowed):
@@ -284,12 +283,17 @@ def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS)
     )
     pool = choose_pool(_used_prefixes(topo))
     plan_errors: dict[int, str] = {}
+    states: dict[int, OracleState] = {}
+    """State index → what the control plane says then (constant between two change times)."""
     progress.stage("simulating and planning checks", total=len(topo.checks))
     for number, check in enumerate(topo.checks):
         progress.advance()
         first = prep.network.run_check(check).result
         # The control plane is constant between two change times: one build per interval.
         index = bisect.bisect_right(prep.change_times, check.at)
+        state = states.get(index)
+        if state is None:
+            state = states[index] = oracle.at(check.at)
         for b, result in enumerate(first.branches):
             chosen = _pins(topo, result)
             entry = _Entry(
@@ -306,7 +310,7 @@ def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS)
             if not why and index not in prep.plans and index not in plan_errors:
                 assert pool is not None
                 try:
-                    prep.plans[index] = plan_state(f"{tag}.{index}", topo, oracle.at(check.at), pool)
+                    prep.plans[index] = plan_state(f"{tag}.{index}", topo, state, pool)
                 except PlanError as exc:
                     plan_errors[index] = f"the kernel build of this state is not faithful: {exc}"
             if not why and index in plan_errors:
@@ -314,7 +318,7 @@ def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS)
             if why:
                 entry.not_emulable = why
                 continue
-            entry.oracle_note = _oracle_note(prep, check.at, result)
+            entry.oracle_note = _oracle_note(state, result)
             plan = prep.plans[index]
             pins = tuple(
                 Pin(plan.key(lb), vip, port, address, bport, proto) for lb, vip, port, address, bport, proto in chosen

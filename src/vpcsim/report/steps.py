@@ -113,12 +113,16 @@ def rule_ref(d: RuleMatch) -> str:
     return f"{d.group} {d.direction} rule #{d.number}"
 
 
+def _rule_words(d: RuleMatch | AclMatch) -> str:
+    """``(drop tcp/3306 from 10.0.0.0/16) drops``: a rule and what it did, for groups and ACLs alike."""
+    what = d.protocol + (f"/{_ports(d.low, d.high)}" if d.protocol in ("tcp", "udp") else "")
+    action, verb = ("accept", "accepts") if d.accept else ("drop", "drops")
+    return f"({action} {what} {_peer_word(d.direction)} {d.peer}) {verb}"
+
+
 def _rule(d: RuleMatch) -> Text:
     ref = rule_ref(d)
-    what = d.protocol + (f"/{_ports(d.low, d.high)}" if d.protocol in ("tcp", "udp") else "")
-    action = "accept" if d.accept else "drop"
-    verb = "accepts" if d.accept else "drops"
-    return f"{ref} ({action} {what} {_peer_word(d.direction)} {d.peer}) {verb}", ref
+    return f"{ref} {_rule_words(d)}", ref
 
 
 def traffic(protocol: str, port: int) -> str:
@@ -172,10 +176,7 @@ def _acl_rule(d: AclMatch) -> Text:
     way = "into" if d.direction == "ingress" else "out of"
     if d.number < 0:
         return f"{ref} (the immutable last rule) drops it on its way {way} {d.subnet}", ref
-    what = d.protocol + (f"/{_ports(d.low, d.high)}" if d.protocol in ("tcp", "udp") else "")
-    action = "accept" if d.accept else "drop"
-    verb = "accepts" if d.accept else "drops"
-    return f"{ref} ({action} {what} {_peer_word(d.direction)} {d.peer}) {verb} it on its way {way} {d.subnet}", ref
+    return f"{ref} {_rule_words(d)} it on its way {way} {d.subnet}", ref
 
 
 def _acl_denied(d: AclDenied) -> Text:

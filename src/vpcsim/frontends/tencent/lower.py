@@ -53,7 +53,9 @@ INSTANCE = "instance"
 def compile_network(topo: Topology, states: list[ControlState] | None = None) -> CompiledNetwork:
     """Compile every control-plane snapshot of ``topo`` (computed if not given)."""
     snapshots = control_timeline(topo) if states is None else states
-    lowered = tuple(lower_state(topo, cs) for cs in snapshots)
+    # ACLs do not change over time: one set of subnet filters serves every snapshot.
+    subnet_filters = _subnet_filters(topo)
+    lowered = tuple(lower_state(topo, cs, subnet_filters) for cs in snapshots)
     addresses: dict[str, int] = {}
     for iid, inst in topo.instances.items():
         addresses[iid] = int(inst.ip)
@@ -89,7 +91,9 @@ class _Filters:
         return f
 
 
-def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
+def lower_state(
+    topo: Topology, cs: ControlState, subnet_filters: Mapping[str, Mapping[str, SubnetFilter]] | None = None
+) -> ForwardingState:
     nodes: dict[str, Node] = {}
     filters = _Filters(cs.security_groups)
     for inst in topo.instances.values():
@@ -107,7 +111,8 @@ def lower_state(topo: Topology, cs: ControlState) -> ForwardingState:
     tables = {cid: _ccn_table(cs, cid) for cid in cs.ccn_tables}
     member_of = {vid: cid for cid, t in cs.ccn_tables.items() for vid in t.attachments}
     owners = _owners(topo)
-    subnet_filters = _subnet_filters(topo)
+    if subnet_filters is None:
+        subnet_filters = _subnet_filters(topo)
     for vpc in topo.vpcs.values():
         ccn = member_of.get(vpc.id)
         nodes[vpc.id] = Router(
