@@ -253,11 +253,11 @@ class _Builder:
         )
 
 
-def _sink(name: str = SINK) -> list[str]:
+def _sink() -> list[str]:
     """A device to route into what the cloud drops, so the drop passes FORWARD and is logged there
     (a blackhole route drops before any rule sees the packet). A veth pair with both ends in the
     namespace: every kernel with namespaces has veth, not every one has the dummy driver."""
-    return [f"link add {name} type veth peer name {name}.p", f"link set {name} up", f"link set {name}.p up"]
+    return [f"link add {SINK} type veth peer name {SINK}.p", f"link set {SINK} up", f"link set {SINK}.p up"]
 
 
 def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) -> NetPlan:
