@@ -114,7 +114,7 @@ def test_timeout_json_reports_127_seconds_of_syn_retries(capsys: pytest.CaptureF
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--from", "nobody", "172.16.2.16", "1044"], "unknown instance 'nobody'"),
+        (["--from", "nobody", "172.16.2.16", "1044"], "unknown instance or data-centre host 'nobody'"),
         (["--from", "cvm-vpc1", "not-a-host", "1044"], "not-a-host"),
         (["--from", "cvm-vpc1", "172.16.2.16", "70000"], "70000"),
         (["--from", "cvm-vpc1", "172.16.2.16", "1044", "--at", "soon"], "--at"),

@@ -36,7 +36,7 @@ def test_ports_and_ids_are_checked(seed_net: Network) -> None:
         seed_net.telnet("cvm-vpc3", "172.16.2.16", 70000)
     with pytest.raises(ArgumentError, match="port must be an integer"):
         seed_net.telnet("cvm-vpc3", "172.16.2.16", "1044")  # type: ignore[arg-type]
-    with pytest.raises(UnknownObjectError, match="unknown instance 'cvm-nowhere'"):
+    with pytest.raises(UnknownObjectError, match="unknown instance or data-centre host 'cvm-nowhere'"):
         seed_net.telnet("cvm-nowhere", "172.16.2.16", 1044)
 
 

@@ -55,7 +55,10 @@ class BackendPin:
         return self.instance if self.port is None else f"{self.instance}:{self.port}"
 
     def matches(self, candidate: str) -> bool:
-        instance, _, port = candidate.rpartition(":")
+        """A backend ``instance:port``, or a router's next hop (an id without a port)."""
+        instance, sep, port = candidate.rpartition(":")
+        if not sep:
+            return candidate == self.instance and self.port is None
         return instance == self.instance and (self.port is None or int(port) == self.port)
 
 

@@ -17,9 +17,11 @@ from vpcsim.errors import VpcsimError
 
 EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
 
-SCHEMAS = {"check": 3, "validate": 1}
+SCHEMAS = {"check": 4, "validate": 2}
 """The version of each command's ``--json`` shape (``telnet``'s is ``report.json.SCHEMA``); the
 repository's ``schemas/`` holds the JSON Schema of each."""
+
+_OPTIONAL_COUNTS = frozenset({"network_acls", "route_tables", "peerings", "idcs", "gateways"})
 
 REASON_CODES = 'Reason codes: README.md, section "Reason codes" (the "reason" of --json and of checks).'
 
@@ -126,8 +128,8 @@ def cli(ctx: click.Context, max_bytes: int | None, max_values: int | None, max_o
     "backends",
     multiple=True,
     metavar="INSTANCE[:PORT]",
-    help="Take this backend at the load balancer that may choose it, instead of exploring every branch "
-    "(repeat for several load balancers).",
+    help="Take this backend at the load balancer that may choose it (or this next hop, an id without a "
+    "port, at a router with equal-cost routes), instead of exploring every branch (repeat for several).",
 )
 @click.option(
     "--max-branches",
@@ -255,7 +257,13 @@ def _times(scenario: str, at: str, wait: str, what: str) -> tuple[float, float]:
 @_SEED
 @_JSON
 @_BRIEF
-@click.option("--backend", "backends", multiple=True, metavar="INSTANCE[:PORT]", help="Pin a load balancer's choice.")
+@click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    metavar="INSTANCE[:PORT]",
+    help="Pin a load balancer's or a router's choice.",
+)
 @_PCAP
 def nc(
     udp: bool,
@@ -415,6 +423,11 @@ def validate(scenario: str, as_json: bool, strict: bool) -> None:
         ("load_balancers", len(topo.load_balancers), "load balancer"),
         ("endpoints", len(topo.endpoints), "endpoint"),
         ("ccns", len(topo.ccns), "CCN"),
+        ("network_acls", len(topo.network_acls), "network ACL"),
+        ("route_tables", sum(not t.implicit for t in topo.route_tables.values()), "route table"),
+        ("peerings", len(topo.peerings), "peering connection"),
+        ("idcs", len(topo.idcs), "data centre"),
+        ("gateways", len(topo.gateways), "gateway"),
         ("timeline_events", len(topo.timeline), "timeline event"),
         ("checks", len(topo.checks), "check"),
     )
@@ -433,7 +446,9 @@ def validate(scenario: str, as_json: bool, strict: bool) -> None:
     else:
         for w in warnings:
             click.echo(f"warning: {w.render()}", err=True)
-        click.echo(f"{scenario}: valid: " + ", ".join(_count(n, word) for _, n, word in counts))
+        # The network around the endpoints is optional: its counts are shown when there is some.
+        shown = [(n, word) for key, n, word in counts if n or key not in _OPTIONAL_COUNTS]
+        click.echo(f"{scenario}: valid: " + ", ".join(_count(n, word) for n, word in shown))
         if failed:
             click.echo(f"vpcsim: {scenario}: {_count(len(warnings), 'warning')} and --strict: exit 1", err=True)
     sys.exit(EXIT_FAIL if failed else EXIT_OK)

@@ -90,6 +90,10 @@ class WarningCode(StrEnum):
     UNKNOWN_REGION = "unknown-region"
     UNKNOWN_ZONE = "unknown-zone"
     NO_CHECKS = "no-checks"
+    ROUTE_TO_DOWN_NEXT_HOP = "route-to-down-next-hop"
+    PEERING_WITHOUT_ROUTE = "peering-without-route"
+    CROSS_REGION_PEERING = "cross-region-peering"
+    ACL_DROPS_RETURN_TRAFFIC = "acl-drops-return-traffic"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

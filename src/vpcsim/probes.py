@@ -176,7 +176,8 @@ class Network:
             ip, _ = self.topology.resolve_host(host)
         except ValueError:
             raise UnknownObjectError(
-                f"{host!r} is neither an IPv4 address nor the id of an instance, endpoint or load balancer"
+                f"{host!r} is neither an IPv4 address nor the id of an instance, data-centre host, endpoint "
+                "or load balancer"
             ) from None
         self._addresses[host] = int(ip)
         return int(ip)
@@ -191,9 +192,9 @@ class Network:
         wait: float | str = 0.0,
         count: int = 1,
     ) -> Request:
-        if source not in self.topology.instances:
-            known = ", ".join(sorted(self.topology.instances)) or "none"
-            raise UnknownObjectError(f"unknown instance {source!r} (instances: {known})")
+        if source not in self.topology.instances and source not in self.topology.idc_hosts:
+            known = ", ".join(sorted(self.topology.host_ids())) or "none"
+            raise UnknownObjectError(f"unknown instance or data-centre host {source!r} (known: {known})")
         if protocol != "icmp":
             if isinstance(port, bool) or not isinstance(port, int):
                 raise ArgumentError(f"port must be an integer 1-65535, not {port!r}")

@@ -31,8 +31,8 @@ from vpcsim.frontends import from_data
 
 Data = dict[str, Any]
 
-SHAPES = ("single-vpc", "seed-like", "ccn-hub", "two-ccns", "service-mesh", "lb-health")
-"""The shapes, in the order variants cycle through them (variant ``n`` has shape ``n % 6``)."""
+SHAPES = ("single-vpc", "seed-like", "ccn-hub", "two-ccns", "service-mesh", "lb-health", "peered", "premises")
+"""The shapes, in the order variants cycle through them (variant ``n`` has shape ``n % 8``)."""
 
 ZONES: dict[str, tuple[str, ...]] = {
     "ap-chengdu": ("ap-chengdu-1", "ap-chengdu-2"),
@@ -59,13 +59,16 @@ LB_UDP_PORTS = (53, 5353)
 OUTSIDE = ("8.8.8.8", "1.1.1.1", "203.0.113.9", "9.9.9.9")
 """Addresses outside every VPC (and outside the link pools and special ranges)."""
 MAX_OBJECTS = 40
-"""Instances + VPCs + CCNs + endpoints + load balancers: each is a namespace in the kernel build."""
+"""Instances + VPCs + CCNs + endpoints + load balancers + peerings + data centres, their hosts and
+gateways: each is a namespace in the kernel build."""
+IDC_CIDRS = ("10.88.0.0/16", "10.99.0.0/16", "172.30.0.0/16")
+"""Data-centre ranges: clear of every VPC CIDR above."""
 AUTO_HOSTS = 10
 """Hosts below this offset in a subnet are left to auto-assigned endpoint addresses, so the
 generator can tell where the loader will put them (the lowest free address from .2)."""
 SPLIT_START = 140.0
 """Where the timeline starts when some checks run before it: a check at t <= 10 may last 127 s."""
-ACL_SHAPES = ("single-vpc", "seed-like", "ccn-hub", "service-mesh")
+ACL_SHAPES = ("single-vpc", "seed-like", "ccn-hub", "service-mesh", "peered", "premises")
 """Shapes some of whose variants bind network ACLs."""
 ACL_SHARE = 1 / 3
 """The share of those variants that do."""
@@ -150,6 +153,12 @@ class _Builder:
         self.check_gap = (10, 40)
         self.instance_ips: set[str] = set()
         self.special_ips: set[str] = set()
+        self.route_tables: dict[str, Data] = {}
+        self.peerings: dict[str, Data] = {}
+        self.idcs: dict[str, Data] = {}
+        self.idc_hosts: dict[str, _Host] = {}
+        self.vpn_gateways: dict[str, Data] = {}
+        self.dc_gateways: dict[str, Data] = {}
         self.acl_rng: random.Random | None = None
         """Set (by :func:`shaped`) for a variant that binds network ACLs: their own random stream."""
         n_open = rng.randint(1, 2)
@@ -486,6 +495,15 @@ class _Builder:
             d["endpoints"] = eps
         if self.ccns:
             d["ccns"] = self.ccns
+        for key, section in (
+            ("route_tables", self.route_tables),
+            ("peerings", self.peerings),
+            ("idcs", self.idcs),
+            ("vpn_gateways", self.vpn_gateways),
+            ("dc_gateways", self.dc_gateways),
+        ):
+            if section:
+                d[key] = section
         if self.timeline:
             d["timeline"] = sorted(self.timeline, key=lambda e: float(e["at"]))
         d["checks"] = checks
@@ -616,6 +634,8 @@ class _Builder:
         if not self.timeline:
             self.split = False
         count = len(self.hosts) + len(self.vpcs) + len(self.ccns) + len(self.endpoints) + len(self.balancers)
+        count += len(self.peerings) + len(self.idcs) + len(self.idc_hosts) + len(self.vpn_gateways)
+        count += len(self.dc_gateways)
         assert count <= MAX_OBJECTS, f"{self.shape}: {count} objects"
         acls = self.network_acls() if self.acl_rng is not None else {}
         probe = self.document(groups, [], acls)
@@ -1044,6 +1064,245 @@ def _lb_health(b: _Builder) -> None:
         b.event(offset, **ev)
 
 
+def _route(b: _Builder, table: str, destination: str, kind: str, target: str) -> str | None:
+    """A route in ``table``, sometimes written disabled; None when the table has one to that
+    destination already (two would be ECMP, or a load error)."""
+    routes = b.route_tables[table].setdefault("routes", {})
+    if any(r["destination"] == destination for r in routes.values()):
+        return None
+    rid = f"r{len(routes) + 1}"
+    doc: Data = {"destination": destination, "next_hop": {"type": kind, "id": target}}
+    if b.rng.random() < 0.08:
+        doc["enabled"] = False
+    routes[rid] = doc
+    return rid
+
+
+def _tables(b: _Builder, vid: str) -> list[str]:
+    """0-2 declared route tables of ``vid``: maybe its default one, maybe one bound to some subnets."""
+    rng = b.rng
+    out = []
+    subnets = sorted(b.vpcs[vid].subnets)
+    if rng.random() < 0.8:
+        tid = f"rtb-{vid[4:]}main"
+        b.route_tables[tid] = {"vpc": vid, "default": True}
+        out.append(tid)
+    if len(subnets) > 1 and rng.random() < 0.6:
+        tid = f"rtb-{vid[4:]}{len(out) + 1}"
+        b.route_tables[tid] = {"vpc": vid, "subnets": rng.sample(subnets, rng.randint(1, len(subnets) - 1))}
+        out.append(tid)
+    return out
+
+
+def _route_events(b: _Builder, candidates: list[tuple[str, str, str, str]]) -> None:
+    """Routes added later, and routes deleted, disabled or enabled on the timeline (each valid in
+    the state its time leaves: the tables are followed event by event)."""
+    rng = b.rng
+    state = {
+        t: {rid: (r["destination"], r.get("enabled", True)) for rid, r in doc.get("routes", {}).items()}
+        for t, doc in b.route_tables.items()
+    }
+    for offset in sorted(rng.sample(range(0, 31, 5), rng.randint(1, 2))):
+        present = [(t, rid) for t, rows in state.items() for rid in rows]
+        if candidates and (not present or rng.random() < 0.5):
+            table, dest, kind, target = rng.choice(candidates)
+            candidates.remove((table, dest, kind, target))
+            if any(d == dest for d, _ in state[table].values()):
+                continue
+            rid = f"t{offset}"
+            b.event(
+                offset,
+                action="add_route",
+                route_table=table,
+                route=rid,
+                destination=dest,
+                next_hop={"type": kind, "id": target},
+            )
+            state[table][rid] = (dest, True)
+        elif present:
+            table, rid = rng.choice(present)
+            dest, enabled = state[table][rid]
+            action = rng.choice(["delete_route", "disable_route"]) if enabled else "enable_route"
+            if action == "enable_route" and any(d == dest and on for d, on in state[table].values()):
+                continue
+            b.event(offset, action=action, route_table=table, route=rid)
+            if action == "delete_route":
+                del state[table][rid]
+            else:
+                state[table][rid] = (dest, action == "enable_route")
+
+
+def _peered(b: _Builder) -> None:
+    """2-4 VPCs, some peered, with route tables that route through the peerings (on both sides, one
+    side or none), through an instance that forwards, toward VPCs a peering does not join (no
+    transit), sometimes over a CCN; a service with an endpoint that peers try to reach."""
+    rng = b.rng
+    n = rng.randint(2, 4)
+    cidrs = rng.sample(CIDRS, n)
+    region = b.region()
+    vids = []
+    for c in cidrs:
+        r = region if rng.random() < 0.8 else b.region()
+        vids.append(b.vpc(c, r, rng.choice([CONSUMER, PROVIDER]), b.subnet_cidrs(c, rng.randint(1, 2))))
+    for vid in vids:
+        b.populate(vid, (1, 2))
+    pairs = [(x, y) for i, x in enumerate(vids) for y in vids[i + 1 :] if b.vpcs[x].region == b.vpcs[y].region]
+    rng.shuffle(pairs)
+    peered = pairs[: rng.randint(1, max(1, len(pairs) - 1))] if pairs else []
+    tables = {vid: _tables(b, vid) for vid in vids}
+    later: list[tuple[str, str, str, str]] = []
+    for x, y in peered:
+        pid = f"pcx-{len(b.peerings) + 1}"
+        b.peerings[pid] = {"vpcs": [x, y]}
+        for here, there in ((x, y), (y, x)):
+            for tid in tables[here]:
+                roll = rng.random()
+                dest = str(b.vpcs[there].cidr)
+                if roll < 0.65:
+                    _route(b, tid, dest, "peering", pid)
+                elif roll < 0.8:
+                    later.append((tid, dest, "peering", pid))
+        # Toward a third VPC through this peering: the peering joins two ranges only.
+        others = [v for v in vids if v not in (x, y)]
+        if others and tables[x] and rng.random() < 0.4:
+            _route(b, rng.choice(tables[x]), str(b.vpcs[rng.choice(others)].cidr), "peering", pid)
+    for vid in vids:  # an instance that forwards, as a route's next hop
+        relays = [h for h in b.hosts.values() if h.vpc == vid]
+        if tables[vid] and relays and rng.random() < 0.35:
+            others = [v for v in vids if v != vid]
+            _route(b, rng.choice(tables[vid]), str(b.vpcs[rng.choice(others)].cidr), "instance", rng.choice(relays).id)
+    if len(vids) >= 3 and rng.random() < 0.4:
+        b.ccn(rng.sample(vids, 2))
+    if rng.random() < 0.4:
+        vid = rng.choice(vids)
+        pool = [h.id for h in b.hosts.values() if h.vpc == vid]
+        lb = b.balancer(vid, pool, listeners=(1, 1), backends=(1, 2), udp=0.3)
+        svc = b.service(lb, auto_accept=True, whitelist=["*"])
+        peer = next((y if x == vid else x for x, y in peered if vid in (x, y)), None)
+        consumer = peer if peer is not None and b.vpcs[peer].region == b.vpcs[vid].region else vid
+        eid = b.endpoint(consumer, svc)
+        across = [x if y == consumer else y for x, y in peered if consumer in (x, y)]
+        for src in [h for h in b.hosts.values() if h.vpc in across][:2]:
+            b.forced.append(("tcp", src.id, eid, b.balancers[lb].tcp[0]))
+    if (later or any(doc.get("routes") for doc in b.route_tables.values())) and rng.random() < 0.4:
+        _route_events(b, later)
+    for x, y in peered:  # checks across each peering, both ways
+        for src_vpc, dst_vpc in ((x, y), (y, x)):
+            srcs = [h for h in b.hosts.values() if h.vpc == src_vpc]
+            dsts = [h for h in b.hosts.values() if h.vpc == dst_vpc]
+            src, dst = rng.choice(srcs), rng.choice(dsts)
+            if dst.tcp and rng.random() < 0.6:
+                b.forced.append(("tcp", src.id, rng.choice([dst.id, dst.ip]), rng.choice(dst.tcp)))
+            else:
+                b.forced.append(("icmp", src.id, dst.ip, None))
+
+
+def _premises(b: _Builder) -> None:
+    """A data centre or two joined to a VPC by VPN (tunnels up and down over time) or Direct
+    Connect, VPC-type or CCN-type; routes on both sides (static or propagated, sometimes missing);
+    host firewalls; checks from the data centres to instances, load balancers and endpoints, and
+    back."""
+    rng = b.rng
+    cidrs = rng.sample(CIDRS, 2)
+    region = b.region()
+    v1 = b.vpc(cidrs[0], region, CONSUMER, b.subnet_cidrs(cidrs[0], rng.randint(1, 2)))
+    vids = [v1]
+    if rng.random() < 0.5:
+        vids.append(b.vpc(cidrs[1], b.region(), CONSUMER, b.subnet_cidrs(cidrs[1], 1)))
+    for vid in vids:
+        b.populate(vid, (1, 2))
+    ccn = b.ccn(vids) if len(vids) > 1 or rng.random() < 0.3 else None
+    tables = {vid: _tables(b, vid) for vid in vids}
+    idc_cidrs = rng.sample(IDC_CIDRS, rng.randint(1, 2))
+    for k, cidr in enumerate(idc_cidrs):
+        iid = f"idc-{k + 1}"
+        net = IPv4Network(cidr)
+        hosts: Data = {}
+        for j in range(rng.randint(1, 2)):
+            hid = f"{iid}-h{j + 1}"
+            ip = str(IPv4Address(int(net.network_address) + 256 * rng.randint(1, 9) + rng.randint(10, 200)))
+            tcp = sorted(rng.sample(TCP_PORTS, rng.choice([0, 1, 2])))
+            udp = sorted(rng.sample(UDP_PORTS, rng.choice([0, 1])))
+            doc: Data = {"ip": ip}
+            if tcp or udp:
+                doc["listen"] = [*tcp, *(f"udp/{p}" for p in udp)]
+            firewall: Data = {}
+            for direction in ("ingress", "egress"):
+                if rng.random() < 0.4:
+                    firewall[direction] = [b.rule(direction) for _ in range(rng.randint(0, 3))]
+                    if rng.random() < 0.6:
+                        peer = "source" if direction == "ingress" else "destination"
+                        firewall[direction].insert(0, {"action": "accept", "protocol": "all", peer: "0.0.0.0/0"})
+            if firewall:
+                doc["firewall"] = firewall
+            hosts[hid] = doc
+            b.idc_hosts[hid] = _Host(hid, iid, ip, tcp, udp)
+        b.idcs[iid] = {"cidrs": [cidr], "hosts": hosts}
+        vpn = rng.random() < 0.6
+        ccn_type = ccn is not None and rng.random() < 0.4
+        gid = f"{'vpngw' if vpn else 'dcg'}-{k + 1}"
+        gw: Data = {"ccn": ccn, "region": region} if ccn_type else {"vpc": v1}
+        if vpn:
+            states = rng.choices(["up", "down"], weights=[4, 1], k=rng.randint(1, 2))
+            gw["tunnels"] = {f"tun{i + 1}": {"idc": iid, "state": st} for i, st in enumerate(states)}
+        else:
+            gw["idc"] = iid
+        gw["delay"] = rng.choice(["1ms", "4ms", 0.002])
+        if not ccn_type and tables[v1] and rng.random() < 0.5:
+            gw["route_tables"] = rng.sample(tables[v1], rng.randint(1, len(tables[v1])))
+        elif not ccn_type:
+            for tid in tables[v1]:
+                if rng.random() < 0.75:
+                    _route(b, tid, cidr, "vpn_gateway" if vpn else "dc_gateway", gid)
+        (b.vpn_gateways if vpn else b.dc_gateways)[gid] = gw
+        routes: Data = {}
+        reachable = vids if ccn_type else [v1]
+        for vid in [v for v in vids if rng.random() < 0.85 or v == v1]:
+            routes[f"to-{vid}"] = {"destination": str(b.vpcs[vid].cidr), "gateway": gid}
+            del vid
+        if rng.random() < 0.2 and not ccn_type and len(vids) > 1:  # hoping for transit
+            routes[f"to-{vids[1]}"] = {"destination": str(b.vpcs[vids[1]].cidr), "gateway": gid}
+        b.idcs[iid]["routes"] = routes
+        if vpn and rng.random() < 0.5:
+            tun = rng.choice(sorted(gw["tunnels"]))
+            state = gw["tunnels"][tun]["state"]
+            first = rng.randint(0, 15)
+            b.event(first, action="tunnel_down" if state == "up" else "tunnel_up", vpn_gateway=gid, tunnel=tun)
+            if rng.random() < 0.5:
+                b.event(
+                    first + rng.randint(5, 15),
+                    action="tunnel_up" if state == "up" else "tunnel_down",
+                    vpn_gateway=gid,
+                    tunnel=tun,
+                )
+        del reachable
+    if rng.random() < 0.5:
+        pool = [h.id for h in b.hosts.values() if h.vpc == v1]
+        lb = b.balancer(v1, pool, listeners=(1, 1), backends=(1, 2), udp=0.3)
+        if rng.random() < 0.6 and len(vids) > 1:
+            svc = b.service(lb, auto_accept=True, whitelist=["*"])
+            b.endpoint(vids[1] if b.vpcs[vids[1]].region == region else v1, svc)
+    idc_hosts = sorted(b.idc_hosts.values(), key=lambda h: h.id)
+    targets: list[tuple[str, str, int | None]] = []
+    for h in b.hosts.values():
+        if h.tcp:
+            targets.append(("tcp", rng.choice([h.id, h.ip]), rng.choice(h.tcp)))
+        targets.append(("icmp", h.ip, None))
+    targets += [("tcp", lb.id, lb.tcp[0]) for lb in b.balancers.values()]
+    targets += [("tcp", ep.id, b.balancers[b.service_lb[ep.service]].tcp[0]) for ep in b.endpoints.values()]
+    for src in idc_hosts:
+        for proto, host, port in rng.sample(targets, min(len(targets), rng.randint(2, 4))):
+            b.forced.append((proto, src.id, host, port))
+    for h in idc_hosts:  # and back, to the data centres
+        src = rng.choice(list(b.hosts.values()))
+        if h.tcp and rng.random() < 0.6:
+            b.forced.append(("tcp", src.id, rng.choice([h.id, h.ip]), rng.choice([*h.tcp, 7000])))
+        elif h.udp and rng.random() < 0.5:
+            b.forced.append(("udp", src.id, h.ip, rng.choice(h.udp)))
+        else:
+            b.forced.append(("icmp", src.id, h.ip, None))
+
+
 BUILDERS: dict[str, Callable[[_Builder], None]] = {
     "single-vpc": _single_vpc,
     "seed-like": _seed_like,
@@ -1051,6 +1310,8 @@ BUILDERS: dict[str, Callable[[_Builder], None]] = {
     "two-ccns": _two_ccns,
     "service-mesh": _service_mesh,
     "lb-health": _lb_health,
+    "peered": _peered,
+    "premises": _premises,
 }
 
 

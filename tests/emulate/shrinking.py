@@ -27,9 +27,25 @@ KEEP_TOP = ("version", "vpcs")
 """Top-level keys no move deletes."""
 
 
+class _Dumper(yaml.SafeDumper):
+    """Flow style for every map that holds no map and no list of collections: a rule, a check, an
+    instance (its groups a list of names) each fits one line."""
+
+
+def _map(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.Node:
+    leaf = bool(data) and all(
+        not isinstance(v, dict) and not (isinstance(v, list) and any(isinstance(x, dict | list) for x in v))
+        for v in data.values()
+    )
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True if leaf else None)
+
+
+_Dumper.add_representer(dict, _map)
+
+
 def dump(data: Data) -> str:
-    """The scenario as YAML: flow style for leaves, so a rule or a check is one line."""
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+    """The scenario as YAML: flow style for leaves, so a rule, a check or an instance is one line."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None)
 
 
 def lines(data: Data) -> int:
@@ -118,7 +134,27 @@ def _listeners(d: Data) -> Iterator[Data]:
                 yield lst
 
 
+def _drop_routes_to(d: Data, target: str) -> None:
+    """Routes (declared, or added on the timeline) whose next hop is ``target``, and the timeline
+    events that name a route no longer there."""
+    for tid, table in _section(d, "route_tables").items():
+        routes = _section(table, "routes")
+        for rid in [r for r, route in routes.items() if _section(route, "next_hop").get("id") == target]:
+            routes.pop(rid)
+            _drop_route_events(d, tid, rid)
+    if isinstance(d.get("timeline"), list):
+        gone = [e for e in d["timeline"] if _section(e, "next_hop").get("id") == target]
+        for e in gone:
+            _drop_route_events(d, str(e.get("route_table")), str(e.get("route")))
+
+
+def _drop_route_events(d: Data, tid: str, rid: str) -> None:
+    if isinstance(d.get("timeline"), list):
+        d["timeline"] = [e for e in d["timeline"] if not (e.get("route_table") == tid and e.get("route") == rid)]
+
+
 def _delete_instance(d: Data, iid: str) -> None:
+    _drop_routes_to(d, iid)
     _section(d, "instances").pop(iid, None)
     for lst in _listeners(d):
         if isinstance(lst.get("backends"), list):
@@ -151,6 +187,10 @@ def _delete_balancer(d: Data, lid: str) -> None:
 def _delete_ccn(d: Data, cid: str) -> None:
     _section(d, "ccns").pop(cid, None)
     _drop_events(d, "ccn", cid)
+    for section in ("vpn_gateways", "dc_gateways"):
+        for gid, gw in list(_section(d, section).items()):
+            if gw.get("ccn") == cid:
+                _delete_gateway(d, gid)
 
 
 def _delete_group(d: Data, gid: str) -> None:
@@ -164,6 +204,57 @@ def _delete_group(d: Data, gid: str) -> None:
 
 def _delete_acl(d: Data, aid: str) -> None:
     _section(d, "network_acls").pop(aid, None)
+
+
+def _delete_table(d: Data, tid: str) -> None:
+    _section(d, "route_tables").pop(tid, None)
+    _drop_events(d, "route_table", tid)
+    for section in ("vpn_gateways", "dc_gateways"):
+        for gw in _section(d, section).values():
+            if isinstance(gw.get("route_tables"), list):
+                gw["route_tables"] = [t for t in gw["route_tables"] if t != tid]
+
+
+def _delete_peering(d: Data, pid: str) -> None:
+    _drop_routes_to(d, pid)
+    _section(d, "peerings").pop(pid, None)
+
+
+def _delete_gateway(d: Data, gid: str) -> None:
+    _drop_routes_to(d, gid)
+    for section in ("vpn_gateways", "dc_gateways"):
+        _section(d, section).pop(gid, None)
+    for idc in _section(d, "idcs").values():
+        routes = _section(idc, "routes")
+        for rid in [r for r, route in routes.items() if route.get("gateway") == gid]:
+            routes.pop(rid)
+    _drop_events(d, "vpn_gateway", gid)
+
+
+def _delete_host(idc: str, hid: str, d: Data) -> None:
+    _section(_section(d, "idcs").get(idc) or {}, "hosts").pop(hid, None)
+    _drop_checks(d, {hid})
+    _drop_events(d, "instance", hid)
+
+
+def _delete_idc(d: Data, iid: str) -> None:
+    """A data centre with its hosts and the gateways that reach only it (a tunnel to it goes)."""
+    for hid in list(_section(_section(d, "idcs").get(iid) or {}, "hosts")):
+        _delete_host(iid, hid, d)
+    for gid, gw in list(_section(d, "dc_gateways").items()):
+        if gw.get("idc") == iid:
+            _delete_gateway(d, gid)
+    for gid, gw in list(_section(d, "vpn_gateways").items()):
+        tunnels = _section(gw, "tunnels")
+        for tid in [t for t, tun in tunnels.items() if tun.get("idc") == iid]:
+            tunnels.pop(tid)
+            if isinstance(d.get("timeline"), list):
+                d["timeline"] = [
+                    e for e in d["timeline"] if not (e.get("vpn_gateway") == gid and e.get("tunnel") == tid)
+                ]
+        if not tunnels:
+            _delete_gateway(d, gid)
+    _section(d, "idcs").pop(iid, None)
 
 
 def _delete_placed(d: Data, vid: str, subnet: str | None = None) -> None:
@@ -198,6 +289,16 @@ def _delete_vpc(d: Data, vid: str) -> None:
     for aid, acl in list(_section(d, "network_acls").items()):
         if acl.get("vpc") == vid:
             _delete_acl(d, aid)
+    for tid, table in list(_section(d, "route_tables").items()):
+        if table.get("vpc") == vid:
+            _delete_table(d, tid)
+    for pid, peering in list(_section(d, "peerings").items()):
+        if vid in (peering.get("vpcs") or []):
+            _delete_peering(d, pid)
+    for section in ("vpn_gateways", "dc_gateways"):
+        for gid, gw in list(_section(d, section).items()):
+            if gw.get("vpc") == vid:
+                _delete_gateway(d, gid)
     _section(d, "vpcs").pop(vid, None)
     if account is not None and all(v.get("account") != account for v in _section(d, "vpcs").values()):
         for svc in _section(d, "endpoint_services").values():
@@ -212,10 +313,12 @@ def _delete_subnet(vid: str, subnet: str, d: Data) -> None:
 
 
 def _unbind(d: Data, vid: str, subnet: str) -> None:
-    """A subnet out of the network ACL that binds it (an ACL bound to nothing is still valid)."""
-    for acl in _section(d, "network_acls").values():
-        if acl.get("vpc") == vid and isinstance(acl.get("subnets"), list):
-            acl["subnets"] = [s for s in acl["subnets"] if s != subnet]
+    """A subnet out of the network ACL and the route table that bind it (either bound to nothing is
+    still valid)."""
+    for section in ("network_acls", "route_tables"):
+        for obj in _section(d, section).values():
+            if obj.get("vpc") == vid and isinstance(obj.get("subnets"), list):
+                obj["subnets"] = [s for s in obj["subnets"] if s != subnet]
 
 
 def _reindexed(d: Data, gid: str, direction: str, removed: int) -> None:
@@ -229,6 +332,10 @@ def _reindexed(d: Data, gid: str, direction: str, removed: int) -> None:
 
 
 EMPTY_IS_DEFAULT = (
+    "routes",
+    "subnets",
+    "route_tables",
+    "hosts",
     "listen",
     "security_groups",
     "listeners",
@@ -282,12 +389,45 @@ def _referenced(d: Data) -> set[str]:
             found.extend(str(b.get("instance")) for b in lst.get("backends") or [])
         found.extend(sid for sid, svc in services.items() if svc.get("load_balancer") == oid)
         found.extend(cid for cid, ccn in _section(d, "ccns").items() if oid in (ccn.get("attachments") or []))
+        found.extend(_network_needs(d, oid))
         for new in found:
             if new not in named:
                 named.add(new)
                 todo.append(new)
     named.update(aid for aid, acl in _section(d, "network_acls").items() if acl.get("vpc") in named)
     return named
+
+
+def _network_needs(d: Data, oid: str) -> list[str]:
+    """What an object needs of the network around the endpoints: a host its data centre; a data
+    centre the gateways it routes through or that reach it; a gateway its VPC or CCN; a VPC its
+    route tables; a route table its next hops; a peering connection its VPCs."""
+    out: list[str] = []
+    idcs, tables = _section(d, "idcs"), _section(d, "route_tables")
+    gateways = {**_section(d, "vpn_gateways"), **_section(d, "dc_gateways")}
+    out.extend(i for i, idc in idcs.items() if oid in _section(idc, "hosts"))
+    if oid in idcs:
+        out.extend(str(r.get("gateway")) for r in _section(idcs[oid], "routes").values())
+        for gid, gw in gateways.items():
+            if gw.get("idc") == oid or any(t.get("idc") == oid for t in _section(gw, "tunnels").values()):
+                out.append(gid)
+    gw = gateways.get(oid)
+    if gw is not None:
+        out.extend(str(gw[k]) for k in ("vpc", "ccn", "idc") if k in gw)
+        out.extend(str(t.get("idc")) for t in _section(gw, "tunnels").values())
+        out.extend(str(t) for t in gw.get("route_tables") or [])
+    out.extend(tid for tid, table in tables.items() if table.get("vpc") == oid)
+    if oid in tables:
+        out.extend(str(_section(r, "next_hop").get("id")) for r in _section(tables[oid], "routes").values())
+    peering = _section(d, "peerings").get(oid)
+    if isinstance(peering, dict):
+        out.extend(str(v) for v in peering.get("vpcs") or [])
+    out.extend(
+        str(e["next_hop"].get("id"))
+        for e in d.get("timeline") or []
+        if e.get("route_table") == oid and isinstance(e.get("next_hop"), dict)
+    )
+    return out
 
 
 def _prune(sections: tuple[str, ...], x: Data) -> None:
@@ -360,6 +500,11 @@ DELETERS: dict[str, Callable[[Data, str], None]] = {
     "ccns": _delete_ccn,
     "security_groups": _delete_group,
     "network_acls": _delete_acl,
+    "route_tables": _delete_table,
+    "peerings": _delete_peering,
+    "vpn_gateways": _delete_gateway,
+    "dc_gateways": _delete_gateway,
+    "idcs": _delete_idc,
 }
 """Section → how to delete one of its objects with everything that names it."""
 
@@ -432,6 +577,33 @@ def _list_moves(d: Data) -> Iterator[Move]:
         if len(svc.get("whitelist") or []) > 1:
             for i in range(len(svc["whitelist"])):
                 yield partial(_pop, ("endpoint_services", sid, "whitelist", i))
+    yield from _network_moves(d)
+
+
+def _network_moves(d: Data) -> Iterator[Move]:
+    """A route (with its events), a table's subnet, a tunnel, a data centre's route or host, a
+    host's listen entry or firewall rule."""
+    for tid, table in _section(d, "route_tables").items():
+        for rid in _section(table, "routes"):
+            yield partial(_delete_route, tid, rid)
+        for i in range(len(table.get("subnets") or [])):
+            yield partial(_pop, ("route_tables", tid, "subnets", i))
+    for iid, idc in _section(d, "idcs").items():
+        for rid in _section(idc, "routes"):
+            yield partial(_pop, ("idcs", iid, "routes", rid))
+        for hid, host in _section(idc, "hosts").items():
+            yield partial(_delete_host, iid, hid)
+            for key in ("listen",):
+                for i in range(len(host.get(key) or [])):
+                    yield partial(_pop, ("idcs", iid, "hosts", hid, key, i))
+            for direction in ("ingress", "egress"):
+                for k in range(len(_section(host, "firewall").get(direction) or [])):
+                    yield partial(_pop, ("idcs", iid, "hosts", hid, "firewall", direction, k))
+
+
+def _delete_route(tid: str, rid: str, x: Data) -> None:
+    x["route_tables"][tid]["routes"].pop(rid)
+    _drop_route_events(x, tid, rid)
 
 
 OPTIONAL: dict[str, tuple[str, ...]] = {
@@ -442,6 +614,9 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     "endpoints": ("ip", "security_groups"),
     "ccns": ("bandwidth",),
     "network_acls": ("description",),
+    "peerings": ("bandwidth",),
+    "vpn_gateways": ("bandwidth", "route_tables"),
+    "dc_gateways": ("bandwidth", "route_tables"),
 }
 """Keys of each section's objects that have a default."""
 CHECK_OPTIONAL = ("name", "at", "wait", "reason", "branches")

@@ -33,7 +33,7 @@ from vpcsim.ir import Filter, FilterRule
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = [ROOT / "scenarios" / "chengdu_chongqing.yaml", ROOT / "scenarios" / "chengdu_chongqing_cross_account.yaml"]
-VARIANTS = 300
+VARIANTS = 400
 """Generated variants of varied shape (``tests/emulate/shapes.py``)."""
 SEED_VARIANTS = 40
 """Variants of the bundled scenario's own layout (``tests/emulate/generator.py``)."""
@@ -206,10 +206,25 @@ def _plant_ports_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Filter, "first_match", portless_first_match)
 
 
+def _plant_one_table_per_vpc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """compile/ (the Tencent lowering): every subnet routed by the route table of its VPC's first
+    subnet, whatever table it is bound to."""
+    from vpcsim.frontends.tencent import lower
+
+    original = lower._placed
+
+    def first_subnet(topo: Any, vpc: str) -> list[tuple[str, str]]:
+        first = min(s.id for s in topo.vpcs[vpc].subnets)
+        return [(node, first) for node, _ in original(topo, vpc)]
+
+    monkeypatch.setattr(lower, "_placed", first_subnet)
+
+
 PLANTED: dict[str, tuple[str, Callable[[pytest.MonkeyPatch], None]]] = {
     "control": ("CCN route conflicts resolved last-attached-wins", _plant_last_attached_wins),
     "compile": ("security-group rules taken last-match-wins", _plant_last_match_wins),
     "sim": ("security-group rule ports ignored", _plant_ports_ignored),
+    "routes": ("every subnet routed by its VPC's first subnet's route table", _plant_one_table_per_vpc),
 }
 
 

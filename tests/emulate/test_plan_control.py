@@ -39,6 +39,8 @@ def _compare(topo: Topology) -> None:
             ], t
         assert cs.security_groups == mine.groups, t
         assert cs.listening == mine.listening, t
+        assert {t: tab.routes for t, tab in cs.route_tables.items()} == mine.routes, t
+        assert {k: s.value == "up" for k, s in cs.tunnels.items()} == mine.tunnels_up, t
         fs = compiled.state_at(t)
         for (lb, listener), pool in mine.candidates.items():
             node: Any = fs.nodes[lb]
@@ -65,7 +67,7 @@ def test_bundled_scenarios(path: Path) -> None:
 def test_generated_variants(seed_data: dict[str, Any]) -> None:
     for n in range(40):
         _compare(from_data(variant(seed_data, n), source=f"variant-{n}"))
-    for n in range(120):
+    for n in range(160):
         shape, doc = shaped(n)
         _compare(from_data(doc, source=f"{shape}-{n}"))
 

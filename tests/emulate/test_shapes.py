@@ -19,7 +19,7 @@ from vpcsim.model import Topology
 from vpcsim.probes import Network
 from vpcsim.trace import AclMatch
 
-VARIANTS = 60
+VARIANTS = 80
 
 Variant = tuple[str, dict[str, Any], Topology]
 
@@ -69,7 +69,7 @@ def test_checks_stay_clear_of_control_changes_and_own_addresses(variants: list[V
         for c in topo.checks:
             assert not [t for t in changes if c.at - 5 < t < c.at + 130], (name, c.name, changes)
             address, _ = topo.resolve_host(c.host)
-            assert address != topo.instances[c.source].ip, (name, c.name)
+            assert address != topo.resolve_host(c.source)[0], (name, c.name)
             assert not address.is_loopback, (name, c.name)
             assert not address.is_multicast, (name, c.name)
             assert not address.is_reserved, (name, c.name)
@@ -127,3 +127,25 @@ def test_some_variants_bind_network_acls_that_bite(variants: list[Variant]) -> N
     assert reasons["acl_egress_denied"] >= 10, reasons
     assert reasons["through an ACL"] >= 25, reasons
     assert reasons["answered through an ACL"] >= 8, reasons
+
+
+def test_the_network_around_the_endpoints_varies(variants: list[Variant]) -> None:
+    """Peered and data-centre variants: routes through peerings, instances and gateways (some
+    disabled, some changed on the timeline), tunnels up and down, hosts with firewalls."""
+    topos = [topo for name, _, topo in variants if name in ("peered", "premises")]
+    assert len(topos) >= 16
+    routes = [r for t in topos for table in t.route_tables.values() for r in table.routes]
+    kinds = Counter(r.kind.value for r in routes)
+    assert min(kinds[k] for k in ("peering", "vpn_gateway", "dc_gateway", "instance")) >= 1, kinds
+    assert sum(not r.enabled for r in routes) >= 1
+    assert sum(bool(t.peerings) for t in topos) >= 8
+    gateways = [g for t in topos for g in t.gateways.values()]
+    assert any(g.ccn for g in gateways)
+    assert any(g.vpc for g in gateways)
+    assert any(tun.state.value == "down" for g in gateways for tun in g.tunnels)
+    events = Counter(ev.kind.value for t in topos for ev in t.timeline)
+    assert events["tunnel_down"] + events["tunnel_up"] >= 2, events
+    assert sum(events[k] for k in ("add_route", "delete_route", "enable_route", "disable_route")) >= 2, events
+    hosts = [h for t in topos for h in t.idc_hosts.values()]
+    assert any(h.firewall.ingress is not None for h in hosts)
+    assert any(c.source in t.idc_hosts for t in topos for c in t.checks)

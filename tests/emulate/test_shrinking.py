@@ -211,3 +211,40 @@ def test_network_acls_go_with_their_subnets_and_vpcs() -> None:
     assert [aid for aid, a in doc["network_acls"].items() if a["vpc"] in cand["vpcs"]] == list(
         cand.get("network_acls", {})
     )
+
+
+def test_the_network_around_the_endpoints_goes_with_what_it_serves() -> None:
+    """Pruning to a check from a data-centre host keeps the way it takes: the data centre, its
+    gateways, their VPC or CCN and route tables; every move of a peered or data-centre variant
+    leaves a scenario that loads, and deleting a gateway takes the routes that name it."""
+    for n in range(48):
+        shape, doc = shaped(n)
+        if shape not in ("peered", "premises"):
+            continue
+        for move in _moves(doc):
+            cand = copy.deepcopy(doc)
+            move(cand)
+            _tidy(cand)
+            if cand["vpcs"]:
+                from_data(cand, source=f"{shape}-{n}")
+        if shape != "premises":
+            continue
+        i = next(i for i, c in enumerate(doc["checks"]) if c["from"].startswith("idc-"))
+        cand = copy.deepcopy(doc)
+        _keep_check_pruned(i, cand)
+        _tidy(cand)
+        if not cand["vpcs"]:  # a check to a bare address names no VPC: nothing to keep
+            continue
+        idc = cand["checks"][0]["from"].rpartition("-h")[0]
+        assert idc in cand["idcs"]
+        gateways = {**cand.get("vpn_gateways", {}), **cand.get("dc_gateways", {})}
+        for route in cand["idcs"][idc].get("routes", {}).values():
+            gw = gateways[route["gateway"]]
+            assert gw.get("vpc", gw.get("ccn")) in {*cand["vpcs"], *cand.get("ccns", {})}
+        for gid in gateways:
+            cand2 = copy.deepcopy(cand)
+            DELETERS["vpn_gateways"](cand2, gid)
+            _tidy(cand2)
+            named = [r for t in cand2.get("route_tables", {}).values() for r in t.get("routes", {}).values()]
+            assert all(r["next_hop"]["id"] != gid for r in named)
+            from_data(cand2, source=f"{gid}")

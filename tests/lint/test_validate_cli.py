@@ -83,6 +83,11 @@ def test_json_lists_every_warning_with_code_path_line_column_and_message(
         "load_balancers": 1,
         "endpoints": 1,
         "ccns": 1,
+        "network_acls": 0,
+        "route_tables": 0,
+        "peerings": 0,
+        "idcs": 0,
+        "gateways": 0,
         "timeline_events": 0,
         "checks": 6,
     }
@@ -133,3 +138,15 @@ def test_the_readme_example_is_what_validate_prints(
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = readme.split("```text\nwarning: wrong.yaml", 1)[1].split("```", 1)[0]
     assert "warning: wrong.yaml" + shown == err + out
+
+
+def test_the_network_around_the_endpoints_is_counted_where_there_is_some(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = ROOT / "scenarios" / "tencent_idc_vpn.yaml"
+    code, out, _ = run_cli(capsys, "validate", str(scenario))
+    assert code == 0
+    assert "1 route table, 2 data centres, 2 gateways" in out
+    assert "network ACL" not in out
+    assert "peering" not in out
+    code, out, _ = run_cli(capsys, "validate", "--json", str(scenario))
+    counts = json.loads(out)["counts"]
+    assert (counts["route_tables"], counts["idcs"], counts["gateways"], counts["peerings"]) == (1, 2, 2, 0)

@@ -181,13 +181,13 @@ UNKNOWN_IDS = [
          timeline({"at": 1, "action": "remove_rule", "security_group": "sg-x", "direction": "ingress", "index": 0}),
          "timeline[0].security_group", "unknown security group 'sg-x'"),
     case("timeline instance", timeline({"at": 1, "action": "stop_listener", "instance": "cvm-x", "port": 8080}),
-         "timeline[0].instance", "unknown instance 'cvm-x'"),
-    case("check from", setter("checks", 0, "from", value="cvm-x"), "checks[0].from", "unknown instance 'cvm-x'",
+         "timeline[0].instance", "unknown instance or data-centre host 'cvm-x'"),
+    case("check from", setter("checks", 0, "from", value="cvm-x"), "checks[0].from", "unknown instance or data-centre host 'cvm-x'",
          "known: cvm-backend1, cvm-backend2, cvm-vpc1, cvm-vpc3"),
     case("check from an endpoint, not an instance", setter("checks", 1, "from", value="vpce-vpc1"), "checks[1].from",
-         "unknown instance 'vpce-vpc1'"),
+         "unknown instance or data-centre host 'vpce-vpc1'"),
     case("check to", setter("checks", 0, "to", value="vpce-x:1044"), "checks[0].to",
-         "'vpce-x' is neither an IPv4 address nor the id of an instance, endpoint or load balancer"),
+         "'vpce-x' is neither an IPv4 address nor the id of an instance, data-centre host, endpoint or load balancer"),
 ]  # fmt: skip
 
 # -- addresses and CIDRs ---------------------------------------------------------------------------
@@ -676,7 +676,7 @@ def test_check_and_telnet_refuse_a_bad_file_the_same_way(tmp_path: Path, capsys:
 
 def test_telnet_refuses_an_unknown_source_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     r = refused(capsys, SEED, "telnet", str(SEED), "--from", "cvm-x", "172.16.2.16", "1044")
-    assert r.rest.startswith("unknown instance 'cvm-x'")
+    assert r.rest.startswith("unknown instance or data-centre host 'cvm-x'")
 
 
 def test_telnet_refuses_an_absurd_start_time_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -109,6 +109,7 @@ def test_check_json_lists_every_branch_and_the_failing_ones(seed_data: dict[str,
         "backend": "cvm-backend2",
         "port": 8080,
         "pinned": True,
+        "kind": "backend",
     }
 
 

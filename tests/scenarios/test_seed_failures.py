@@ -207,7 +207,7 @@ def test_vpc3_times_out_when_detached_from_the_ccn(seed_data: Data, network_of: 
     r = net.telnet("cvm-vpc3", VIP, VPORT, at=20)
     assert (r.verdict, r.reason) == (Verdict.TIMEOUT, Reason.NO_ROUTE)
     assert r.blocked_at == "vpc3"
-    assert r.ref == "vpc3 route table"
+    assert r.ref == "route table vpc3:default"
     assert "not attached" in r.detail
     assert_linux_gave_up(r)
     assert net.telnet("cvm-vpc1", VIP, VPORT, at=20).connected

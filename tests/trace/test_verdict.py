@@ -28,8 +28,11 @@ DISPOSITIONS = {
     "no_host": "no_route",
     "sg_ingress_denied": "denied",
     "sg_egress_denied": "denied",
+    "firewall_ingress_denied": "denied",
+    "firewall_egress_denied": "denied",
     "acl_ingress_denied": "denied",
     "acl_egress_denied": "denied",
+    "tunnel_down": "discarded",
     "endpoint_not_active": "discarded",
     "no_listener": "discarded",
     "no_backend": "discarded",
@@ -92,6 +95,44 @@ def acl_closed(d: Doc) -> None:
     d["network_acls"] = {"acl-cq": {"vpc": "vpc3", "subnets": ["subnet-cq"]}}
 
 
+def office(d: Doc, *, tunnel: str = "up", firewall: Doc | None = None) -> None:
+    """An office joined to VPC1 by a VPN gateway, routes on both sides."""
+    host: Doc = {"ip": "10.88.1.20", "listen": [22]}
+    if firewall is not None:
+        host["firewall"] = firewall
+    d["idcs"] = {
+        "idc-office": {
+            "cidrs": ["10.88.0.0/16"],
+            "hosts": {"office-pc": host},
+            "routes": {"to-vpc1": {"destination": "172.16.0.0/16", "gateway": "vpngw"}},
+        }
+    }
+    d["vpn_gateways"] = {
+        "vpngw": {"vpc": "vpc1", "tunnels": {"t1": {"idc": "idc-office", "state": tunnel}}, "delay": "2ms"}
+    }
+    d["route_tables"] = {
+        "rtb-main": {
+            "vpc": "vpc1",
+            "default": True,
+            "routes": {
+                "to-office": {"destination": "10.88.0.0/16", "next_hop": {"type": "vpn_gateway", "id": "vpngw"}}
+            },
+        }
+    }
+
+
+def tunnel_down(d: Doc) -> None:
+    office(d, tunnel="down")
+
+
+def office_firewall_out(d: Doc) -> None:
+    office(d, firewall={"egress": []})
+
+
+def office_firewall_in(d: Doc) -> None:
+    office(d, firewall={"ingress": [{"action": "accept", "protocol": "tcp", "port": 22, "source": "192.168.0.0/16"}]})
+
+
 def every_weight_zero(d: Doc) -> None:
     for b in d["load_balancers"]["lb-service"]["listeners"]["lbl-1044"]["backends"]:
         b["weight"] = 0
@@ -107,6 +148,9 @@ PROBES: list[tuple[str, Callable[[Doc], None], str, str, int | None]] = [
     ("no_host", as_is, "cvm-vpc3", "172.16.2.99", 1044),
     ("sg_ingress_denied", no_snat_rule, "cvm-vpc3", "172.16.2.16", 1044),
     ("sg_egress_denied", no_client_egress, "cvm-vpc3", "172.16.2.16", 1044),
+    ("firewall_ingress_denied", office_firewall_in, "cvm-vpc1", "10.88.1.20", 22),
+    ("firewall_egress_denied", office_firewall_out, "office-pc", "172.16.2.16", 1044),
+    ("tunnel_down", tunnel_down, "office-pc", "172.16.2.16", 1044),
     ("acl_ingress_denied", acl_without_return_ports, "cvm-vpc3", "172.16.2.16", 1044),
     ("acl_egress_denied", acl_closed, "cvm-vpc3", "172.16.2.16", 1044),
     ("endpoint_not_active", endpoint_rejected, "cvm-vpc3", "172.16.2.16", 1044),

@@ -13,11 +13,13 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Network
 from typing import Any
 
 from vpcsim.control.ccn_routes import CcnRouteTable
 from vpcsim.control.health import health_transitions
-from vpcsim.model import EndpointState, Event, EventKind, SecurityGroup, Topology
+from vpcsim.control.route_tables import RouteError, check_conflicts, check_entry
+from vpcsim.model import EndpointState, Event, EventKind, RouteTable, SecurityGroup, Topology, TunnelState
 
 BackendKey = tuple[str, str, str, int]
 """(load balancer, listener, instance, port)."""
@@ -53,16 +55,37 @@ class ControlState:
     listening: dict[str, frozenset[tuple[str, int]]]
     """Instance → its listeners as (protocol, port)."""
     backend_health: dict[BackendKey, bool]
+    route_tables: dict[str, RouteTable] = field(default_factory=dict)
+    tunnels: dict[tuple[str, str], TunnelState] = field(default_factory=dict)
+    """(gateway, tunnel) → its state."""
     changes: tuple[str, ...] = ()
+
+
+def ccn_members(topo: Topology, ccn_id: str) -> list[tuple[str, list[tuple[str, IPv4Network]]]]:
+    """What a CCN's members publish at t=0, in attach order: each listed VPC's subnets, then each
+    CCN-type gateway (by id) with its data centres' ranges."""
+    members: list[tuple[str, list[tuple[str, IPv4Network]]]] = [
+        (vid, [(s.id, s.cidr) for s in topo.vpcs[vid].subnets]) for vid in topo.ccns[ccn_id].attachments
+    ]
+    for gid in sorted(topo.gateways):
+        gw = topo.gateways[gid]
+        if gw.ccn == ccn_id:
+            members.append((gid, [(idc, cidr) for idc in gw.idcs for cidr in topo.idcs[idc].cidrs]))
+    return members
+
+
+def member_region(topo: Topology, member: str) -> str:
+    """The region of a CCN member: a VPC or a CCN-type gateway."""
+    vpc = topo.vpcs.get(member)
+    return vpc.region if vpc is not None else topo.gateways[member].region
 
 
 def initial_state(topo: Topology) -> ControlState:
     tables: dict[str, CcnRouteTable] = {}
-    for cid, ccn in topo.ccns.items():
-        tables[cid] = CcnRouteTable(ccn=cid, attachments=(), routes=()).attach_all(
-            (vid, [(s.id, s.cidr) for s in topo.vpcs[vid].subnets]) for vid in ccn.attachments
-        )
+    for cid in topo.ccns:
+        tables[cid] = CcnRouteTable(ccn=cid, attachments=(), routes=()).attach_all(ccn_members(topo, cid))
     listening = {iid: inst.sockets for iid, inst in topo.instances.items()}
+    listening.update({hid: h.sockets for hid, h in topo.idc_hosts.items()})
     health: dict[BackendKey, bool] = {}
     for lb in topo.load_balancers.values():
         for lst in lb.listeners:
@@ -77,6 +100,8 @@ def initial_state(topo: Topology) -> ControlState:
         security_groups=dict(topo.security_groups),
         listening=listening,
         backend_health=health,
+        route_tables=dict(topo.route_tables),
+        tunnels={(g.id, t.id): t.state for g in topo.gateways.values() for t in g.tunnels},
     )
 
 
@@ -92,6 +117,8 @@ class Draft:
     groups: dict[str, SecurityGroup]
     listening: dict[str, frozenset[tuple[str, int]]]
     health: dict[BackendKey, bool]
+    route_tables: dict[str, RouteTable]
+    tunnels: dict[tuple[str, str], TunnelState]
     schedule: Callable[[float, int, str, Any], None]
     accepts: dict[str, int]
     """How many accepts each endpoint has had: names the one an activation belongs to."""
@@ -140,7 +167,7 @@ def _attach_vpc(d: Draft, ev: Event) -> str:
     if member is not None:
         raise TimelineError(ev.order, "vpc", f"VPC {vpc} is already attached to {member} then")
     table = d.tables[ccn].attach(vpc, [(s.id, s.cidr) for s in d.topo.vpcs[vpc].subnets])
-    regions = sorted({d.topo.vpcs[v].region for v in table.attachments})
+    regions = sorted({member_region(d.topo, v) for v in table.attachments})
     for i, a in enumerate(regions):
         for b in regions[i + 1 :]:
             if d.topo.settings.delays.between_regions(a, b) is None:
@@ -194,6 +221,39 @@ def _listener(d: Draft, ev: Event) -> str:
     return ev.describe()
 
 
+def _route(d: Draft, ev: Event) -> str:
+    table = d.route_tables[str(ev.route_table)]
+    routes = list(table.routes)
+    rid = str(ev.route)
+    at = next((i for i, r in enumerate(routes) if r.id == rid), None)
+    try:
+        if ev.kind is EventKind.ADD_ROUTE:
+            assert ev.entry is not None
+            check_entry(d.topo, table, routes, ev.entry)
+            routes.append(ev.entry)
+        elif at is None:
+            raise RouteError("route", f"route table {table.id} has no route {rid!r} then")
+        elif ev.kind is EventKind.DELETE_ROUTE:
+            del routes[at]
+        else:
+            enable = ev.kind is EventKind.ENABLE_ROUTE
+            if enable and not routes[at].enabled:
+                check_conflicts(table, routes, routes[at])
+            routes[at] = replace(routes[at], enabled=enable)
+    except RouteError as exc:
+        keys = ("destination", "next_hop") if ev.kind is EventKind.ADD_ROUTE else ()
+        key = exc.key if exc.key in keys else "route" if ev.kind is not EventKind.ADD_ROUTE else ""
+        raise TimelineError(ev.order, key, exc.problem) from None
+    d.route_tables[table.id] = replace(table, routes=tuple(routes))
+    return ev.describe()
+
+
+def _tunnel(d: Draft, ev: Event) -> str:
+    key = (str(ev.gateway), str(ev.tunnel))
+    d.tunnels[key] = TunnelState.UP if ev.kind is EventKind.TUNNEL_UP else TunnelState.DOWN
+    return ev.describe()
+
+
 HANDLERS: dict[EventKind, Callable[[Draft, Event], str]] = {
     EventKind.ACCEPT_ENDPOINT: _accept_endpoint,
     EventKind.REJECT_ENDPOINT: _reject_endpoint,
@@ -203,6 +263,12 @@ HANDLERS: dict[EventKind, Callable[[Draft, Event], str]] = {
     EventKind.REMOVE_RULE: _edit_rules,
     EventKind.STOP_LISTENER: _listener,
     EventKind.START_LISTENER: _listener,
+    EventKind.ADD_ROUTE: _route,
+    EventKind.DELETE_ROUTE: _route,
+    EventKind.ENABLE_ROUTE: _route,
+    EventKind.DISABLE_ROUTE: _route,
+    EventKind.TUNNEL_DOWN: _tunnel,
+    EventKind.TUNNEL_UP: _tunnel,
 }
 """Event kind → how it changes the next snapshot; returns the change as the trace shows it."""
 
@@ -272,6 +338,8 @@ def control_timeline(topo: Topology) -> list[ControlState]:
             groups=dict(cur.security_groups),
             listening=dict(cur.listening),
             health=dict(cur.backend_health),
+            route_tables=dict(cur.route_tables),
+            tunnels=dict(cur.tunnels),
             schedule=push,
             accepts=accepts,
         )
@@ -290,6 +358,8 @@ def control_timeline(topo: Topology) -> list[ControlState]:
                 security_groups=d.groups,
                 listening=d.listening,
                 backend_health=d.health,
+                route_tables=d.route_tables,
+                tunnels=d.tunnels,
                 changes=tuple(d.notes),
             )
         )

@@ -3,16 +3,21 @@
 The plan is derived from the model and :mod:`vpcsim.emulate.plan_control` only, never from the
 simulator's compiled forwarding state, so a bug in the control plane or the lowering cannot be
 built into both sides. Every object becomes a network namespace (instances, VPC routers, CCNs,
-endpoints, load balancers); every path a packet can take becomes a veth pair:
+endpoints, load balancers, peering connections, gateways, data centres and their hosts); every
+path a packet can take becomes a veth pair:
 
 - instance, endpoint and load balancer <-> the router of their VPC (the owner's side carries the
   scenario's own address as a /32, the router's side a link address from a private pool);
-- VPC router <-> CCN, for each VPC attached at that time;
+- data-centre host <-> its data centre's router, the same way;
+- VPC router and CCN-type gateway <-> CCN, for each member attached at that time;
+- VPC router <-> each peering connection it is in, and each VPC-type gateway in it;
+- gateway <-> each data centre it reaches;
 - endpoint <-> the load balancer of its service.
 
 Routing is the kernel's own longest-prefix match over what the model says: a table consulted first
-for the VPC CIDR (the Local route: owners as /32, the rest to a sink device), then the enabled
-CCN routes of the other members, then a sink. Security groups are iptables chains:
+for the VPC CIDR (the Local route: owners as /32, the rest to a sink device), then, for a packet
+from one of the VPC's subnets, the table of that subnet's route table (its forwarding routes and
+the enabled CCN routes of the other members), then a sink. Security groups are iptables chains:
 conntrack first, then every bound group's rules in bound order, first match, then drop.
 
 Every place the cloud drops a packet is a **drop point**: the rule that drops also logs the
@@ -27,7 +32,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from vpcsim.emulate.plan_control import ACTIVE, OracleState, snat_address
-from vpcsim.model import Action, NetworkAcl, Protocol, Rule, Topology
+from vpcsim.model import Action, NetworkAcl, NextHopKind, Protocol, Rule, Topology
 
 LINK_POOLS = (
     IPv4Network("169.254.0.0/16"),
@@ -56,7 +61,8 @@ class DropPoint:
     node: str
     kind: str
     """A reason code: ``sg_ingress_denied``, ``sg_egress_denied``, ``acl_ingress_denied``,
-    ``acl_egress_denied``, ``endpoint_not_active``,
+    ``acl_egress_denied``, ``firewall_ingress_denied``, ``firewall_egress_denied``, ``tunnel_down``,
+    ``endpoint_not_active``,
     ``no_listener``, ``no_backend``, ``no_route``, ``no_host``, ``not_forwarded``, ``lb_loopback``
     or ``port_closed``."""
     group: str = ""
@@ -67,7 +73,7 @@ class DropPoint:
     immutable deny-all)."""
 
     def describe(self) -> str:
-        if self.kind.startswith("sg_"):
+        if self.kind.startswith(("sg_", "firewall_")):
             which = f"{self.group} rule #{self.rule}" if self.group else "no rule matched"
             return f"{self.kind} at {self.node} ({which})"
         if self.kind.startswith("acl_"):
@@ -186,18 +192,27 @@ def _matches(rule: Rule, direction: str) -> list[str]:
     return [f"{peer}-p tcp -m tcp {ports}", f"{peer}-p udp -m udp {ports}", f"{peer}-p icmp"]
 
 
-def _group_rules(state: OracleState, bound: tuple[str, ...], direction: str, chain: str, drops: _Drops) -> list[str]:
+def _group_rules(
+    state: OracleState, bound: tuple[str, ...], direction: str, chain: str, drops: _Drops, accept: str = "ACCEPT"
+) -> list[str]:
     """Every bound group's rules in bound order into ``chain``, first match wins, then drop."""
-    kind = "sg_ingress_denied" if direction == "ingress" else "sg_egress_denied"
+    lists = [(gid, state.groups[gid].ingress if direction == "ingress" else state.groups[gid].egress) for gid in bound]
+    return _rule_chain(lists, direction, chain, drops, f"sg_{direction}_denied", accept)
+
+
+def _rule_chain(
+    lists: list[tuple[str, tuple[Rule, ...]]], direction: str, chain: str, drops: _Drops, kind: str, accept: str
+) -> list[str]:
+    """Named rule lists in order into ``chain``: first match wins (an accept jumps to ``accept``, a
+    drop logs ``kind`` with the list's name and the rule's index), then drop."""
     lines: list[str] = []
-    for gid in bound:
-        g = state.groups[gid]
-        for i, rule in enumerate(g.ingress if direction == "ingress" else g.egress):
+    for name, rules in lists:
+        for i, rule in enumerate(rules):
             for match in _matches(rule, direction):
                 if rule.action is Action.ACCEPT:
-                    lines.append(f"-A {chain} {match} -j ACCEPT".replace("  ", " "))
+                    lines.append(f"-A {chain} {match} -j {accept}".replace("  ", " "))
                 else:
-                    lines += drops.drop(chain, match, kind, gid, i)
+                    lines += drops.drop(chain, match, kind, name, i)
     lines += drops.drop(chain, "", kind)
     return lines
 
@@ -291,29 +306,136 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
                 lb_marks[vid].append((rif, mark))
                 b.line(vid, f"route add default via {address} dev {rif} onlink table {100 + mark}")
                 b.line(vid, f"rule add fwmark {mark} table {100 + mark} priority {100 + mark}")
-    # VPC routers <-> the CCN each is attached to, with the CCN's enabled routes.
+    # Data centres: a router per data centre, its hosts hanging off it as instances off a VPC's.
+    for iid in sorted(topo.idcs):
+        idc = topo.idcs[iid]
+        b.lines.setdefault(iid, []).extend(_sink())
+        for n, host in enumerate(sorted(idc.hosts, key=lambda h: h.ip)):
+            rside, _ = b.subnet()
+            rif = f"h{n}"
+            b.links.append(Link(b.key(iid), rif, b.key(host.id), "eth0"))
+            b.iface(iid, rif, f"{rside}/30")
+            b.iface(host.id, "eth0", f"{host.ip}/32")
+            b.line(iid, f"route add {host.ip}/32 dev {rif} table {LOCAL_TABLE}")
+            b.line(host.id, f"route add default via {rside} dev eth0 onlink")
+            b.owner_if[host.id] = (iid, rif)
+        for cidr in idc.cidrs:
+            b.line(iid, f"route add {cidr} dev {SINK} table {LOCAL_TABLE}")
+            b.line(iid, f"rule add to {cidr} table {LOCAL_TABLE} priority 1000")
+        b.line(iid, f"route add default dev {SINK}")
+    # CCN members (VPC routers, CCN-type gateways) <-> their CCN, with the CCN's enabled routes.
     ccn_side: dict[tuple[str, str], tuple[str, str]] = {}
+    ccn_address: dict[tuple[str, str], str] = {}
+    """(CCN, member) → the CCN's address on the link to the member."""
+    near: dict[str, tuple[str, str]] = {}
+    """Gateway → (its near side's address, the interface toward it)."""
     for cid in sorted(topo.ccns):
         members = state.attached[cid]
         if not members:
             continue
         b.lines.setdefault(cid, []).extend(_sink())
-        for i, vid in enumerate(members):
-            rside, cside = b.subnet()
-            b.links.append(Link(b.key(vid), "c", b.key(cid), f"v{i}"))
-            b.iface(vid, "c", f"{rside}/30")
+        for i, member in enumerate(members):
+            mside, cside = b.subnet()
+            mif = "c" if member in topo.vpcs else "n"
+            b.links.append(Link(b.key(member), mif, b.key(cid), f"v{i}"))
+            b.iface(member, mif, f"{mside}/30")
             b.iface(cid, f"v{i}", f"{cside}/30")
-            ccn_side[(cid, vid)] = (f"v{i}", rside)
-            for r in state.enabled_routes(cid):
-                if r.vpc != vid:  # its own subnets lie inside its CIDR: the Local route decides
-                    b.line(vid, f"route add {r.prefix} via {cside} dev c onlink")
+            ccn_side[(cid, member)] = (f"v{i}", mside)
+            ccn_address[(cid, member)] = cside
+            if member not in topo.vpcs:
+                near[member] = (cside, "n")
         for r in state.enabled_routes(cid):
             dev, via = ccn_side[(cid, r.vpc)]
             b.line(cid, f"route add {r.prefix} via {via} dev {dev} onlink")
         b.line(cid, f"route add default dev {SINK}")
+    # Peering connections and VPC-type gateways hang off their VPCs' routers.
+    hop: dict[tuple[str, str], tuple[str, str]] = {}
+    """(VPC, peering or gateway) → (its address seen from the VPC, the VPC's interface to it)."""
+    vpc_ifs: dict[str, int] = {}
+    for pid in sorted(topo.peerings):
+        b.lines.setdefault(pid, []).extend(_sink())
+        for side, vid in zip(("a", "b"), topo.peerings[pid].vpcs, strict=True):
+            vside, pside = b.subnet()
+            vif = f"p{vpc_ifs.setdefault(vid, 0)}"
+            vpc_ifs[vid] += 1
+            b.links.append(Link(b.key(vid), vif, b.key(pid), side))
+            b.iface(vid, vif, f"{vside}/30")
+            b.iface(pid, side, f"{pside}/30")
+            hop[(vid, pid)] = (pside, vif)
+            b.line(pid, f"route add {topo.vpcs[vid].cidr} via {vside} dev {side} onlink")
+        b.line(pid, f"route add default dev {SINK}")
+    far: dict[tuple[str, str], tuple[str, str]] = {}
+    """(data centre, gateway) → (the gateway's address seen from it, the data centre's interface)."""
+    idc_ifs: dict[str, int] = {}
+    for gid in sorted(topo.gateways):
+        gw = topo.gateways[gid]
+        b.lines.setdefault(gid, []).extend(_sink())
+        if gw.vpc is not None:
+            vside, gside = b.subnet()
+            vif = f"g{vpc_ifs.setdefault(gw.vpc, 0)}"
+            vpc_ifs[gw.vpc] += 1
+            b.links.append(Link(b.key(gw.vpc), vif, b.key(gid), "n"))
+            b.iface(gw.vpc, vif, f"{vside}/30")
+            b.iface(gid, "n", f"{gside}/30")
+            hop[(gw.vpc, gid)] = (gside, vif)
+            near[gid] = (vside, "n")
+        if gid in near:
+            b.line(gid, f"route add default via {near[gid][0]} dev n onlink")
+        idcs = list(dict.fromkeys(t.idc for t in gw.tunnels))
+        for j, iid in enumerate(idcs):
+            gside, dside = b.subnet()
+            dif = f"g{idc_ifs.setdefault(iid, 0)}"
+            idc_ifs[iid] += 1
+            b.links.append(Link(b.key(gid), f"i{j}", b.key(iid), dif))
+            b.iface(gid, f"i{j}", f"{gside}/30")
+            b.iface(iid, dif, f"{dside}/30")
+            far[(iid, gid)] = (gside, dif)
+            up = any(state.tunnels_up[(gid, t.id)] for t in gw.tunnels if t.idc == iid)
+            for cidr in topo.idcs[iid].cidrs:
+                b.line(gid, f"route add {cidr} via {dside} dev i{j} onlink" if up else f"route add {cidr} dev {SINK}")
+    # A data centre's own routes, for what its hosts send; anything else entering it goes nowhere.
+    for iid in sorted(topo.idcs):
+        idc = topo.idcs[iid]
+        table = LOCAL_TABLE + 100
+        for out in idc.routes:
+            via, dev = far[(iid, out.gateway)]
+            b.line(iid, f"route add {out.destination} via {via} dev {dev} onlink table {table}")
+        b.line(iid, f"route add default dev {SINK} table {table}")
+        for host in idc.hosts:
+            b.line(iid, f"rule add iif {b.owner_if[host.id][1]} table {table} priority 2000")
+    # Each route table of a VPC: its forwarding routes and the CCN's, for the subnets bound to it.
+    relays: set[str] = set()
+    number = LOCAL_TABLE + 100
     for vid, vpc in sorted(topo.vpcs.items()):
-        # The Local route wins inside the VPC CIDR, whatever the CCN learned: a table consulted
-        # first. Replies steered to a load balancer are decided before it (priority 101+).
+        ccn = state.ccn_of(vid)
+        learned = [r for r in state.enabled_routes(ccn) if r.vpc != vid] if ccn is not None else []
+        kernel_table: dict[str, int] = {}
+        for tid in sorted(t for t, rt in topo.route_tables.items() if rt.vpc == vid):
+            number += 1
+            kernel_table[tid] = number
+            taken = {r.prefix for r in learned}
+            for dest, routes in sorted(state.forwarding(tid).items()):
+                if dest in taken:  # a CCN route to the same prefix wins
+                    continue
+                first = routes[0]  # equal-cost paths: checks that meet them are not emulated
+                if first.kind is NextHopKind.INSTANCE:
+                    relays.add(first.target)
+                    address, dev = str(topo.instances[first.target].ip), b.owner_if[first.target][1]
+                else:
+                    address, dev = hop[(vid, first.target)]
+                b.line(vid, f"route add {dest} via {address} dev {dev} onlink table {number}")
+            if ccn is not None:
+                for r in learned:
+                    b.line(vid, f"route add {r.prefix} via {ccn_address[(ccn, vid)]} dev c onlink table {number}")
+            b.line(vid, f"route add default dev {SINK} table {number}")
+        for owner, (router, rif) in sorted(b.owner_if.items()):
+            if router == vid:
+                ovpc, osubnet = _subnet_of(topo, owner)
+                table_id = topo.table_of(ovpc, osubnet).id
+                b.line(vid, f"rule add iif {rif} table {kernel_table[table_id]} priority 2000")
+        # The Local route wins inside the VPC CIDR, whatever else a table holds: a table consulted
+        # first. Replies steered to a load balancer are decided before it (priority 101+). What
+        # enters from outside the subnets meets only the Local route and the sink (no transit).
         b.line(vid, f"route add {vpc.cidr} dev {SINK} table {LOCAL_TABLE}")
         b.line(vid, f"rule add to {vpc.cidr} table {LOCAL_TABLE} priority 1000")
         b.line(vid, f"route add default dev {SINK}")
@@ -329,32 +451,78 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
         b.line(eid, f"route add {topo.load_balancers[lid].vip}/32 via {lside} dev l onlink")
         lb_ways[lid].append((lif, eside))
 
-    plans = [_instance(b, iid) for iid in sorted(topo.instances)]
-    plans += [_router(b, vid, lb_marks[vid]) for vid in sorted(topo.vpcs)]
+    plans = [_instance(b, iid, iid in relays) for iid in sorted(topo.instances)]
+    plans += [_router(b, vid, lb_marks[vid], hop) for vid in sorted(topo.vpcs)]
     plans += [_ccn(b, cid) for cid in sorted(topo.ccns) if state.attached[cid]]
     plans += [_endpoint(b, eid) for eid in sorted(topo.endpoints)]
     plans += [_load_balancer(b, lid, gateway[lid], lb_ways.get(lid, [])) for lid in sorted(topo.load_balancers)]
+    plans += [_peering(b, pid) for pid in sorted(topo.peerings)]
+    plans += [_gateway(b, gid) for gid in sorted(topo.gateways)]
+    plans += [_idc_router(b, iid) for iid in sorted(topo.idcs)]
+    plans += [_idc_host(b, h.id) for idc in sorted(topo.idcs) for h in topo.idcs[idc].hosts]
     return NetPlan(tag=tag, time=state.time, namespaces=tuple(plans), links=tuple(b.links), pool=pool)
 
 
-def _instance(b: _Builder, iid: str) -> NsPlan:
+def _instance(b: _Builder, iid: str, relay: bool = False) -> NsPlan:
+    """An instance; one that is a route's next hop also forwards, its groups checking what it
+    forwards on the way in (the source as peer) and on the way out (the destination as peer)."""
     inst = b.topo.instances[iid]
     drops = _Drops(iid)
-    closed = drops.log("port_closed")
-    rules = [
-        f"-A INPUT {_ESTABLISHED}",
-        "-A INPUT -j VPCSIM-IN",
-        # What the host answers a closed port with is logged before conntrack lets it out.
-        *(f"{c} {closed}" for c in _CLOSED),
-        f"-A OUTPUT {_ESTABLISHED}",
-        "-A OUTPUT -j VPCSIM-OUT",
-    ]
+    rules = _host_rules(drops)
     rules += _group_rules(b.state, inst.security_groups, "ingress", "VPCSIM-IN", drops)
     rules += _group_rules(b.state, inst.security_groups, "egress", "VPCSIM-OUT", drops)
+    chains: tuple[str, ...] = ("VPCSIM-IN", "VPCSIM-OUT")
+    policies = _DROP_ALL
+    if relay:
+        # A forwarded packet whose TTL runs out is dropped silently, as the cloud's routers do: the
+        # time exceeded the kernel would answer is RELATED, so it stops before conntrack's accept.
+        rules.insert(0, "-A OUTPUT -p icmp -m icmp --icmp-type time-exceeded -j DROP")
+        rules += [f"-A FORWARD {_ESTABLISHED}", "-A FORWARD -j FWD-IN", "-A FORWARD -j FWD-OUT"]
+        rules += _group_rules(b.state, inst.security_groups, "ingress", "FWD-IN", drops, accept="RETURN")
+        rules += _group_rules(b.state, inst.security_groups, "egress", "FWD-OUT", drops)
+        chains += ("FWD-IN", "FWD-OUT")
     listening = b.state.listening[iid]
     return b.ns(
         "instance",
         iid,
+        relay,
+        _table(policies, rules, chains),
+        drops,
+        listen=tuple(sorted(p for proto, p in listening if proto == "tcp")),
+        listen_udp=tuple(sorted(p for proto, p in listening if proto == "udp")),
+    )
+
+
+def _host_rules(drops: _Drops) -> list[str]:
+    """A host's INPUT and OUTPUT: conntrack, then its filter chains; what it answers a closed port
+    with is logged before conntrack lets it out."""
+    closed = drops.log("port_closed")
+    return [
+        f"-A INPUT {_ESTABLISHED}",
+        "-A INPUT -j VPCSIM-IN",
+        *(f"{c} {closed}" for c in _CLOSED),
+        f"-A OUTPUT {_ESTABLISHED}",
+        "-A OUTPUT -j VPCSIM-OUT",
+    ]
+
+
+def _idc_host(b: _Builder, hid: str) -> NsPlan:
+    """A data-centre host: its firewall is the host's filter (a direction not given lets all through)."""
+    host = next(h for idc in b.topo.idcs.values() for h in idc.hosts if h.id == hid)
+    drops = _Drops(hid)
+    rules = _host_rules(drops)
+    for direction, chain in (("ingress", "VPCSIM-IN"), ("egress", "VPCSIM-OUT")):
+        given = host.firewall.rules(direction)
+        if given is None:
+            rules.append(f"-A {chain} -j ACCEPT")
+        else:
+            rules += _rule_chain(
+                [(f"{hid} firewall", given)], direction, chain, drops, f"firewall_{direction}_denied", "ACCEPT"
+            )
+    listening = b.state.listening[hid]
+    return b.ns(
+        "host",
+        hid,
         False,
         _table(_DROP_ALL, rules, ("VPCSIM-IN", "VPCSIM-OUT")),
         drops,
@@ -413,10 +581,18 @@ def _acl_rules(b: _Builder, vid: str, drops: _Drops) -> tuple[list[str], tuple[s
     return [*rules["egress"], *rules["ingress"], *body], tuple(chains.values())
 
 
-def _router(b: _Builder, vid: str, marks: list[tuple[str, int]]) -> NsPlan:
+def _router(b: _Builder, vid: str, marks: list[tuple[str, int]], hop: dict[tuple[str, str], tuple[str, str]]) -> NsPlan:
     drops = _Drops(vid)
     cidr = b.topo.vpcs[vid].cidr
     acls, chains = _acl_rules(b, vid, drops)
+    # An endpoint is not reached over peering: what comes from a peering connection stops first.
+    closed = [
+        line
+        for pid in sorted(p for p in b.topo.peerings if vid in b.topo.peerings[p].vpcs)
+        for ep in sorted(e.ip for e in b.topo.endpoints.values() if e.vpc == vid)
+        for line in drops.drop("FORWARD", f"-i {hop[(vid, pid)][1]} -d {ep}/32", "no_route")
+    ]
+    acls = [*closed, *acls]
     sinks = [
         # Inside the CIDR only the Local route decides: an address nobody owns.
         *drops.drop("FORWARD", f"-o {SINK} -d {cidr}", "no_host"),
@@ -436,6 +612,38 @@ def _ccn(b: _Builder, cid: str) -> NsPlan:
     rules = [line for i in b.ifaces[cid] for line in drops.drop("FORWARD", f"-i {i.name} -o {i.name}", "no_route")]
     rules += drops.drop("FORWARD", f"-o {SINK}", "no_route")
     return b.ns("ccn", cid, True, _table(_ROUTER, rules), drops)
+
+
+def _peering(b: _Builder, pid: str) -> NsPlan:
+    """A peering connection: each VPC's range toward it, nothing back where it came from."""
+    drops = _Drops(pid)
+    rules = [line for side in ("a", "b") for line in drops.drop("FORWARD", f"-i {side} -o {side}", "no_route")]
+    rules += drops.drop("FORWARD", f"-o {SINK}", "no_route")
+    return b.ns("peering", pid, True, _table(_ROUTER, rules), drops)
+
+
+def _gateway(b: _Builder, gid: str) -> NsPlan:
+    """A gateway: its data centres' ranges over their links while a tunnel to them is up, the rest
+    back to the near side. A data centre whose tunnels are all down is cut off both ways."""
+    gw = b.topo.gateways[gid]
+    drops = _Drops(gid)
+    rules: list[str] = []
+    for j, iid in enumerate(dict.fromkeys(t.idc for t in gw.tunnels)):
+        if not any(b.state.tunnels_up[(gid, t.id)] for t in gw.tunnels if t.idc == iid):
+            rules += drops.drop("FORWARD", f"-i i{j}", "tunnel_down")
+            for cidr in b.topo.idcs[iid].cidrs:
+                rules += drops.drop("FORWARD", f"-o {SINK} -d {cidr}", "tunnel_down")
+    # From the near side toward no data centre it reaches: the default route points back.
+    rules += drops.drop("FORWARD", "-i n -o n", "no_route")
+    rules += drops.drop("FORWARD", f"-o {SINK}", "no_route")
+    return b.ns("gateway", gid, True, _table(_ROUTER, rules), drops)
+
+
+def _idc_router(b: _Builder, iid: str) -> NsPlan:
+    drops = _Drops(iid)
+    rules = [line for c in b.topo.idcs[iid].cidrs for line in drops.drop("FORWARD", f"-o {SINK} -d {c}", "no_host")]
+    rules += drops.drop("FORWARD", f"-o {SINK}", "no_route")
+    return b.ns("router", iid, True, _table(_ROUTER, rules), drops)
 
 
 def _endpoint(b: _Builder, eid: str) -> NsPlan:

@@ -20,16 +20,24 @@ keeping snapshots, scanning lists instead of indexing prefixes):
 - which backends a new connection may reach: weight > 0 and healthy (health checks on) or weight
   > 0 (off); when every backend fails its checks and one has weight > 0, every bound backend;
   nobody when only weight-0 backends are healthy, or when every weight is 0.
+- CCN-type gateways join their CCN after the listed VPCs, by id, each publishing its data
+  centres' ranges; route tables as the timeline adds, deletes, enables and disables routes; VPN
+  tunnels as the timeline takes them down and up.
+- which route of a table forwards a destination: among its enabled routes to that destination, the
+  best-ranked type (Direct Connect gateway, then VPN gateway, then the rest); a CCN route to the
+  same prefix beats them all.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
 
-from vpcsim.model import Backend, EventKind, HealthCheck, SecurityGroup, Topology
+from vpcsim.model import Backend, EventKind, HealthCheck, NextHopKind, RouteEntry, SecurityGroup, Topology
 
 ACTIVE, PENDING, ACCEPTING, REJECTED, FAILED = "ACTIVE", "PENDING", "ACCEPTING", "REJECTED", "FAILED"
+
+_RANKS = {NextHopKind.DC_GATEWAY: 1, NextHopKind.VPN_GATEWAY: 2, NextHopKind.PEERING: 3, NextHopKind.INSTANCE: 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,23 @@ class OracleState:
     """Instance → (protocol, port) of each listener."""
     candidates: dict[tuple[str, str], tuple[Backend, ...]]
     """(load balancer, listener id) → the backends a new connection may reach, in bound order."""
+    routes: dict[str, tuple[RouteEntry, ...]] = field(default_factory=dict)
+    """Route table → its routes, enabled or not, in order."""
+    tunnels_up: dict[tuple[str, str], bool] = field(default_factory=dict)
+    """(gateway, tunnel) → whether it is up."""
+
+    def forwarding(self, table: str) -> dict[IPv4Network, list[RouteEntry]]:
+        """Destination → the routes of ``table`` that forward it (several: equal-cost paths)."""
+        best: dict[IPv4Network, list[RouteEntry]] = {}
+        for r in self.routes[table]:
+            if not r.enabled:
+                continue
+            held = best.get(r.destination)
+            if held is None or _RANKS[r.kind] < _RANKS[held[0].kind]:
+                best[r.destination] = [r]
+            elif _RANKS[r.kind] == _RANKS[held[0].kind]:
+                held.append(r)
+        return best
 
     def ccn_of(self, vpc: str) -> str | None:
         return next((c for c, vpcs in self.attached.items() if vpc in vpcs), None)
@@ -85,10 +110,17 @@ def _overlap(a: IPv4Network, b: IPv4Network) -> bool:
     return a.subnet_of(b) or b.subnet_of(a)
 
 
-def _publish(routes: list[CcnPrefix], topo: Topology, vpc: str) -> None:
-    for s in sorted(topo.vpcs[vpc].subnets, key=lambda s: (s.cidr, s.id)):
-        clash = any(r.enabled and _overlap(r.prefix, s.cidr) for r in routes)
-        routes.append(CcnPrefix(s.cidr, vpc, not clash))
+def _publish(routes: list[CcnPrefix], topo: Topology, member: str) -> None:
+    """A VPC publishes its subnets; a CCN-type gateway the ranges of the data centres it reaches."""
+    if member in topo.vpcs:
+        prefixes = [(s.cidr, s.id) for s in topo.vpcs[member].subnets]
+    else:
+        gw = topo.gateways[member]
+        idcs = {t.idc for t in gw.tunnels}
+        prefixes = [(c, i) for i in idcs for c in topo.idcs[i].cidrs]
+    for cidr, _ in sorted(prefixes):
+        clash = any(r.enabled and _overlap(r.prefix, cidr) for r in routes)
+        routes.append(CcnPrefix(cidr, member, not clash))
 
 
 def _listening_history(topo: Topology, instance: str, socket: tuple[str, int]) -> list[tuple[float, bool]]:
@@ -187,12 +219,18 @@ class Oracle:
         events = [ev for ev in topo.timeline if ev.at <= t]
         states = {e: self.endpoint_state(e, t) for e in topo.endpoints}
         attached = {c: list(ccn.attachments) for c, ccn in topo.ccns.items()}
+        for gid in sorted(topo.gateways):
+            if topo.gateways[gid].ccn is not None:
+                attached[str(topo.gateways[gid].ccn)].append(gid)
         routes: dict[str, list[CcnPrefix]] = {c: [] for c in topo.ccns}
         for c, vpcs in attached.items():
             for vpc in vpcs:
                 _publish(routes[c], topo, vpc)
         groups = dict(topo.security_groups)
         listening = {i: inst.sockets for i, inst in topo.instances.items()}
+        listening |= {h.id: h.sockets for idc in topo.idcs.values() for h in idc.hosts}
+        tables = {tid: list(t.routes) for tid, t in topo.route_tables.items()}
+        tunnels = {(g.id, t.id): t.state.value == "up" for g in topo.gateways.values() for t in g.tunnels}
         for ev in events:
             if ev.kind is EventKind.ATTACH_VPC:
                 attached[str(ev.ccn)].append(str(ev.vpc))
@@ -215,6 +253,18 @@ class Oracle:
                 listening[str(ev.instance)] = listening[str(ev.instance)] - {(ev.protocol, int(ev.port or 0))}
             elif ev.kind is EventKind.START_LISTENER:
                 listening[str(ev.instance)] = listening[str(ev.instance)] | {(ev.protocol, int(ev.port or 0))}
+            elif ev.kind is EventKind.ADD_ROUTE:
+                assert ev.entry is not None
+                tables[str(ev.route_table)].append(ev.entry)
+            elif ev.kind in (EventKind.DELETE_ROUTE, EventKind.ENABLE_ROUTE, EventKind.DISABLE_ROUTE):
+                rows = tables[str(ev.route_table)]
+                at = next(i for i, r in enumerate(rows) if r.id == ev.route)
+                if ev.kind is EventKind.DELETE_ROUTE:
+                    del rows[at]
+                else:
+                    rows[at] = replace(rows[at], enabled=ev.kind is EventKind.ENABLE_ROUTE)
+            elif ev.kind in (EventKind.TUNNEL_DOWN, EventKind.TUNNEL_UP):
+                tunnels[(str(ev.gateway), str(ev.tunnel))] = ev.kind is EventKind.TUNNEL_UP
         candidates = {}
         for lb in topo.load_balancers.values():
             for lst in lb.listeners:
@@ -227,6 +277,8 @@ class Oracle:
             groups=groups,
             listening=listening,
             candidates=candidates,
+            routes={tid: tuple(rows) for tid, rows in tables.items()},
+            tunnels_up=tunnels,
         )
 
     def healthy(self, lb: str, listener: str, b: Backend, t: float) -> bool:

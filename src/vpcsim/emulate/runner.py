@@ -34,6 +34,9 @@ LOCATED = frozenset(
         "sg_egress_denied",
         "acl_ingress_denied",
         "acl_egress_denied",
+        "firewall_ingress_denied",
+        "firewall_egress_denied",
+        "tunnel_down",
         "endpoint_not_active",
         "no_listener",
         "no_backend",
@@ -224,6 +227,8 @@ def _pins(topo: Topology, branch: ProbeResult) -> list[tuple[str, str, int, str,
     choice the branch took, in the model's terms."""
     out = []
     for c in branch.choices:
+        if c.kind != "backend":  # a router's equal-cost next hop: only in scenarios not emulable yet
+            continue
         lb = topo.load_balancers[c.balancer]
         listener = next(x for x in lb.listeners if x.id == c.listener)
         address = str(topo.instances[c.instance].ip)
@@ -234,6 +239,8 @@ def _pins(topo: Topology, branch: ProbeResult) -> list[tuple[str, str, int, str,
 def _oracle_note(state: OracleState, branch: ProbeResult) -> str:
     """Where the simulator's load balancers chose among other backends than the oracle allows."""
     for c in branch.choices:
+        if c.kind != "backend":
+            continue
         allowed = [f"{b.instance}:{b.port}" for b in state.candidates[(c.balancer, c.listener)]]
         if set(c.candidates) != set(allowed):
             return (
@@ -261,6 +268,7 @@ def _used_prefixes(topo: Topology) -> list[IPv4Network]:
         used.append(vpc.cidr)
         used.extend(s.cidr for s in vpc.subnets)
     used.extend(svc.snat_cidr for svc in topo.endpoint_services.values())
+    used.extend(c for idc in topo.idcs.values() for c in idc.cidrs)
     for c in topo.checks:
         try:
             ip, _ = topo.resolve_host(c.host)
@@ -372,7 +380,13 @@ def _why_not_emulable(prep: Prepared, check: Check, result: ProbeResult, pool: I
     special = _special(dst)
     if special:
         return f"{dst} is {special}: the kernel answers it locally instead of sending it to the VPC"
-    source = topo.instances[check.source].ip
+    for c in result.choices:
+        if c.kind == "next_hop" and len(c.candidates) > 1:
+            return (
+                f"{c.balancer} chose among equal-cost next hops ({', '.join(c.candidates)}) for {c.listener}: "
+                "the kernel build installs one path per state, not one per branch"
+            )
+    source, _ = topo.resolve_host(check.source)
     if dst == source:
         return "the destination is the source's own address: the kernel connects over loopback, not through the VPC"
     owned = {ep.ip: eid for eid, ep in topo.endpoints.items()}
@@ -445,7 +459,7 @@ def simulator_location(r: ProbeResult) -> DropPoint | None:
     if r.verdict in (Verdict.CONNECTED, Verdict.ANSWERED) or r.reason.value not in LOCATED or r.blocked_at is None:
         return None
     group, rule = "", -1
-    if r.reason.value.startswith(("sg_", "acl_")) and r.packets:
+    if r.reason.value.startswith(("sg_", "acl_", "firewall_")) and r.packets:
         data = r.packets[r.decisive].hops[-1].steps[-1].data
         if isinstance(data, Denied) and isinstance(data.match, RuleMatch):
             group, rule = data.match.group, data.match.number

@@ -1,6 +1,6 @@
 """The cloud-neutral forwarding IR: what every front-end lowers to and the engine walks.
 
-Four node kinds (hosts, routers, translators, load balancers) with filters, route tables and
+Five node kinds (hosts, routers, translators, load balancers, gateways) with filters, route tables and
 listeners; one :class:`ForwardingState` per control-plane snapshot; the delay model.
 """
 
@@ -11,8 +11,10 @@ from vpcsim.ir.nodes import (
     PROTO_NUMBERS,
     Backend,
     Balancer,
+    Circuit,
     Filter,
     FilterRule,
+    Gateway,
     Host,
     Link,
     Listener,
@@ -22,6 +24,8 @@ from vpcsim.ir.nodes import (
     Router,
     RouteTable,
     SharedRoute,
+    StaticRoute,
+    StaticTable,
     SubnetFilter,
     Translator,
     acl_rule,
@@ -32,11 +36,13 @@ __all__ = [
     "PROTO_NUMBERS",
     "Backend",
     "Balancer",
+    "Circuit",
     "CompiledNetwork",
     "Delays",
     "Filter",
     "FilterRule",
     "ForwardingState",
+    "Gateway",
     "Host",
     "Link",
     "Listener",
@@ -47,6 +53,8 @@ __all__ = [
     "RouteTable",
     "Router",
     "SharedRoute",
+    "StaticRoute",
+    "StaticTable",
     "SubnetFilter",
     "Translator",
     "acl_rule",

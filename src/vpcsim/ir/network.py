@@ -9,7 +9,7 @@ from typing import Any
 from vpcsim.ir.nodes import Link, Node
 
 DEFAULT_EPHEMERAL_PORTS = (32768, 60999)
-"""Linux's ``net.ipv4.ip_local_port_range``."""
+"""Linux's ``net.ipv4.ip_local_port_range`` (front-ends pass their model's own)."""
 
 
 @dataclass(frozen=True, slots=True)

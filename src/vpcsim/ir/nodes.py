@@ -1,9 +1,10 @@
-"""The nodes of the forwarding IR: hosts, routers, translators and load balancers.
+"""The nodes of the forwarding IR: hosts, routers, translators, load balancers and gateways.
 
-Nothing here belongs to one cloud. A front-end lowers its vocabulary into these four kinds:
+Nothing here belongs to one cloud. A front-end lowers its vocabulary into these five kinds:
 a server is a :class:`Host`, a network's router or a routing domain between networks is a
 :class:`Router`, a node that rewrites flows and keeps sessions is a :class:`Translator`, a layer-4
-load balancer is a :class:`Balancer`. Words a trace shows (``label``, ``noun``) and the notes a
+load balancer is a :class:`Balancer`, a node joining a network to far networks over circuits that
+go up and down is a :class:`Gateway`. Words a trace shows (``label``, ``noun``) and the notes a
 front-end attaches are data for the report; the engine never reads them.
 
 Addresses are ints on purpose: the per-packet path compares and hashes ints, never ``ipaddress``
@@ -29,6 +30,7 @@ class NodeKind(StrEnum):
     ROUTER = "router"
     TRANSLATOR = "translator"
     BALANCER = "balancer"
+    GATEWAY = "gateway"
 
 
 class FilterRule(NamedTuple):
@@ -45,11 +47,22 @@ class FilterRule(NamedTuple):
     """The filter step of a first match, built once."""
 
 
-def filter_rule(net: int, mask: int, match: RuleMatch) -> FilterRule:
-    """A rule of a filter, with the step its first match records."""
+DENIED = {
+    ("sg", "ingress"): Reason.SG_INGRESS_DENIED,
+    ("sg", "egress"): Reason.SG_EGRESS_DENIED,
+    ("firewall", "ingress"): Reason.FIREWALL_INGRESS_DENIED,
+    ("firewall", "egress"): Reason.FIREWALL_EGRESS_DENIED,
+    ("acl", "ingress"): Reason.ACL_INGRESS_DENIED,
+    ("acl", "egress"): Reason.ACL_EGRESS_DENIED,
+}
+"""(kind of filter, direction) → the reason of its drops."""
+
+
+def filter_rule(net: int, mask: int, match: RuleMatch, kind: str = "sg") -> FilterRule:
+    """A rule of a filter (``kind``: ``sg`` or ``firewall``), with the step its first match records."""
     reason = None
     if not match.accept:
-        reason = Reason.SG_INGRESS_DENIED if match.direction == "ingress" else Reason.SG_EGRESS_DENIED
+        reason = DENIED[(kind, match.direction)]
     step = Step(StepKind.FILTER, StepAction.PERMITTED if match.accept else StepAction.DENIED, match, reason)
     return FilterRule(net, mask, PROTO_NUMBERS[match.protocol], match.low, match.high, match.accept, match, step)
 
@@ -71,6 +84,13 @@ class Filter:
     direction: str
     groups: tuple[str, ...]
     rules: tuple[FilterRule, ...]
+    denied: Reason = Reason.SG_INGRESS_DENIED
+    """The reason of the implicit deny (set from ``kind`` and ``direction``)."""
+    kind: str = "sg"
+    """``sg`` (security groups), ``firewall`` (a host's own) or ``acl`` (a subnet's)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "denied", DENIED[(self.kind, self.direction)])
 
     def first_match(self, proto: int, peer: int, port: int) -> FilterRule | None:
         for r in self.rules:
@@ -100,6 +120,9 @@ class Host:
     egress: Filter
     listening: frozenset[tuple[int, int]]
     """(protocol number, port) pairs with a listener."""
+    forwards: bool = False
+    """Whether it forwards packets addressed to others (a route's next hop): its filters apply
+    both ways, with connection tracking, and it hands them back to its router."""
 
 
 class SharedRoute(NamedTuple):
@@ -109,6 +132,36 @@ class SharedRoute(NamedTuple):
     next_hop: str
     """The member network the prefix belongs to."""
     origin_subnet: str
+    plen: int
+    """The prefix length (a learned route and a static one to the same destination compare it)."""
+    origin_noun: str = "subnet"
+    """What ``origin_subnet`` is (a ``subnet``, a ``data centre`` behind a gateway)."""
+
+
+class StaticRoute(NamedTuple):
+    """A route of a router's own table: where it sends ``prefix``, and the step that records it."""
+
+    prefix: str
+    plen: int
+    next_hop: str
+    step: Step
+    """The route step of a packet it forwards, built once."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaticTable:
+    """A router's table for the packets of some of its neighbours: per prefix, the routes that
+    forward (several are equal-cost paths, a branch point), and the routes that exist but do not
+    forward (disabled, or outranked), to explain a drop."""
+
+    id: str
+    label: str
+    """How traces name it (``route table rtb-1``)."""
+    routes: LpmTable[tuple[StaticRoute, ...]]
+    invalid: tuple[tuple[int, int, InvalidRoute], ...] = ()
+
+    def invalid_for(self, address: int) -> tuple[InvalidRoute, ...]:
+        return tuple(r for net, mask, r in self.invalid if (address & mask) == net)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +184,13 @@ class Owner(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Router:
-    """A router. Inside its connected prefix, an address is delivered to its owner (or dropped when
-    nothing owns it): the connected prefix wins over every learned route. Outside it, the longest
-    prefix of ``table`` decides; the next hop is ``via`` (the routing domain the table was learned
-    from) or, for the domain itself, the route's own next hop.
+    """A router. Inside its connected prefixes, an address is delivered to its owner (or dropped
+    when nothing owns it): a connected prefix wins over every route. Outside them, a packet from a
+    neighbour with an entry in ``tables`` meets that static table and the learned ``table``
+    together: the longest prefix wins, and on equal prefixes the learned route. The next hop of a
+    learned route is ``via`` (the routing domain it was learned from) or, for the domain itself,
+    the route's own next hop. A packet from any other neighbour is routed only by a router that
+    gives ``transit``; otherwise it reaches only connected addresses.
 
     A routing domain never sends a packet back to the neighbour it came from (``split_horizon``);
     what crossing regions costs is its links' business (:class:`Link`).
@@ -146,8 +202,8 @@ class Router:
     label: str
     noun: str
     region: str
-    connected: tuple[int, int, str] | None
-    """(net, mask, prefix text) of the connected prefix."""
+    connected: tuple[tuple[int, int, str], ...]
+    """(net, mask, prefix text) of each connected prefix."""
     owners: Mapping[int, Owner]
     table: RouteTable | None
     via: str | None
@@ -159,6 +215,13 @@ class Router:
     subnet_filters: Mapping[str, SubnetFilter] = field(default_factory=dict)
     """Attached node → the stateless filter of the subnet it sits in, checked by the router on
     packets that leave that subnet from the node and packets it hands to the node from outside it."""
+    tables: Mapping[str, StaticTable] = field(default_factory=dict)
+    """Neighbour → the static table its packets are routed by."""
+    transit: bool = True
+    """Whether packets from a neighbour without a static table are routed (by ``table``)."""
+    closed: Mapping[str, tuple[frozenset[str], str]] = field(default_factory=dict)
+    """Owner → (neighbours whose packets never reach it, why): an address on the network that only
+    some ways in lead to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +336,44 @@ class Translator:
     """What the front-end calls a source address of that pool, for reports (``<label> of <id>``)."""
 
 
-Node = Host | Router | Translator | Balancer
+class Circuit(NamedTuple):
+    """One connection of a gateway to a far network (a tunnel, a dedicated line)."""
+
+    id: str
+    noun: str
+    """``tunnel``, ``connection``: what a trace calls it."""
+    far: str
+    """The far side's router."""
+    nets: tuple[tuple[int, int], ...]
+    """(net, mask) of the far network's prefixes."""
+    up: bool
+    state: str
+    """Its state as the front-end names it (``UP``, ``DOWN``)."""
+    outbound: Step
+    """The step of a packet it carries toward the far side, built once."""
+    inbound: Step
+    """The step of a packet it carries from the far side."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """A gateway between a near network (``near``: a network's router or a routing domain) and far
+    networks reached over circuits. Toward the far side a packet takes the first circuit that is
+    up among those whose far network holds its destination; from the far side it takes the
+    circuit of the network it came from, if that circuit is up."""
+
+    kind: ClassVar[NodeKind] = NodeKind.GATEWAY
+    processing_delay: ClassVar[float] = 0.0
+    id: str
+    label: str
+    noun: str
+    near: str
+    circuits: tuple[Circuit, ...]
+    region: str
+    zone: str = ""
+
+
+Node = Host | Router | Translator | Balancer | Gateway
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,3 +394,5 @@ class Link:
     """The far end's region."""
     inter_region: bool = False
     bandwidth_bps: float = 0.0
+    delay: float | None = None
+    """A fixed one-way delay of the crossing (a tunnel), instead of the region pair's."""

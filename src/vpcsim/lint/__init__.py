@@ -11,6 +11,8 @@ finds, one kind of mistake per module:
 * :mod:`~vpcsim.lint.shadowing` — rules that can never match
 * :mod:`~vpcsim.lint.endpoint_accepts` — timeline accepts that change nothing
 * :mod:`~vpcsim.lint.regions` — unknown regions and zones
+* :mod:`~vpcsim.lint.network_paths` — routes to down next hops, one-sided or cross-region peering,
+  network ACLs that drop the replies a check expects
 * :mod:`~vpcsim.lint.checks` — no checks at all
 
 Nothing here changes what a scenario means: warnings never turn a valid scenario invalid, only
@@ -22,7 +24,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from vpcsim.errors import ScenarioWarning
-from vpcsim.lint import backends, checks, endpoint_accepts, missing_rules, private_link, regions, shadowing
+from vpcsim.lint import (
+    backends,
+    checks,
+    endpoint_accepts,
+    missing_rules,
+    network_paths,
+    private_link,
+    regions,
+    shadowing,
+)
 from vpcsim.lint.context import Context
 from vpcsim.scenario.locate import Located
 
@@ -33,6 +44,7 @@ RULES: tuple[Callable[[Context], Iterator[ScenarioWarning]], ...] = (
     missing_rules.check,
     shadowing.check,
     endpoint_accepts.check,
+    network_paths.check,
     checks.check,
 )
 

@@ -11,7 +11,10 @@ from vpcsim.model.checks import BranchMode, Check, Expectation
 from vpcsim.model.compute import Instance
 from vpcsim.model.loadbalancer import Backend, HealthCheck, Listener, LoadBalancer, Scheduler
 from vpcsim.model.network import Subnet, Vpc
+from vpcsim.model.peering import Peering
+from vpcsim.model.premises import Firewall, Gateway, Idc, IdcHost, IdcRoute, Tunnel, TunnelState
 from vpcsim.model.privatelink import Endpoint, EndpointService, EndpointState
+from vpcsim.model.routing import NextHopKind, RouteEntry, RouteTable
 from vpcsim.model.security import Action, PortRange, Protocol, Rule, SecurityGroup
 from vpcsim.model.settings import Delays, Settings, TcpSettings
 from vpcsim.model.timeline import Event, EventKind
@@ -30,13 +33,22 @@ __all__ = [
     "Event",
     "EventKind",
     "Expectation",
+    "Firewall",
+    "Gateway",
     "HealthCheck",
+    "Idc",
+    "IdcHost",
+    "IdcRoute",
     "Instance",
     "Listener",
     "LoadBalancer",
     "NetworkAcl",
+    "NextHopKind",
+    "Peering",
     "PortRange",
     "Protocol",
+    "RouteEntry",
+    "RouteTable",
     "Rule",
     "Scheduler",
     "SecurityGroup",
@@ -44,5 +56,7 @@ __all__ = [
     "Subnet",
     "TcpSettings",
     "Topology",
+    "Tunnel",
+    "TunnelState",
     "Vpc",
 ]

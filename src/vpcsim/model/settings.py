@@ -10,6 +10,10 @@ DEFAULT_REGION_DELAYS: dict[frozenset[str], float] = {
 """One-way delays between regions that vpcsim knows by default (docs/decisions.md Q20)."""
 
 
+LINUX_EPHEMERAL_PORTS = (32768, 60999)
+"""Linux's ``net.ipv4.ip_local_port_range``: where a client's source port comes from."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Delays:
     """One-way delays in seconds."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vpcsim.model.routing import RouteEntry
 from vpcsim.model.security import Rule
 
 
@@ -17,6 +18,12 @@ class EventKind(StrEnum):
     REMOVE_RULE = "remove_rule"
     STOP_LISTENER = "stop_listener"
     START_LISTENER = "start_listener"
+    ADD_ROUTE = "add_route"
+    DELETE_ROUTE = "delete_route"
+    ENABLE_ROUTE = "enable_route"
+    DISABLE_ROUTE = "disable_route"
+    TUNNEL_DOWN = "tunnel_down"
+    TUNNEL_UP = "tunnel_up"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +47,13 @@ class Event:
     port: int | None = None
     protocol: str = "tcp"
     """A listener event's protocol."""
+    route_table: str | None = None
+    route: str | None = None
+    """A route entry's id."""
+    entry: RouteEntry | None = None
+    """The route an ``add_route`` adds."""
+    gateway: str | None = None
+    tunnel: str | None = None
 
     def describe(self) -> str:
         k = self.kind
@@ -52,6 +66,13 @@ class Event:
             return f"add {self.security_group} {self.direction} rule #{self.index}: {self.rule.summary()}"
         if k is EventKind.REMOVE_RULE:
             return f"remove {self.security_group} {self.direction} rule #{self.index}"
+        if k is EventKind.ADD_ROUTE:
+            assert self.entry is not None
+            return f"add route {self.route} to {self.route_table}: {self.entry.summary()}"
+        if k in (EventKind.DELETE_ROUTE, EventKind.ENABLE_ROUTE, EventKind.DISABLE_ROUTE):
+            return f"{k.value.split('_')[0]} route {self.route} of {self.route_table}"
+        if k in (EventKind.TUNNEL_DOWN, EventKind.TUNNEL_UP):
+            return f"tunnel {self.tunnel} of {self.gateway} goes {k.value.split('_')[1]}"
         verb = "stop" if k is EventKind.STOP_LISTENER else "start"
         udp = "udp/" if self.protocol == "udp" else ""
         return f"{verb} listener {self.instance}:{udp}{self.port}"

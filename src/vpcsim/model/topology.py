@@ -12,7 +12,10 @@ from vpcsim.model.checks import Check
 from vpcsim.model.compute import Instance
 from vpcsim.model.loadbalancer import LoadBalancer
 from vpcsim.model.network import Subnet, Vpc
+from vpcsim.model.peering import Peering
+from vpcsim.model.premises import Gateway, Idc, IdcHost
 from vpcsim.model.privatelink import Endpoint, EndpointService
+from vpcsim.model.routing import RouteTable
 from vpcsim.model.security import SecurityGroup
 from vpcsim.model.settings import Settings
 from vpcsim.model.timeline import Event
@@ -37,6 +40,12 @@ class Topology:
     timeline: tuple[Event, ...]
     checks: tuple[Check, ...]
     network_acls: dict[str, NetworkAcl] = field(default_factory=dict)
+    route_tables: dict[str, RouteTable] = field(default_factory=dict)
+    """Every VPC's tables, its default one included (declared or implicit)."""
+    peerings: dict[str, Peering] = field(default_factory=dict)
+    idcs: dict[str, Idc] = field(default_factory=dict)
+    gateways: dict[str, Gateway] = field(default_factory=dict)
+    """VPN and Direct Connect gateways."""
     cloud: str = "tencent"
     """The front-end that read it (and lowers it)."""
     coded_warnings: tuple[ScenarioWarning, ...] = ()
@@ -53,6 +62,26 @@ class Topology:
                 return acl
         return None
 
+    def table_of(self, vpc_id: str, subnet_id: str) -> RouteTable:
+        """The route table a subnet is bound to, or its VPC's default table."""
+        default = None
+        for t in self.route_tables.values():
+            if t.vpc == vpc_id:
+                if subnet_id in t.subnets:
+                    return t
+                if t.default:
+                    default = t
+        assert default is not None, f"VPC {vpc_id} has no default route table"
+        return default
+
+    @property
+    def idc_hosts(self) -> dict[str, IdcHost]:
+        return {h.id: h for idc in self.idcs.values() for h in idc.hosts}
+
+    def host_ids(self) -> tuple[str, ...]:
+        """Every object a probe may start from: instances and data-centre hosts."""
+        return (*self.instances, *self.idc_hosts)
+
     def subnet(self, vpc_id: str, subnet_id: str) -> Subnet:
         s = self.vpcs[vpc_id].subnet(subnet_id)
         assert s is not None
@@ -62,7 +91,7 @@ class Topology:
         return self.subnet(vpc_id, subnet_id).zone
 
     def resolve_host(self, host: str) -> tuple[IPv4Address, str | None]:
-        """An IP, or the address of an object id (instance, endpoint, load balancer).
+        """An IP, or the address of an object id (instance, data-centre host, endpoint, load balancer).
 
         Returns the address and the id it came from (None for a literal IP). Raises KeyError.
         """
@@ -70,6 +99,10 @@ class Topology:
             return self.instances[host].ip, host
         if host in self.endpoints:
             return self.endpoints[host].ip, host
+        for idc in self.idcs.values():
+            for h in idc.hosts:
+                if h.id == host:
+                    return h.ip, host
         if host in self.load_balancers:
             return self.load_balancers[host].vip, host
         return IPv4Address(host), None

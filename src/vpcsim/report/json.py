@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the results' types only: probes renders its explanations wi
     from vpcsim.probes import CheckResult, ProbeResult
 
 
-SCHEMA = 3
+SCHEMA = 4
 """The version of the JSON shape: 1 had steps as text only; 2 adds ``record`` and ``data``; 3 adds
 ``branches`` and ``protocol``, and counts ``attempts`` (SYNs, datagrams or echo requests) where 2
 had ``syn_attempts``."""
@@ -107,7 +107,14 @@ def branch_to_dict(b: ProbeResult) -> dict[str, Any]:
     """One branch: the load balancers' choices on it and how it ended (its packets are not kept)."""
     return {
         "choices": [
-            {"node": c.balancer, "listener": c.listener, "backend": c.instance, "port": c.port, "pinned": c.pinned}
+            {
+                "node": c.balancer,
+                "listener": c.listener,
+                "backend": c.instance,
+                "port": c.port,
+                "pinned": c.pinned,
+                "kind": c.kind,
+            }
             for c in b.choices
         ],
         "verdict": b.verdict.value,

@@ -16,14 +16,18 @@ from vpcsim.trace import (
     AllDead,
     Cause,
     Chosen,
+    CircuitsDown,
     Delivered,
     Denied,
+    EcmpChoice,
     FlowDiff,
+    GatewayHit,
     HopLimit,
     Inactive,
     LocalHit,
     Loopback,
     NoBackend,
+    NoCircuit,
     NoListener,
     NoOwner,
     NoRoute,
@@ -33,6 +37,7 @@ from vpcsim.trace import (
     Originated,
     PortsExhausted,
     Received,
+    Relayed,
     ReturnSteered,
     RouteHit,
     RuleMatch,
@@ -211,21 +216,47 @@ def _no_owner(d: NoOwner) -> Text:
 
 
 def _route(d: RouteHit) -> Text:
+    if d.table:
+        entry = f" (route {d.entry})" if d.entry else ""
+        where = d.table if " " in d.table else f"route table {d.table}"
+        return (
+            f"{where}{entry}: longest prefix {d.prefix}, next hop {d.hop_noun} {d.next_hop}",
+            f"{where} route {d.entry or d.prefix}",
+        )
     if d.learned_from:
         return (
-            f"longest prefix {d.prefix} (subnet {d.origin_subnet} of {d.origin_network}, learned from "
+            f"longest prefix {d.prefix} ({d.origin_noun} {d.origin_subnet} of {d.origin_network}, learned from "
             f"{d.learned_from}): next hop {d.next_hop}",
             f"{d.router} route {d.prefix} via {d.learned_from}",
         )
     return (
-        f"longest prefix {d.prefix} (subnet {d.origin_subnet}): next hop {d.next_hop}",
+        f"longest prefix {d.prefix} ({d.origin_noun} {d.origin_subnet}): next hop {d.next_hop}",
         f"{d.router} route {d.prefix} -> {d.next_hop}",
     )
 
 
 def _no_route(d: NoRoute) -> Text:
+    if d.entered_from and d.note:
+        return f"{d.address} is not reached from {d.entered_from}: {d.note}", f"{d.router} (from {d.entered_from})"
+    if d.entered_from:
+        return (
+            f"{d.address} is outside {d.router}, and {d.router} carries on nothing that enters it from "
+            f"{d.entered_from} (no transit): only its own addresses are reached that way",
+            f"{d.router} (no transit from {d.entered_from})",
+        )
+    if d.table:
+        why = [f"{r.domain_noun} {r.domain}: route {r.prefix} to {r.next_hop} is {r.status}" for r in d.invalid]
+        if d.note:
+            why.append(d.note)
+        where = d.table if " " in d.table else f"route table {d.table}"
+        return (
+            f"{where} of {d.router} has no route to {d.address}" + (f" ({'; '.join(why)})" if why else ""),
+            where,
+        )
     if d.own_table:
         why = [f"route {r.prefix} to {r.next_hop} is {r.status}" for r in d.invalid]
+        if d.note:
+            why.append(d.note)
         head, ref = f"{d.router} has no valid route to {d.address}", f"{d.router} routes"
     else:
         why = [f"{r.domain_noun} route {r.prefix} to {r.next_hop} in {r.domain} is {r.status}" for r in d.invalid]
@@ -233,6 +264,45 @@ def _no_route(d: NoRoute) -> Text:
             why.append(d.note)
         head, ref = f"{d.router}'s route table has no route to {d.address}", f"{d.router} route table"
     return head + (f" ({'; '.join(why)})" if why else ""), ref
+
+
+def _ecmp(d: EcmpChoice) -> Text:
+    how = "pinned" if d.pinned else "by the flow's hash"
+    return (
+        f"{len(d.candidates)} equal-cost routes to {d.prefix} in route table {d.table} "
+        f"({', '.join(d.candidates)}): {d.chosen}, {how}",
+        f"route table {d.table} {d.prefix}",
+    )
+
+
+def _gateway_hit(d: GatewayHit) -> Text:
+    return (
+        f"{d.noun} {d.gateway}: {d.circuit_noun} {d.circuit} is {d.state}, toward {d.toward}",
+        f"{d.noun} {d.gateway} {d.circuit_noun} {d.circuit}",
+    )
+
+
+def _circuits_down(d: CircuitsDown) -> Text:
+    states = ", ".join(f"{c} {s}" for c, s in d.circuits)
+    plural = "s" if len(d.circuits) > 1 else ""
+    return (
+        f"{d.noun} {d.gateway} has no {d.circuit_noun} up for {d.address} ({d.circuit_noun}{plural}: {states})",
+        f"{d.noun} {d.gateway} {d.circuit_noun}{plural} " + ", ".join(c for c, _ in d.circuits),
+    )
+
+
+def _no_circuit(d: NoCircuit) -> Text:
+    return (
+        f"{d.noun} {d.gateway} connects no network that holds {d.address}",
+        f"{d.noun} {d.gateway}",
+    )
+
+
+def _relayed(d: Relayed) -> Text:
+    return (
+        f"{d.host} is a route's next hop: it forwards the packet for {d.address} back to {d.router}",
+        f"{d.host} (forwarding)",
+    )
 
 
 def _hop_limit(d: HopLimit) -> Text:
@@ -351,6 +421,11 @@ _RENDER: dict[type[Any], Callable[[Any], Text]] = {
     NoOwner: _no_owner,
     RouteHit: _route,
     NoRoute: _no_route,
+    EcmpChoice: _ecmp,
+    GatewayHit: _gateway_hit,
+    CircuitsDown: _circuits_down,
+    NoCircuit: _no_circuit,
+    Relayed: _relayed,
     HopLimit: _hop_limit,
     TtlExpired: _ttl,
     Translated: _translated,

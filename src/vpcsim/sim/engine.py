@@ -50,7 +50,8 @@ from vpcsim.trace import (
 STACKS = {6: answer_tcp, 17: answer_udp, 1: answer_icmp}
 """What a host's kernel does with a delivered packet, by IP protocol."""
 
-MAX_HOPS = 64
+MAX_HOPS = 256
+"""A guard beyond any TTL: a forwarding loop ends where the TTL runs out (``ttl_exceeded``)."""
 PACKET_BITS = 44 * 8
 """Size of a SYN with an MSS option, for serialisation on bandwidth-capped inter-region links."""
 
@@ -74,6 +75,8 @@ class Edge(NamedTuple):
     trunk: str | None
     """For a routing domain spanning regions: the neighbour's region (crossing into it costs)."""
     serialisation: float
+    fixed: float
+    """A crossing's own one-way delay (a tunnel's), or -1 when the region pair's applies."""
     home: tuple[str, str] | None
     """For a host: its (zone, region), where the packet starts out."""
     zone: str
@@ -211,6 +214,7 @@ class Simulation:
                 node.processing_delay,
                 trunk,
                 PACKET_BITS / link.bandwidth_bps if trunk is not None and link.bandwidth_bps else 0.0,
+                -1.0 if link.delay is None else link.delay,
                 (node.zone, node.region) if host else None,
                 link.zone,
                 link.region,
@@ -237,7 +241,8 @@ class Simulation:
             leave = now + edge.processing
             if edge.trunk is not None and edge.trunk != fl.region:
                 # The inter-region delay covers the whole path between the two regions.
-                leave += net.region_delay(fl.region, edge.trunk) + edge.serialisation
+                crossing = edge.fixed if edge.fixed >= 0 else net.region_delay(fl.region, edge.trunk)
+                leave += crossing + edge.serialisation
                 fl.zone, fl.region = "", edge.trunk
             elif edge.home is not None:
                 fl.zone, fl.region = edge.home

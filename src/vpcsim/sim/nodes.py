@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from vpcsim.ir import PROTO_NAMES, Balancer, Filter, Host, Listener, Node, NodeKind, Router, Translator
+from vpcsim.ir import (
+    PROTO_NAMES,
+    Balancer,
+    Filter,
+    Gateway,
+    Host,
+    Listener,
+    Node,
+    NodeKind,
+    Router,
+    StaticRoute,
+    StaticTable,
+    Translator,
+)
 from vpcsim.sim.flight import DropError, Flight, Handler
 from vpcsim.sim.packet import ICMP, Header, ip_text
 from vpcsim.sim.ports import FlowKey
@@ -25,12 +38,15 @@ from vpcsim.trace import (
     AllDead,
     Choice,
     Chosen,
+    CircuitsDown,
     Delivered,
     Denied,
+    EcmpChoice,
     FlowDiff,
     Inactive,
     LocalHit,
     NoBackend,
+    NoCircuit,
     NoListener,
     NoOwner,
     NoRoute,
@@ -40,6 +56,7 @@ from vpcsim.trace import (
     Pool,
     PortsExhausted,
     Reason,
+    Relayed,
     ReturnSteered,
     RouteHit,
     RuleMatch,
@@ -75,7 +92,7 @@ def check(f: Filter, owner: str, label: str, peer: int, h: Header, steps: list[S
         assert reason is not None and isinstance(match, RuleMatch)
         peer_text = ip_text(peer)  # the drop names the packet it denied: rules name only themselves
         raise DropError(reason, Denied(label, f.direction, match, PROTO_NAMES.get(h.proto, "ip"), h.dport, peer_text))
-    reason = Reason.SG_INGRESS_DENIED if f.direction == "ingress" else Reason.SG_EGRESS_DENIED
+    reason = f.denied
     miss = NoRuleMatch(
         owner, f.direction, f.groups, len(f.rules), PROTO_NAMES.get(h.proto, "ip"), h.dport, ip_text(peer)
     )
@@ -120,8 +137,18 @@ def stateful(sim: Simulation, host: Host, f: Filter, peer: int, h: Header, steps
 def at_host(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
     host = cast(Host, node)
     h = fl.header
-    if h.dst != host.address:  # pragma: no cover - routers deliver only to the owner
-        raise DropError(Reason.NO_HOST, NoOwner(prev, ip_text(h.dst), ""))
+    if h.dst != host.address:
+        if not host.forwards:  # pragma: no cover - routers deliver only to the owner
+            raise DropError(Reason.NO_HOST, NoOwner(prev, ip_text(h.dst), ""))
+        # A route's next hop: it forwards, its filters (with connection tracking) checking both ways.
+        if h.ttl - fl.routed <= 1:
+            raise DropError(Reason.TTL_EXCEEDED, TtlExpired(host.id, h.ttl - fl.routed))
+        fl.routed += 1
+        steps = fl.steps
+        for f, peer in ((host.ingress, h.src), (host.egress, h.dst)):
+            stateful(sim, host, f, peer, h, steps)
+        fl.steps.append(Step(StepKind.ROUTE, StepAction.FORWARDED, Relayed(host.id, ip_text(h.dst), host.gateway)))
+        return host.gateway
     stateful(sim, host, host.ingress, h.src, h, fl.steps)
     fl.steps.append(Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered(host.id, PROTO_NAMES[h.proto], h.dport)))
     return None
@@ -172,31 +199,51 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
                 _handed(router, balancer, h, fl.steps)
             return balancer
     memo = sim.net.engine_cache
-    connected = router.connected
-    if connected is not None and (h.dst & connected[1]) == connected[0]:
-        local_key = (router.id, h.dst)
-        hit = memo.get(local_key)
-        if hit is None:
-            owner = router.owners.get(h.dst)
-            if owner is None:
-                raise DropError(Reason.NO_HOST, NoOwner(router.id, ip_text(h.dst), connected[2]))
-            step = Step(
-                StepKind.ROUTE,
-                StepAction.FORWARDED,
-                LocalHit(router.id, ip_text(h.dst), connected[2], owner.node, owner.noun),
-            )
-            hit = _remember(memo, local_key, (owner.node, step))
-        fl.steps.append(hit[1])
-        if filters:
-            _handed(router, hit[0], h, fl.steps)
-        return hit[0]
+    dst = h.dst
+    for connected in router.connected:
+        if (dst & connected[1]) == connected[0]:
+            local_key = (router.id, dst)
+            hit = memo.get(local_key)
+            if hit is None:
+                owner = router.owners.get(dst)
+                if owner is None:
+                    raise DropError(Reason.NO_HOST, NoOwner(router.id, ip_text(dst), connected[2]))
+                step = Step(
+                    StepKind.ROUTE,
+                    StepAction.FORWARDED,
+                    LocalHit(router.id, ip_text(dst), connected[2], owner.node, owner.noun),
+                )
+                hit = _remember(memo, local_key, (owner.node, step))
+            if router.closed:
+                shut = router.closed.get(hit[0])
+                if shut is not None and prev in shut[0]:
+                    raise DropError(Reason.NO_ROUTE, NoRoute(router.id, ip_text(dst), False, (), shut[1], "", prev))
+            fl.steps.append(hit[1])
+            if filters:
+                _handed(router, hit[0], h, fl.steps)
+            return cast(str, hit[0])
+    static = router.tables.get(prev) if router.tables else None
+    if static is None and not router.transit:
+        raise DropError(Reason.NO_ROUTE, NoRoute(router.id, ip_text(dst), False, (), router.note, "", prev))
     table = router.table
-    route = table.routes.lookup(h.dst) if table is not None else None
+    route = table.routes.lookup(dst) if table is not None else None
+    group = static.routes.lookup(dst) if static is not None else None
+    if group is not None and (route is None or group[0].plen > route.plen):
+        return _static_route(sim, router, static, group, fl, prev)  # type: ignore[arg-type]
     if route is None or (router.split_horizon and route.next_hop == prev):
-        invalid = table.invalid_for(h.dst) if table is not None else ()
+        invalid = table.invalid_for(dst) if table is not None else ()
+        if static is not None:
+            invalid = (*static.invalid_for(dst), *invalid)
         raise DropError(
             Reason.NO_ROUTE,
-            NoRoute(router.id, ip_text(h.dst), router.connected is None, invalid, router.note if table is None else ""),
+            NoRoute(
+                router.id,
+                ip_text(dst),
+                not router.connected,
+                invalid,
+                router.note,
+                static.label if static is not None else "",
+            ),
         )
     nxt = router.via or route.next_hop
     route_key = (router.id, route)
@@ -208,11 +255,89 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
             Step(
                 StepKind.ROUTE,
                 StepAction.FORWARDED,
-                RouteHit(router.id, route.prefix, nxt, route.origin_subnet, route.next_hop, router.via or ""),
+                RouteHit(
+                    router.id,
+                    route.prefix,
+                    nxt,
+                    route.origin_subnet,
+                    route.next_hop,
+                    router.via or "",
+                    origin_noun=route.origin_noun,
+                ),
             ),
         )
     fl.steps.append(route_step)
     return nxt
+
+
+def _static_route(
+    sim: Simulation, router: Router, table: StaticTable, group: tuple[StaticRoute, ...], fl: Flight, prev: str
+) -> str:
+    """A static table's route; several equal-cost ones are a branch point, else a hash of the flow."""
+    if len(group) == 1:
+        route = group[0]
+    else:
+        h = fl.header
+        point = f"{table.label} {group[0].prefix}"
+        keys = tuple(r.next_hop for r in group)
+        pin = sim.pins.get((router.id, point)) if sim.pins else None
+        pinned = pin is not None and pin in keys
+        if pinned:
+            route = group[keys.index(cast(str, pin))]
+        else:
+            # Per flow, as ECMP hashes the 5-tuple: every packet of a flow takes one path.
+            mix = (h.src * 0x9E3779B1 ^ h.dst * 0x85EBCA77 ^ h.sport << 16 ^ h.dport ^ h.proto) & 0xFFFFFFFF
+            route = group[mix % len(group)]
+        fl.steps.append(
+            Step(
+                StepKind.ROUTE,
+                StepAction.CHOSEN,
+                EcmpChoice(router.id, table.label, route.prefix, keys, route.next_hop, pinned),
+            )
+        )
+        choice = (router.id, point, 0, keys, route.next_hop, route.next_hop, 0, pinned, "next_hop")
+        sim.choices.append((fl.flow_id, tuple.__new__(Choice, choice)))
+    fl.steps.append(route.step)
+    if router.split_horizon and route.next_hop == prev:  # pragma: no cover - static tables are a network's own
+        raise DropError(Reason.NO_ROUTE, NoRoute(router.id, ip_text(fl.header.dst), False, (), "", table.label))
+    if router.subnet_filters:
+        _handed(router, route.next_hop, fl.header, fl.steps)
+    return route.next_hop
+
+
+# -- gateways --------------------------------------------------------------------------------------------
+
+
+def at_gateway(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
+    gw = cast(Gateway, node)
+    h = fl.header
+    if h.ttl - fl.routed <= 1:
+        raise DropError(Reason.TTL_EXCEEDED, TtlExpired(gw.id, h.ttl - fl.routed))
+    fl.routed += 1
+    if prev == gw.near:
+        dst = h.dst
+        toward = [c for c in gw.circuits if any((dst & mask) == net for net, mask in c.nets)]
+        if not toward:
+            raise DropError(Reason.NO_ROUTE, NoCircuit(gw.id, gw.noun, ip_text(dst)))
+    else:
+        toward = [c for c in gw.circuits if c.far == prev]
+    for c in toward:
+        if c.up:
+            if prev == gw.near:
+                fl.steps.append(c.outbound)
+                return c.far
+            fl.steps.append(c.inbound)
+            return gw.near
+    raise DropError(
+        Reason.TUNNEL_DOWN,
+        CircuitsDown(
+            gw.id,
+            gw.noun,
+            tuple((c.id, c.state) for c in toward),
+            toward[0].noun,
+            ip_text(h.dst if prev == gw.near else h.src),
+        ),
+    )
 
 
 MEMO_LIMIT = 1_000_000
@@ -428,7 +553,17 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
         )
     )
     # tuple.__new__ skips the NamedTuple's Python-level __new__ (one per new connection).
-    choice = (lb.id, listener.id, listener.port, keys, chosen.key, chosen.instance, chosen.port, pinned is not None)
+    choice = (
+        lb.id,
+        listener.id,
+        listener.port,
+        keys,
+        chosen.key,
+        chosen.instance,
+        chosen.port,
+        pinned is not None,
+        "backend",
+    )
     sim.choices.append((fl.flow_id, tuple.__new__(Choice, choice)))
     vip, vport = key[2], key[3]
     backend_flow = (key[0], key[1], chosen.address, chosen.port)
@@ -463,5 +598,6 @@ HANDLERS: dict[NodeKind, Handler] = {
     NodeKind.ROUTER: at_router,
     NodeKind.TRANSLATOR: at_translator,
     NodeKind.BALANCER: at_balancer,
+    NodeKind.GATEWAY: at_gateway,
 }
 """The engine's one dispatch table: node kind → what the node does with an arriving packet."""

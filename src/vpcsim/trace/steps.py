@@ -209,6 +209,13 @@ class RouteHit(NamedTuple):
     """The network (VPC) that published it."""
     learned_from: str
     """The routing domain it was learned from, or "" for the domain's own table."""
+    table: str = ""
+    """For a route of a static table: the table (``route table rtb-1``), its entry's id and what
+    the next hop is (``VPN gateway``)."""
+    entry: str = ""
+    hop_noun: str = ""
+    origin_noun: str = "subnet"
+    """What ``origin_subnet`` names: a ``subnet``, or a ``data centre`` a gateway published."""
 
 
 class LocalHit(NamedTuple):
@@ -251,6 +258,61 @@ class NoRoute(NamedTuple):
     """Invalid routes that cover the address."""
     note: str = ""
     """Why the router learns nothing, when it does not (set by the front-end)."""
+    table: str = ""
+    """The static table that was looked up, if any (``route table rtb-1``)."""
+    entered_from: str = ""
+    """Set when the router routes nothing that enters from this neighbour (no transit): only
+    addresses on its own networks are reached that way."""
+
+
+class EcmpChoice(NamedTuple):
+    """Equal-cost routes: the next hops a router's table offers for a prefix and the one taken."""
+
+    router: str
+    table: str
+    prefix: str
+    candidates: tuple[str, ...]
+    chosen: str
+    pinned: bool
+
+
+class GatewayHit(NamedTuple):
+    """A gateway carried the packet over one of its circuits (a tunnel, a dedicated line)."""
+
+    gateway: str
+    noun: str
+    circuit: str
+    circuit_noun: str
+    state: str
+    toward: str
+    """The router on the far side of the crossing."""
+
+
+class CircuitsDown(NamedTuple):
+    """Every circuit a gateway could carry the packet over is down."""
+
+    gateway: str
+    noun: str
+    circuits: tuple[tuple[str, str], ...]
+    """(circuit id, state) of each circuit toward the packet's network."""
+    circuit_noun: str
+    address: str
+
+
+class NoCircuit(NamedTuple):
+    """A gateway has no circuit to a network holding the address."""
+
+    gateway: str
+    noun: str
+    address: str
+
+
+class Relayed(NamedTuple):
+    """A host that is a route's next hop forwarded a packet addressed to another, back to its router."""
+
+    host: str
+    address: str
+    router: str
 
 
 class ReturnSteered(NamedTuple):
@@ -391,7 +453,8 @@ class Chosen(NamedTuple):
 class Choice(NamedTuple):
     """A branch point a connection met: a load balancer scheduling a new connection, the backends it
     may pick in the state in force (``candidates``, ``instance:port`` in pool order), and the one
-    this connection took."""
+    this connection took; or a router with equal-cost routes (``kind='next_hop'``: ``balancer`` is
+    the router, ``listener`` the table and prefix, the candidates its next hops)."""
 
     balancer: str
     listener: str
@@ -402,6 +465,7 @@ class Choice(NamedTuple):
     instance: str
     port: int
     pinned: bool
+    kind: str = "backend"
 
     @property
     def point(self) -> tuple[str, str]:
@@ -449,6 +513,11 @@ StepData = (
     | LocalHit
     | NoOwner
     | NoRoute
+    | EcmpChoice
+    | Relayed
+    | GatewayHit
+    | CircuitsDown
+    | NoCircuit
     | ReturnSteered
     | HopLimit
     | TtlExpired

@@ -43,17 +43,25 @@ class Reason(StrEnum):
     """The server answered RST (TCP) or ICMP port unreachable (UDP): nothing listens on the
     (translated) port."""
     NO_ROUTE = "no_route"
-    """A VPC router or CCN had no route to the destination."""
+    """A router (a VPC's, a CCN, a peering connection, a data centre's) or a gateway had no route to
+    the destination, or would not carry on a packet that entered its network from outside."""
     NO_HOST = "no_host"
     """The destination is inside a VPC but no instance, endpoint or load balancer owns it."""
     SG_INGRESS_DENIED = "sg_ingress_denied"
     """A security group dropped the packet on the way in (a rule, or the default deny)."""
     SG_EGRESS_DENIED = "sg_egress_denied"
     """A security group dropped the packet on the way out."""
+    FIREWALL_INGRESS_DENIED = "firewall_ingress_denied"
+    """A data-centre host's firewall dropped the packet on the way in (a rule, or its implicit deny)."""
+    FIREWALL_EGRESS_DENIED = "firewall_egress_denied"
+    """A data-centre host's firewall dropped the packet on the way out."""
     ACL_INGRESS_DENIED = "acl_ingress_denied"
     """A network ACL dropped the packet on its way into a bound subnet (a rule, or the deny-all)."""
     ACL_EGRESS_DENIED = "acl_egress_denied"
     """A network ACL dropped the packet on its way out of a bound subnet."""
+    TUNNEL_DOWN = "tunnel_down"
+    """A VPN gateway's tunnels toward the destination's data centre (or from the source's) are all
+    DOWN."""
     ENDPOINT_NOT_ACTIVE = "endpoint_not_active"
     """The endpoint is PENDING, ACCEPTING, REJECTED or FAILED: only ACTIVE endpoints forward."""
     NO_LISTENER = "no_listener"
@@ -92,8 +100,11 @@ _DISPOSITION = {
     Reason.NO_HOST: Disposition.NO_ROUTE,
     Reason.SG_INGRESS_DENIED: Disposition.DENIED,
     Reason.SG_EGRESS_DENIED: Disposition.DENIED,
+    Reason.FIREWALL_INGRESS_DENIED: Disposition.DENIED,
+    Reason.FIREWALL_EGRESS_DENIED: Disposition.DENIED,
     Reason.ACL_INGRESS_DENIED: Disposition.DENIED,
     Reason.ACL_EGRESS_DENIED: Disposition.DENIED,
+    Reason.TUNNEL_DOWN: Disposition.DISCARDED,
     Reason.ENDPOINT_NOT_ACTIVE: Disposition.DISCARDED,
     Reason.NO_LISTENER: Disposition.DISCARDED,
     Reason.NO_BACKEND: Disposition.DISCARDED,

@@ -11,9 +11,11 @@ Every problem is raised as a :class:`ScenarioError` naming the key path of the v
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
 from vpcsim.control import TimelineError, control_timeline
+from vpcsim.control.route_tables import RouteError, check_entry
 from vpcsim.errors import ScenarioError, ScenarioWarning, WarningCode
 from vpcsim.frontends.tencent import schema as s
 from vpcsim.frontends.tencent.rules import SNAT_CIDR, admission
@@ -30,12 +32,21 @@ from vpcsim.model import (
     Event,
     EventKind,
     Expectation,
+    Firewall,
+    Gateway,
     HealthCheck,
+    Idc,
+    IdcHost,
+    IdcRoute,
     Instance,
     Listener,
     LoadBalancer,
     NetworkAcl,
+    NextHopKind,
+    Peering,
     Protocol,
+    RouteEntry,
+    RouteTable,
     Rule,
     Scheduler,
     SecurityGroup,
@@ -43,9 +54,12 @@ from vpcsim.model import (
     Subnet,
     TcpSettings,
     Topology,
+    Tunnel,
+    TunnelState,
     Vpc,
 )
 from vpcsim.model.checks import DEFAULT_WAIT, EXPECTATIONS
+from vpcsim.model.routing import AUTOMATIC_KINDS, MAX_TABLES
 from vpcsim.model.security import ALL_PORTS
 from vpcsim.model.settings import DEFAULT_REGION_DELAYS
 from vpcsim.scenario.locate import Locator
@@ -84,8 +98,10 @@ class _Builder:
         services = self._services(vpcs, lbs)
         endpoints = self._endpoints(vpcs, groups, services, owners)
         ccns = self._ccns(vpcs, settings)
-        timeline = self._timeline(endpoints, ccns, vpcs, groups, instances)
-        topo = Topology(
+        peerings = self._peerings(vpcs, settings)
+        idcs = self._idcs(vpcs)
+        gateways = self._gateways(vpcs, ccns, idcs, settings)
+        draft = Topology(
             source=self.loc.source,
             settings=settings,
             vpcs=vpcs,
@@ -95,27 +111,21 @@ class _Builder:
             endpoint_services=services,
             endpoints=endpoints,
             ccns=ccns,
-            timeline=timeline,
+            timeline=(),
             checks=(),
             network_acls=acls,
+            peerings=peerings,
+            idcs=idcs,
+            gateways=gateways,
         )
+        tables = self._route_tables(draft)
+        idcs = self._idc_routes(idcs, gateways)
+        hosts = {**instances, **{h.id: h for i in idcs.values() for h in i.hosts}}
+        timeline = self._timeline(endpoints, ccns, vpcs, groups, hosts, tables, gateways)
+        topo = replace(draft, idcs=idcs, route_tables=tables, timeline=timeline)
         checks = self._checks(topo)
         self._run_timeline(topo)
-        return Topology(
-            source=topo.source,
-            settings=settings,
-            vpcs=vpcs,
-            security_groups=groups,
-            instances=instances,
-            load_balancers=lbs,
-            endpoint_services=services,
-            endpoints=endpoints,
-            ccns=ccns,
-            timeline=timeline,
-            checks=checks,
-            network_acls=acls,
-            coded_warnings=tuple(self.warnings),
-        )
+        return replace(topo, checks=checks, coded_warnings=tuple(self.warnings))
 
     # -- ids -------------------------------------------------------------------------------
     def _unique_ids(self) -> None:
@@ -130,12 +140,24 @@ class _Builder:
             ("endpoint_services", self.doc.endpoint_services),
             ("endpoints", self.doc.endpoints),
             ("ccns", self.doc.ccns),
+            ("route_tables", self.doc.route_tables),
+            ("peerings", self.doc.peerings),
+            ("idcs", self.doc.idcs),
+            ("vpn_gateways", self.doc.vpn_gateways),
+            ("dc_gateways", self.doc.dc_gateways),
         ]
         for section, ids in sections:
             for oid in ids:
                 if oid in seen:
                     raise self.err((section, oid), f"id {oid!r} is already used in {seen[oid]}; ids must be unique")
                 seen[oid] = section
+        for idc_id, idc in self.doc.idcs.items():
+            for hid in idc.hosts:
+                if hid in seen:
+                    raise self.err(
+                        ("idcs", idc_id, "hosts", hid), f"id {hid!r} is already used in {seen[hid]}; ids must be unique"
+                    )
+                seen[hid] = f"idcs.{idc_id}.hosts"
 
     # -- settings --------------------------------------------------------------------------
     def _settings(self) -> Settings:
@@ -518,6 +540,276 @@ class _Builder:
                         f"no delay known between {a} and {b}: add settings.delays.regions['{a}/{b}'] (one-way)",
                     )
 
+    # -- routes, peering, data centres ----------------------------------------------------
+    def _peerings(self, vpcs: Mapping[str, Vpc], settings: Settings) -> dict[str, Peering]:
+        """Two VPCs each, ranges not overlapping [PEER1], one connection per pair, a delay known
+        between their regions."""
+        out: dict[str, Peering] = {}
+        pairs: dict[frozenset[str], str] = {}
+        for pid, d in sorted(self.doc.peerings.items()):
+            path: Path = ("peerings", pid)
+            for i, vid in enumerate(d.vpcs):
+                if vid not in vpcs:
+                    raise self.err((*path, "vpcs", i), f"unknown VPC {vid!r}" + _known(vpcs))
+            a, b = vpcs[d.vpcs[0]], vpcs[d.vpcs[1]]
+            if a.id == b.id:
+                raise self.err((*path, "vpcs", 1), f"a peering connection joins two different VPCs, not {a.id} twice")
+            if a.cidr.overlaps(b.cidr):
+                raise self.err(
+                    (*path, "vpcs", 1),
+                    f"VPC {b.id} ({b.cidr}) overlaps VPC {a.id} ({a.cidr}): peering needs ranges that do not overlap",
+                )
+            pair = frozenset({a.id, b.id})
+            if pair in pairs:
+                raise self.err((*path, "vpcs"), f"{a.id} and {b.id} are already peered by {pairs[pair]}")
+            pairs[pair] = pid
+            if a.region != b.region and settings.delays.between_regions(a.region, b.region) is None:
+                raise self.err(
+                    (*path, "vpcs"),
+                    f"no delay known between {a.region} and {b.region}: add "
+                    f"settings.delays.regions['{a.region}/{b.region}'] (one-way)",
+                )
+            out[pid] = Peering(id=pid, vpcs=(a.id, b.id), bandwidth_bps=d.bandwidth)
+        return out
+
+    def _firewall(self, d: s.FirewallDoc, path: Path) -> Firewall:
+        def rules(direction: str) -> tuple[Rule, ...] | None:
+            given = getattr(d, direction)
+            if given is None:
+                return None
+            return tuple(self._rule(r, direction, (*path, direction, i)) for i, r in enumerate(given))
+
+        return Firewall(ingress=rules("ingress"), egress=rules("egress"))
+
+    def _idcs(self, vpcs: Mapping[str, Vpc]) -> dict[str, Idc]:
+        """Ranges that overlap no VPC and no other data centre; hosts inside them (routes come later)."""
+        out: dict[str, Idc] = {}
+        taken: list[tuple[IPv4Network, str]] = [(v.cidr, f"VPC {v.id}") for v in vpcs.values()]
+        for iid, d in sorted(self.doc.idcs.items()):
+            path: Path = ("idcs", iid)
+            for i, cidr in enumerate(d.cidrs):
+                for other, who in taken:
+                    if other.overlaps(cidr):
+                        raise self.err((*path, "cidrs", i), f"{cidr} overlaps {who} ({other})")
+                taken.append((cidr, f"data centre {iid}"))
+            hosts: list[IdcHost] = []
+            used: dict[IPv4Address, str] = {}
+            for hid, hd in sorted(d.hosts.items()):
+                hpath: Path = (*path, "hosts", hid)
+                home = next((c for c in d.cidrs if hd.ip in c), None)
+                if home is None:
+                    ranges = ", ".join(str(c) for c in d.cidrs)
+                    raise self.err((*hpath, "ip"), f"{hd.ip} is outside data centre {iid}'s ranges ({ranges})")
+                if home.prefixlen < 31 and hd.ip in (home.network_address, home.broadcast_address):
+                    raise self.err((*hpath, "ip"), f"{hd.ip} is the network or broadcast address of {home}")
+                if hd.ip in used:
+                    raise self.err((*hpath, "ip"), f"{hd.ip} is already used by {used[hd.ip]} in {iid}")
+                used[hd.ip] = hid
+                seen: set[tuple[str, int]] = set()
+                for i, sock in enumerate(hd.listen):
+                    if sock in seen:
+                        raise self.err((*hpath, "listen", i), f"{sock[0]}/{sock[1]} is listed twice")
+                    seen.add(sock)
+                hosts.append(
+                    IdcHost(
+                        id=hid,
+                        idc=iid,
+                        ip=hd.ip,
+                        firewall=self._firewall(hd.firewall, (*hpath, "firewall")),
+                        listen=frozenset(p for proto, p in hd.listen if proto == "tcp"),
+                        listen_udp=frozenset(p for proto, p in hd.listen if proto == "udp"),
+                    )
+                )
+            out[iid] = Idc(id=iid, cidrs=tuple(d.cidrs), hosts=tuple(hosts), routes=())
+        return out
+
+    def _gateways(
+        self, vpcs: Mapping[str, Vpc], ccns: Mapping[str, Ccn], idcs: Mapping[str, Idc], settings: Settings
+    ) -> dict[str, Gateway]:
+        """VPN and Direct Connect gateways: in a VPC or attached to a CCN, toward known data centres."""
+        out: dict[str, Gateway] = {}
+        docs: list[tuple[str, str, s.VpnGatewayDoc | s.DcGatewayDoc]] = [
+            *(("vpn_gateways", gid, d) for gid, d in sorted(self.doc.vpn_gateways.items())),
+            *(("dc_gateways", gid, d) for gid, d in sorted(self.doc.dc_gateways.items())),
+        ]
+        for section, gid, d in docs:
+            path: Path = (section, gid)
+            if (d.vpc is None) == (d.ccn is None):
+                raise self.err(
+                    path, "give the gateway's network: either 'vpc' (a VPC-type gateway) or 'ccn' (CCN-type)"
+                )
+            if d.vpc is not None:
+                if d.vpc not in vpcs:
+                    raise self.err((*path, "vpc"), f"unknown VPC {d.vpc!r}" + _known(vpcs))
+                region = vpcs[d.vpc].region
+                if d.region is not None and d.region != region:
+                    raise self.err((*path, "region"), f"the gateway is in its VPC's region, {region}, not {d.region}")
+            else:
+                if d.ccn not in ccns:
+                    raise self.err((*path, "ccn"), f"unknown CCN {d.ccn!r}" + _known(ccns))
+                if d.region is None:
+                    raise self.err(path, "a CCN-type gateway needs its 'region'")
+                if d.route_tables:
+                    raise self.err(
+                        (*path, "route_tables"),
+                        "a CCN-type gateway publishes its routes to its CCN, not to route tables",
+                    )
+                region = d.region
+            if isinstance(d, s.VpnGatewayDoc):
+                tunnels = []
+                for tid, td in sorted(d.tunnels.items()):
+                    if td.idc not in idcs:
+                        raise self.err((*path, "tunnels", tid, "idc"), f"unknown data centre {td.idc!r}" + _known(idcs))
+                    tunnels.append(Tunnel(id=tid, idc=td.idc, state=TunnelState(td.state)))
+                kind = "vpn"
+            else:
+                if d.idc not in idcs:
+                    raise self.err((*path, "idc"), f"unknown data centre {d.idc!r}" + _known(idcs))
+                tunnels = [Tunnel(id=gid, idc=d.idc, state=TunnelState.UP)]
+                kind = "dc"
+            out[gid] = Gateway(
+                id=gid,
+                kind=kind,
+                region=region,
+                vpc=d.vpc,
+                ccn=d.ccn,
+                tunnels=tuple(tunnels),
+                delay=d.delay,
+                bandwidth_bps=d.bandwidth,
+                route_tables=tuple(d.route_tables),
+            )
+        for cid, ccn in ccns.items():
+            regions = {vpcs[v].region for v in ccn.attachments} | {g.region for g in out.values() if g.ccn == cid}
+            for i, a in enumerate(sorted(regions)):
+                for b in sorted(regions)[i + 1 :]:
+                    if settings.delays.between_regions(a, b) is None:
+                        gw = next(g.id for g in out.values() if g.ccn == cid and g.region in (a, b))
+                        section = "vpn_gateways" if out[gw].kind == "vpn" else "dc_gateways"
+                        raise self.err(
+                            (section, gw, "region"),
+                            f"no delay known between {a} and {b}: add settings.delays.regions['{a}/{b}'] (one-way)",
+                        )
+        return out
+
+    def _entry(self, rid: str, d: s.RouteDoc | s.EventDoc, path: Path, propagated: str = "") -> RouteEntry:
+        hop = d.next_hop
+        assert hop is not None and d.destination is not None
+        if hop.type in AUTOMATIC_KINDS:
+            raise self.err(
+                (*path, "next_hop", "type"),
+                f"{hop.type} routes are automatic (the VPC's range; what a CCN teaches): a route names "
+                "peering, vpn_gateway, dc_gateway or instance",
+            )
+        if hop.id is None:
+            raise self.err((*path, "next_hop"), "missing required key 'id' (the next hop's id)")
+        return RouteEntry(
+            id=rid,
+            destination=d.destination,
+            kind=NextHopKind(hop.type),
+            target=hop.id,
+            enabled=getattr(d, "enabled", True),
+            description=getattr(d, "description", ""),
+            propagated=propagated,
+        )
+
+    def _route_tables(self, topo: Topology) -> dict[str, RouteTable]:
+        """Each VPC's tables: at most one default (an empty one when none is declared), a subnet in at
+        most one table, routes each checked against the routes before it [RT1][RT2]; then the routes
+        VPC-type gateways propagate into the tables they list."""
+        out: dict[str, RouteTable] = {}
+        bound: dict[tuple[str, str], str] = {}
+        defaults: dict[str, str] = {}
+        per_vpc: dict[str, int] = {}
+        for tid, d in sorted(self.doc.route_tables.items()):
+            path: Path = ("route_tables", tid)
+            if d.vpc not in topo.vpcs:
+                raise self.err((*path, "vpc"), f"unknown VPC {d.vpc!r}" + _known(topo.vpcs))
+            per_vpc[d.vpc] = per_vpc.get(d.vpc, 0) + 1
+            if per_vpc[d.vpc] > MAX_TABLES:
+                raise self.err(path, f"VPC {d.vpc} already has {MAX_TABLES} route tables, the most a VPC may have")
+            if d.default:
+                if d.vpc in defaults:
+                    raise self.err((*path, "default"), f"VPC {d.vpc} already has a default table, {defaults[d.vpc]}")
+                if d.subnets:
+                    raise self.err(
+                        (*path, "subnets"),
+                        "the default table serves every subnet bound to no other table: it lists none",
+                    )
+                defaults[d.vpc] = tid
+            for i, sid in enumerate(d.subnets):
+                if topo.vpcs[d.vpc].subnet(sid) is None:
+                    known = {x.id: x for x in topo.vpcs[d.vpc].subnets}
+                    raise self.err((*path, "subnets", i), f"unknown subnet {sid!r} in VPC {d.vpc}" + _known(known))
+                other = bound.get((d.vpc, sid))
+                if other is not None:
+                    again = "listed twice" if other == tid else f"already bound to route table {other}"
+                    raise self.err((*path, "subnets", i), f"subnet {sid} is {again}: a subnet has one route table")
+                bound[(d.vpc, sid)] = tid
+            table = RouteTable(id=tid, vpc=d.vpc, subnets=tuple(d.subnets), default=d.default, routes=())
+            routes: list[RouteEntry] = []
+            for rid, rd in d.routes.items():
+                rpath: Path = (*path, "routes", rid)
+                entry = self._entry(rid, rd, rpath)
+                try:
+                    check_entry(topo, table, routes, entry)
+                except RouteError as exc:
+                    raise self.err((*rpath, exc.key) if exc.key else rpath, exc.problem) from None
+                routes.append(entry)
+            out[tid] = RouteTable(id=tid, vpc=d.vpc, subnets=table.subnets, default=d.default, routes=tuple(routes))
+        for vid in sorted(topo.vpcs):
+            if vid not in defaults:
+                tid = f"{vid}:default"
+                out[tid] = RouteTable(id=tid, vpc=vid, subnets=(), default=True, routes=(), implicit=True)
+        for gw in topo.gateways.values():
+            section = "vpn_gateways" if gw.kind == "vpn" else "dc_gateways"
+            kind = NextHopKind.VPN_GATEWAY if gw.kind == "vpn" else NextHopKind.DC_GATEWAY
+            for i, tid in enumerate(gw.route_tables):
+                path = (section, gw.id, "route_tables", i)
+                found = out.get(tid) if tid in self.doc.route_tables else None
+                if found is None:
+                    raise self.err(path, f"unknown route table {tid!r}" + _known(self.doc.route_tables))
+                table = found
+                if table.vpc != gw.vpc:
+                    raise self.err(path, f"route table {tid} is in VPC {table.vpc}, not in the gateway's VPC {gw.vpc}")
+                routes = list(table.routes)
+                for idc in gw.idcs:
+                    for cidr in topo.idcs[idc].cidrs:
+                        entry = RouteEntry(
+                            id=f"{gw.id}:{cidr}", destination=cidr, kind=kind, target=gw.id, propagated=gw.id
+                        )
+                        try:
+                            check_entry(topo, table, routes, entry)
+                        except RouteError as exc:
+                            raise self.err(path, f"propagating {cidr}: {exc.problem}") from None
+                        routes.append(entry)
+                out[tid] = RouteTable(
+                    id=tid, vpc=table.vpc, subnets=table.subnets, default=table.default, routes=tuple(routes)
+                )
+        return out
+
+    def _idc_routes(self, idcs: Mapping[str, Idc], gateways: Mapping[str, Gateway]) -> dict[str, Idc]:
+        """The data centre's side: each route leaves through a gateway that reaches this data centre."""
+        out: dict[str, Idc] = {}
+        for iid, idc in idcs.items():
+            routes: list[IdcRoute] = []
+            for rid, rd in self.doc.idcs[iid].routes.items():
+                path: Path = ("idcs", iid, "routes", rid)
+                gw = gateways.get(rd.gateway)
+                if gw is None:
+                    raise self.err((*path, "gateway"), f"unknown gateway {rd.gateway!r}" + _known(gateways))
+                if iid not in gw.idcs:
+                    raise self.err((*path, "gateway"), f"gateway {gw.id} has no connection to data centre {iid}")
+                for cidr in idc.cidrs:
+                    if cidr.overlaps(rd.destination):
+                        raise self.err(
+                            (*path, "destination"), f"{rd.destination} overlaps the data centre's own range {cidr}"
+                        )
+                if any(r.destination == rd.destination for r in routes):
+                    raise self.err((*path, "destination"), f"{iid} already has a route to {rd.destination}")
+                routes.append(IdcRoute(id=rid, destination=rd.destination, gateway=rd.gateway))
+            out[iid] = Idc(id=iid, cidrs=idc.cidrs, hosts=idc.hosts, routes=tuple(routes))
+        return out
+
     # -- timeline --------------------------------------------------------------------------
     def _timeline(
         self,
@@ -525,7 +817,9 @@ class _Builder:
         ccns: Mapping[str, Ccn],
         vpcs: Mapping[str, Vpc],
         groups: Mapping[str, SecurityGroup],
-        instances: Mapping[str, Instance],
+        hosts: Mapping[str, object],
+        tables: Mapping[str, RouteTable],
+        gateways: Mapping[str, Gateway],
     ) -> tuple[Event, ...]:
         """Each event's keys and ids, in time order (file order among equal times). Whether the state
         at its time can take it is the control plane's question: :meth:`_run_timeline`."""
@@ -536,7 +830,23 @@ class _Builder:
             path: Path = ("timeline", i)
             kind = EventKind(e.action)
             allowed = _EVENT_FIELDS[kind]
-            names = ("endpoint", "ccn", "vpc", "security_group", "direction", "index", "rule", "instance", "port")
+            names = (
+                "endpoint",
+                "ccn",
+                "vpc",
+                "security_group",
+                "direction",
+                "index",
+                "rule",
+                "instance",
+                "port",
+                "route_table",
+                "route",
+                "destination",
+                "next_hop",
+                "vpn_gateway",
+                "tunnel",
+            )
             for name in (*names, "protocol"):
                 value = getattr(e, name)
                 optional = (name == "index" and kind is EventKind.ADD_RULE) or name == "protocol"
@@ -545,7 +855,28 @@ class _Builder:
                 if name not in allowed and value is not None:
                     raise self.err((*path, name), f"action {e.action} takes no {name!r}")
             rule = None
-            if kind in (EventKind.ACCEPT_ENDPOINT, EventKind.REJECT_ENDPOINT):
+            entry = None
+            if kind in (EventKind.ADD_ROUTE, EventKind.DELETE_ROUTE, EventKind.ENABLE_ROUTE, EventKind.DISABLE_ROUTE):
+                table = tables.get(str(e.route_table))
+                if table is None or table.implicit:
+                    declared = {t: x for t, x in tables.items() if not x.implicit}
+                    hint = "" if table is None else " (declare the VPC's default table with default: true to change it)"
+                    raise self.err(
+                        (*path, "route_table"), f"unknown route table {e.route_table!r}" + _known(declared) + hint
+                    )
+                if kind is EventKind.ADD_ROUTE:
+                    entry = self._entry(str(e.route), e, path)
+            elif kind in (EventKind.TUNNEL_DOWN, EventKind.TUNNEL_UP):
+                gw = gateways.get(str(e.vpn_gateway))
+                if gw is None or gw.kind != "vpn":
+                    vpns = {g: x for g, x in gateways.items() if x.kind == "vpn"}
+                    raise self.err((*path, "vpn_gateway"), f"unknown VPN gateway {e.vpn_gateway!r}" + _known(vpns))
+                if all(t.id != e.tunnel for t in gw.tunnels):
+                    raise self.err(
+                        (*path, "tunnel"),
+                        f"unknown tunnel {e.tunnel!r} of {gw.id}" + _known({t.id: t for t in gw.tunnels}),
+                    )
+            elif kind in (EventKind.ACCEPT_ENDPOINT, EventKind.REJECT_ENDPOINT):
                 if e.endpoint not in endpoints:
                     raise self.err((*path, "endpoint"), f"unknown endpoint {e.endpoint!r}" + _known(endpoints))
             elif kind in (EventKind.ATTACH_VPC, EventKind.DETACH_VPC):
@@ -562,8 +893,10 @@ class _Builder:
                 if kind is EventKind.ADD_RULE:
                     assert e.rule is not None and e.direction is not None
                     rule = self._rule(e.rule, e.direction, (*path, "rule"))
-            elif e.instance not in instances:
-                raise self.err((*path, "instance"), f"unknown instance {e.instance!r}" + _known(instances))
+            elif e.instance not in hosts:
+                raise self.err(
+                    (*path, "instance"), f"unknown instance or data-centre host {e.instance!r}" + _known(hosts)
+                )
             events.append(
                 Event(
                     at=e.at,
@@ -579,6 +912,11 @@ class _Builder:
                     instance=e.instance,
                     port=e.port,
                     protocol=e.protocol or "tcp",
+                    route_table=e.route_table,
+                    route=e.route,
+                    entry=entry,
+                    gateway=e.vpn_gateway,
+                    tunnel=e.tunnel,
                 )
             )
         return tuple(events)
@@ -598,8 +936,9 @@ class _Builder:
         reasons = {r.value for r in Reason}
         for i, c in enumerate(self.doc.checks):
             path: Path = ("checks", i)
-            if c.from_ not in topo.instances:
-                raise self.err((*path, "from"), f"unknown instance {c.from_!r}" + _known(topo.instances))
+            if c.from_ not in topo.instances and c.from_ not in topo.idc_hosts:
+                hosts = {**topo.instances, **topo.idc_hosts}
+                raise self.err((*path, "from"), f"unknown instance or data-centre host {c.from_!r}" + _known(hosts))
             host, given_port = c.to
             proto = c.protocol
             if proto == "icmp" and given_port is not None:
@@ -617,7 +956,8 @@ class _Builder:
             except ValueError:
                 raise self.err(
                     (*path, "to"),
-                    f"{host!r} is neither an IPv4 address nor the id of an instance, endpoint or load balancer",
+                    f"{host!r} is neither an IPv4 address nor the id of an instance, data-centre host, endpoint "
+                    "or load balancer",
                 ) from None
             if c.reason is not None and c.reason not in reasons:
                 raise self.err((*path, "reason"), f"unknown reason {c.reason!r}; one of: {', '.join(sorted(reasons))}")
@@ -651,6 +991,12 @@ _EVENT_FIELDS: dict[EventKind, frozenset[str]] = {
     EventKind.REMOVE_RULE: frozenset({"security_group", "direction", "index"}),
     EventKind.STOP_LISTENER: frozenset({"instance", "port", "protocol"}),
     EventKind.START_LISTENER: frozenset({"instance", "port", "protocol"}),
+    EventKind.ADD_ROUTE: frozenset({"route_table", "route", "destination", "next_hop"}),
+    EventKind.DELETE_ROUTE: frozenset({"route_table", "route"}),
+    EventKind.ENABLE_ROUTE: frozenset({"route_table", "route"}),
+    EventKind.DISABLE_ROUTE: frozenset({"route_table", "route"}),
+    EventKind.TUNNEL_DOWN: frozenset({"vpn_gateway", "tunnel"}),
+    EventKind.TUNNEL_UP: frozenset({"vpn_gateway", "tunnel"}),
 }
 
 

@@ -200,6 +200,80 @@ class CcnDoc(_Doc):
     bandwidth: Bandwidth = 1e9
 
 
+class NextHopDoc(_Doc):
+    type: Literal["peering", "vpn_gateway", "dc_gateway", "instance", "local", "ccn"]
+    id: Id | None = None
+
+
+class RouteDoc(_Doc):
+    destination: Cidr
+    next_hop: NextHopDoc
+    enabled: bool = True
+    description: Description = ""
+
+
+class RouteTableDoc(_Doc):
+    vpc: Id
+    default: bool = False
+    subnets: list[Id] = Field(default_factory=list, max_length=1000)
+    routes: Annotated[dict[Id, RouteDoc], Many] = Field(default_factory=dict)
+
+
+class PeeringDoc(_Doc):
+    vpcs: list[Id] = Field(min_length=2, max_length=2)
+    bandwidth: Bandwidth = 1e9
+
+
+class FirewallDoc(_Doc):
+    ingress: list[RuleDoc] | None = Field(default=None, max_length=MAX_RULES)
+    egress: list[RuleDoc] | None = Field(default=None, max_length=MAX_RULES)
+
+
+class IdcHostDoc(_Doc):
+    ip: Address
+    listen: list[Socket] = Field(default_factory=list, max_length=1000)
+    firewall: FirewallDoc = Field(default_factory=FirewallDoc)
+
+
+class IdcRouteDoc(_Doc):
+    destination: Cidr
+    gateway: Id
+
+
+class IdcDoc(_Doc):
+    cidrs: list[Cidr] = Field(min_length=1, max_length=100)
+    hosts: Annotated[dict[Id, IdcHostDoc], Many] = Field(default_factory=dict)
+    routes: Annotated[dict[Id, IdcRouteDoc], Many] = Field(default_factory=dict)
+
+
+class TunnelDoc(_Doc):
+    idc: Id
+    state: Literal["up", "down"] = "up"
+
+
+GatewayDelay = Annotated[float, BeforeValidator(values.duration_between(0, 10))]
+
+
+class VpnGatewayDoc(_Doc):
+    vpc: Id | None = None
+    ccn: Id | None = None
+    region: Id | None = None
+    tunnels: Annotated[dict[Id, TunnelDoc], Many] = Field(min_length=1)
+    delay: GatewayDelay
+    bandwidth: Bandwidth = 5e6
+    route_tables: list[Id] = Field(default_factory=list, max_length=100)
+
+
+class DcGatewayDoc(_Doc):
+    vpc: Id | None = None
+    ccn: Id | None = None
+    region: Id | None = None
+    idc: Id
+    delay: GatewayDelay
+    bandwidth: Bandwidth = 1e9
+    route_tables: list[Id] = Field(default_factory=list, max_length=100)
+
+
 class EventDoc(_Doc):
     at: Seconds
     action: Literal[
@@ -211,6 +285,12 @@ class EventDoc(_Doc):
         "remove_rule",
         "stop_listener",
         "start_listener",
+        "add_route",
+        "delete_route",
+        "enable_route",
+        "disable_route",
+        "tunnel_down",
+        "tunnel_up",
     ]
     endpoint: Id | None = None
     ccn: Id | None = None
@@ -222,6 +302,12 @@ class EventDoc(_Doc):
     instance: Id | None = None
     port: Port | None = None
     protocol: Literal["tcp", "udp"] | None = None
+    route_table: Id | None = None
+    route: Id | None = None
+    destination: Cidr | None = None
+    next_hop: NextHopDoc | None = None
+    vpn_gateway: Id | None = None
+    tunnel: Id | None = None
 
 
 class CheckDoc(_Doc):
@@ -249,6 +335,11 @@ class ScenarioDoc(_Doc):
     endpoint_services: Annotated[dict[Id, EndpointServiceDoc], Many] = Field(default_factory=dict)
     endpoints: Annotated[dict[Id, EndpointDoc], Many] = Field(default_factory=dict)
     ccns: Annotated[dict[Id, CcnDoc], Many] = Field(default_factory=dict)
+    route_tables: Annotated[dict[Id, RouteTableDoc], Many] = Field(default_factory=dict)
+    peerings: Annotated[dict[Id, PeeringDoc], Many] = Field(default_factory=dict)
+    idcs: Annotated[dict[Id, IdcDoc], Many] = Field(default_factory=dict)
+    vpn_gateways: Annotated[dict[Id, VpnGatewayDoc], Many] = Field(default_factory=dict)
+    dc_gateways: Annotated[dict[Id, DcGatewayDoc], Many] = Field(default_factory=dict)
     timeline: Annotated[list[EventDoc], Many] = Field(default_factory=list)
     checks: Annotated[list[CheckDoc], Many] = Field(default_factory=list)
 
@@ -271,6 +362,17 @@ NOUNS: dict[type[BaseModel], str] = {
     EndpointServiceDoc: "endpoint service",
     EndpointDoc: "endpoint",
     CcnDoc: "CCN",
+    RouteTableDoc: "route table",
+    RouteDoc: "route",
+    NextHopDoc: "next hop",
+    PeeringDoc: "peering connection",
+    IdcDoc: "data centre",
+    IdcHostDoc: "data-centre host",
+    IdcRouteDoc: "data-centre route",
+    FirewallDoc: "firewall",
+    TunnelDoc: "tunnel",
+    VpnGatewayDoc: "VPN gateway",
+    DcGatewayDoc: "Direct Connect gateway",
     EventDoc: "timeline event",
     CheckDoc: "check",
 }
