@@ -108,6 +108,17 @@ def telnet_cases(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     late["settings"]["tcp"] = {"syn_retries": 0, "initial_rto": "5ms"}
     yield str(write(tmp_path / "late.yaml", late)), ["--from", "cvm-vpc3", "172.16.2.16", "1044"]
     yield from timeout_variants(tmp_path)
+    # The network around the endpoints: a data centre over VPN (a gateway's records, a tunnel down)
+    # and peering (route-table records, no transit).
+    idc = str(SCENARIOS / "tencent_idc_vpn.yaml")
+    yield idc, ["--from", "office-pc", "172.16.2.16", "1044"]
+    yield idc, ["--from", "office-pc", "172.16.2.16", "1044", "--at", "210s"]
+    yield str(SCENARIOS / "peering_vs_endpoint.yaml"), ["--from", "cvm-partner", "vpce-vpc1", "1044"]
+    ecmp = read_data(SCENARIOS / "tencent_idc_vpn.yaml")  # two VPN gateways to the office: two branches
+    ecmp["vpn_gateways"]["vpngw-b"] = {"vpc": "vpc1", "tunnels": {"t": {"idc": "idc-office"}}, "delay": "3ms"}
+    route = {"destination": "10.88.0.0/16", "next_hop": {"type": "vpn_gateway", "id": "vpngw-b"}}
+    ecmp["route_tables"]["rtb-consumer"]["routes"] = {"via-b": route}
+    yield str(write(tmp_path / "ecmp.yaml", ecmp)), ["--from", "cvm-vpc1", "office-pc", "22"]
 
 
 def test_every_telnet_output_validates(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

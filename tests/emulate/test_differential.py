@@ -32,7 +32,8 @@ from vpcsim.frontends import from_data, load
 from vpcsim.ir import Filter, FilterRule
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = [ROOT / "scenarios" / "chengdu_chongqing.yaml", ROOT / "scenarios" / "chengdu_chongqing_cross_account.yaml"]
+BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
+"""Every scenario vpcsim ships."""
 VARIANTS = 400
 """Generated variants of varied shape (``tests/emulate/shapes.py``)."""
 SEED_VARIANTS = 40
@@ -98,8 +99,8 @@ def test_simulator_agrees_with_the_kernel(seed_data: Data) -> None:
     preps: list[Prepared] = []
     data: dict[str, Data] = {}
     shapes: Counter[str] = Counter()
-    for path in SEEDS:
-        preps.append(prepare(load(path), f"seed-{path.stem}"))
+    for path in BUNDLED:
+        preps.append(prepare(load(path), f"bundled-{path.stem}"))
         data[preps[-1].tag] = yaml.safe_load(path.read_text(encoding="utf-8"))
     for tag, shape, doc in _documents(seed_data):
         preps.append(prepare(from_data(doc, source=f"{shape}-{tag}"), tag))
