@@ -1255,12 +1255,12 @@ def _premises(b: _Builder) -> None:
                 if rng.random() < 0.75:
                     _route(b, tid, cidr, "vpn_gateway" if vpn else "dc_gateway", gid)
         (b.vpn_gateways if vpn else b.dc_gateways)[gid] = gw
+        # Toward every VPC, mostly: through a VPC-type gateway the second one is beyond reach (no
+        # transit), through a CCN-type one it is a member like the first.
         routes: Data = {}
-        reachable = vids if ccn_type else [v1]
         for vid in [v for v in vids if rng.random() < 0.85 or v == v1]:
             routes[f"to-{vid}"] = {"destination": str(b.vpcs[vid].cidr), "gateway": gid}
-            del vid
-        if rng.random() < 0.2 and not ccn_type and len(vids) > 1:  # hoping for transit
+        if rng.random() < 0.2 and not ccn_type and len(vids) > 1:  # the same, written again
             routes[f"to-{vids[1]}"] = {"destination": str(b.vpcs[vids[1]].cidr), "gateway": gid}
         b.idcs[iid]["routes"] = routes
         if vpn and rng.random() < 0.5:
@@ -1275,7 +1275,6 @@ def _premises(b: _Builder) -> None:
                     vpn_gateway=gid,
                     tunnel=tun,
                 )
-        del reachable
     if rng.random() < 0.5:
         pool = [h.id for h in b.hosts.values() if h.vpc == v1]
         lb = b.balancer(v1, pool, listeners=(1, 1), backends=(1, 2), udp=0.3)
