@@ -1064,11 +1064,12 @@ def _lb_health(b: _Builder) -> None:
         b.event(offset, **ev)
 
 
-def _route(b: _Builder, table: str, destination: str, kind: str, target: str) -> str | None:
+def _route(b: _Builder, table: str, destination: str, kind: str, target: str, *, ecmp: bool = False) -> str | None:
     """A route in ``table``, sometimes written disabled; None when the table has one to that
-    destination already (two would be ECMP, or a load error)."""
+    destination already (two would be a load error), unless ``ecmp`` asks for an equal-cost one."""
     routes = b.route_tables[table].setdefault("routes", {})
-    if any(r["destination"] == destination for r in routes.values()):
+    same = [r for r in routes.values() if r["destination"] == destination]
+    if same and not (ecmp and all(r["next_hop"]["type"] == kind and r["next_hop"]["id"] != target for r in same)):
         return None
     rid = f"r{len(routes) + 1}"
     doc: Data = {"destination": destination, "next_hop": {"type": kind, "id": target}}
@@ -1166,11 +1167,14 @@ def _peered(b: _Builder) -> None:
         others = [v for v in vids if v not in (x, y)]
         if others and tables[x] and rng.random() < 0.4:
             _route(b, rng.choice(tables[x]), str(b.vpcs[rng.choice(others)].cidr), "peering", pid)
-    for vid in vids:  # an instance that forwards, as a route's next hop
+    for vid in vids:  # an instance that forwards, as a route's next hop; now and then two (ECMP)
         relays = [h for h in b.hosts.values() if h.vpc == vid]
         if tables[vid] and relays and rng.random() < 0.35:
             others = [v for v in vids if v != vid]
-            _route(b, rng.choice(tables[vid]), str(b.vpcs[rng.choice(others)].cidr), "instance", rng.choice(relays).id)
+            tid, dest = rng.choice(tables[vid]), str(b.vpcs[rng.choice(others)].cidr)
+            chosen = rng.sample(relays, 2) if len(relays) > 1 and rng.random() < 0.4 else [rng.choice(relays)]
+            for relay in chosen:
+                _route(b, tid, dest, "instance", relay.id, ecmp=True)
     if len(vids) >= 3 and rng.random() < 0.4:
         b.ccn(rng.sample(vids, 2))
     if rng.random() < 0.4:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from vpcsim.emulate.kernel import list_namespaces
 
@@ -174,3 +175,30 @@ def test_a_scenario_without_checks_has_nothing_to_compare(tmp_path: Path) -> Non
         assert done.returncode == 3, done
         assert done.stdout == ""
         assert done.stderr == f"vpcsim: {path} has no checks: nothing to compare with the kernel\n"
+
+
+@pytest.mark.kernel
+@pytest.mark.usefixtures("kernel_ready")
+def test_each_equal_cost_path_is_emulated_on_its_own(tmp_path: Path) -> None:
+    """Two VPN gateways to one office, ECMP in VPC1's table, one gateway's tunnel down: one branch
+    times out at that gateway and the other reaches the office, and the kernel agrees on each,
+    having swapped the branch's next hop into its table."""
+    doc = yaml.safe_load((ROOT / "scenarios" / "tencent_idc_vpn.yaml").read_text(encoding="utf-8"))
+    doc["vpn_gateways"]["vpngw-b"] = {
+        "vpc": "vpc1",
+        "tunnels": {"t": {"idc": "idc-office", "state": "down"}},
+        "delay": "3ms",
+    }
+    via_b = {"destination": "10.88.0.0/16", "next_hop": {"type": "vpn_gateway", "id": "vpngw-b"}}
+    doc["route_tables"]["rtb-consumer"]["routes"] = {"via-b": via_b}
+    doc["timeline"] = []
+    doc["checks"] = [{"from": "cvm-vpc1", "to": "office-pc:22", "expect": "refused", "branches": "any"}]
+    path = tmp_path / "ecmp.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    proc = _vpcsim("emulate", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    rows = {(c["simulator"]["verdict"], c["kernel"]["verdict"], c["status"]) for c in out["checks"]}
+    assert rows == {("timeout", "timeout", "agree"), ("refused", "refused", "agree")}
+    stopped = [c["location"] for c in out["checks"] if c["simulator"]["verdict"] == "timeout"]
+    assert stopped[0]["status"] == "same"

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from vpcsim.emulate import nflog
-from vpcsim.emulate.plan import NFLOG_GROUP, DropPoint, NetPlan, NsPlan, Pin, pin_document
+from vpcsim.emulate.plan import NFLOG_GROUP, DropPoint, NetPlan, NsPlan, Pin, RoutePin, pin_document
 
 NETNS_DIR = "/var/run/netns"
 NAME_PREFIX = "vpcsim-"
@@ -176,6 +176,10 @@ def cleanup_leftovers() -> list[str]:
     return names
 
 
+_Round = tuple[dict[tuple[str, str, int], Pin], dict[tuple[str, int, str], RoutePin], list[int]]
+"""Jobs that run together: the load-balancer pins and equal-cost routes they agree on, their indexes."""
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """One real connect: from the namespace ``source`` (a namespace key) to ``dst:port``, with the
@@ -188,6 +192,8 @@ class Job:
     protocol: str = "tcp"
     """tcp: a non-blocking connect(); udp: one datagram from a connected socket; icmp: one echo
     request from a ping socket."""
+    routes: tuple[RoutePin, ...] = ()
+    """The equal-cost next hops the simulator's run took."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +274,10 @@ class Fabric:
         self.echoes: list[socket.socket] = []
         """UDP listeners: each echoes what it receives."""
         self.pins: dict[str, dict[tuple[str, int], Pin]] = {}
+        self.routes: dict[tuple[str, int, str], tuple[str, str]] = {
+            (key, g.table, g.prefix): g.hops[0][1:] for key, nsp in self.by_key.items() for g in nsp.ecmp
+        }
+        """(router key, kernel table, prefix) → the (via, dev) installed for an equal-cost group."""
         self.build_seconds = 0.0
         self._lock = machine_lock()
         self.restore = "iptables-restore"
@@ -404,24 +414,50 @@ class Fabric:
             jobs.append((["ip", "netns", "exec", self.ns[key], self.restore, "-w", "--noflush"], doc))
         _run_parallel(jobs)
 
+    def apply_routes(self, wanted: dict[tuple[str, int, str], RoutePin]) -> None:
+        """Install the wanted next hop of each equal-cost group, the first of the others."""
+        jobs = []
+        for key, nsp in self.by_key.items():
+            for g in nsp.ecmp:
+                k = (key, g.table, g.prefix)
+                pin = wanted.get(k)
+                hop = (pin.via, pin.dev) if pin is not None else g.hops[0][1:]
+                if self.routes.get(k) == hop:
+                    continue
+                self.routes[k] = hop
+                cmd = ["ip", "-n", self.ns[key], "route", "replace", g.prefix, "via", hop[0], "dev", hop[1]]
+                jobs.append(([*cmd, "onlink", "table", str(g.table)], ""))
+        _run_parallel(jobs)
+
     # -- run --------------------------------------------------------------------------------
     def run(self, jobs: Sequence[Job], *, deadline: float) -> list[Outcome]:
         """Run every job as a real non-blocking connect; jobs whose pins agree run concurrently."""
         self.ports.reserve([j.port for j in jobs] + [p.port for j in jobs for p in j.pins])
         self.ports.reserve([p.backend_port for j in jobs for p in j.pins])
-        rounds: list[tuple[dict[tuple[str, str, int], Pin], list[int]]] = []
+        rounds: list[_Round] = []
         for i, job in enumerate(jobs):
-            for wanted, members in rounds:
-                if all(wanted.get((p.lb, p.protocol, p.port), p) == p for p in job.pins):
+            for wanted, routes, members in rounds:
+                if all(wanted.get((p.lb, p.protocol, p.port), p) == p for p in job.pins) and all(
+                    routes.get((r.router, r.table, r.prefix), r) == r for r in job.routes
+                ):
                     for p in job.pins:
                         wanted[(p.lb, p.protocol, p.port)] = p
+                    for r in job.routes:
+                        routes[(r.router, r.table, r.prefix)] = r
                     members.append(i)
                     break
             else:
-                rounds.append(({(p.lb, p.protocol, p.port): p for p in job.pins}, [i]))
+                rounds.append(
+                    (
+                        {(p.lb, p.protocol, p.port): p for p in job.pins},
+                        {(r.router, r.table, r.prefix): r for r in job.routes},
+                        [i],
+                    )
+                )
         results: dict[int, Outcome] = {}
-        for wanted, members in rounds:
+        for wanted, routes, members in rounds:
             self.apply_pins(wanted)
+            self.apply_routes(routes)
             outcomes = self._connect_all([jobs[i] for i in members], deadline)
             results.update(zip(members, outcomes, strict=True))
         return [results[i] for i in range(len(jobs))]

@@ -112,6 +112,30 @@ class Pin:
 
 
 @dataclass(frozen=True, slots=True)
+class RoutePin:
+    """The router in namespace ``router`` sends ``prefix`` of kernel table ``table`` to one next hop."""
+
+    router: str
+    table: int
+    prefix: str
+    via: str
+    dev: str
+
+
+@dataclass(frozen=True, slots=True)
+class EcmpGroup:
+    """Equal-cost routes of one route table to one prefix: the kernel table holds one of them at a
+    time (the first by default), a branch's pin swaps in another."""
+
+    point: str
+    """``ROUTE_TABLE PREFIX``: the branch point as the model names it."""
+    table: int
+    prefix: str
+    hops: tuple[tuple[str, str, str], ...]
+    """(next hop id, via, dev) of each route, in the table's order."""
+
+
+@dataclass(frozen=True, slots=True)
 class NsPlan:
     key: str
     """``TAG/NODE``: unique across every plan of a build."""
@@ -133,6 +157,8 @@ class NsPlan:
     """UDP ports with an echoing socket (instances)."""
     drops: tuple[DropPoint, ...] = ()
     """The drop points whose rules log with prefix ``d<index>``."""
+    ecmp: tuple[EcmpGroup, ...] = ()
+    """Routers: the equal-cost groups of their route tables."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +431,7 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
             b.line(iid, f"rule add iif {b.owner_if[host.id][1]} table {table} priority 2000")
     # Each route table of a VPC: its forwarding routes and the CCN's, for the subnets bound to it.
     relays: set[str] = set()
+    ecmp: dict[str, list[EcmpGroup]] = {}
     number = LOCAL_TABLE + 100
     for vid, vpc in sorted(topo.vpcs.items()):
         ccn = state.ccn_of(vid)
@@ -417,13 +444,18 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
             for dest, routes in sorted(state.forwarding(tid).items()):
                 if dest in taken:  # a CCN route to the same prefix wins
                     continue
-                first = routes[0]  # equal-cost paths: checks that meet them are not emulated
-                if first.kind is NextHopKind.INSTANCE:
-                    relays.add(first.target)
-                    address, dev = str(topo.instances[first.target].ip), b.owner_if[first.target][1]
-                else:
-                    address, dev = hop[(vid, first.target)]
+                hops = []
+                for route in routes:
+                    if route.kind is NextHopKind.INSTANCE:
+                        relays.add(route.target)
+                        address, dev = str(topo.instances[route.target].ip), b.owner_if[route.target][1]
+                    else:
+                        address, dev = hop[(vid, route.target)]
+                    hops.append((route.target, address, dev))
+                _, address, dev = hops[0]  # equal-cost paths: the first, unless a branch pins another
                 b.line(vid, f"route add {dest} via {address} dev {dev} onlink table {number}")
+                if len(hops) > 1:
+                    ecmp.setdefault(vid, []).append(EcmpGroup(f"{tid} {dest}", number, str(dest), tuple(hops)))
             if ccn is not None:
                 for r in learned:
                     b.line(vid, f"route add {r.prefix} via {ccn_address[(ccn, vid)]} dev c onlink table {number}")
@@ -452,7 +484,7 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
         lb_ways[lid].append((lif, eside))
 
     plans = [_instance(b, iid, iid in relays) for iid in sorted(topo.instances)]
-    plans += [_router(b, vid, lb_marks[vid], hop) for vid in sorted(topo.vpcs)]
+    plans += [_router(b, vid, lb_marks[vid], hop, tuple(ecmp.get(vid, ()))) for vid in sorted(topo.vpcs)]
     plans += [_ccn(b, cid) for cid in sorted(topo.ccns) if state.attached[cid]]
     plans += [_endpoint(b, eid) for eid in sorted(topo.endpoints)]
     plans += [_load_balancer(b, lid, gateway[lid], lb_ways.get(lid, [])) for lid in sorted(topo.load_balancers)]
@@ -581,7 +613,13 @@ def _acl_rules(b: _Builder, vid: str, drops: _Drops) -> tuple[list[str], tuple[s
     return [*rules["egress"], *rules["ingress"], *body], tuple(chains.values())
 
 
-def _router(b: _Builder, vid: str, marks: list[tuple[str, int]], hop: dict[tuple[str, str], tuple[str, str]]) -> NsPlan:
+def _router(
+    b: _Builder,
+    vid: str,
+    marks: list[tuple[str, int]],
+    hop: dict[tuple[str, str], tuple[str, str]],
+    ecmp: tuple[EcmpGroup, ...],
+) -> NsPlan:
     drops = _Drops(vid)
     cidr = b.topo.vpcs[vid].cidr
     acls, chains = _acl_rules(b, vid, drops)
@@ -603,7 +641,7 @@ def _router(b: _Builder, vid: str, marks: list[tuple[str, int]], hop: dict[tuple
         mangle = ["*mangle", "-A PREROUTING -m conntrack --ctdir REPLY -j CONNMARK --restore-mark"]
         mangle += [f"-A PREROUTING -i {rif} -m conntrack --ctstate NEW -j CONNMARK --set-mark {m}" for rif, m in marks]
         ipt += "\n".join([*mangle, "COMMIT"]) + "\n"
-    return b.ns("router", vid, True, ipt, drops)
+    return b.ns("router", vid, True, ipt, drops, ecmp=ecmp)
 
 
 def _ccn(b: _Builder, cid: str) -> NsPlan:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from vpcsim.emulate.kernel import CLIENT_PORTS, Fabric, Job, Outcome, neighbour_budget
-from vpcsim.emulate.plan import DropPoint, NetPlan, Pin, PlanError, choose_pool, plan_state
+from vpcsim.emulate.plan import DropPoint, NetPlan, Pin, PlanError, RoutePin, choose_pool, plan_state
 from vpcsim.emulate.plan_control import Oracle, OracleState, snat_address
 from vpcsim.model import Check, Topology
 from vpcsim.probes import Network, ProbeResult
@@ -236,6 +236,26 @@ def _pins(topo: Topology, branch: ProbeResult) -> list[tuple[str, str, int, str,
     return out
 
 
+def _route_pins(plan: NetPlan, branch: ProbeResult) -> tuple[tuple[RoutePin, ...], str]:
+    """The kernel routes the branch's equal-cost choices take, and where the simulator's next hops
+    differ from the ones the model's table offers ("" when they agree)."""
+    pins: list[RoutePin] = []
+    for c in branch.choices:
+        if c.kind != "next_hop":
+            continue
+        nsp = next((n for n in plan.namespaces if n.key == plan.key(c.balancer)), None)
+        group = next((g for g in nsp.ecmp if g.point == c.listener), None) if nsp is not None else None
+        offered = [h[0] for h in group.hops] if group is not None else []
+        if group is None or set(offered) != set(c.candidates):
+            return (), (
+                f"{c.balancer} chose among {', '.join(c.candidates)} for {c.listener}; the model's table offers "
+                f"{', '.join(offered) or 'no equal-cost routes there'}"
+            )
+        _, via, dev = next(h for h in group.hops if h[0] == c.backend)
+        pins.append(RoutePin(plan.key(c.balancer), group.table, group.prefix, via, dev))
+    return tuple(pins), ""
+
+
 def _oracle_note(state: OracleState, branch: ProbeResult) -> str:
     """Where the simulator's load balancers chose among other backends than the oracle allows."""
     for c in branch.choices:
@@ -326,13 +346,14 @@ def prepare(topo: Topology, tag: str = "s", *, progress: Progress = NO_PROGRESS)
             if why:
                 entry.not_emulable = why
                 continue
-            entry.oracle_note = _oracle_note(state, result)
             plan = prep.plans[index]
+            routes, note = _route_pins(plan, result)
+            entry.oracle_note = _oracle_note(state, result) or note
             pins = tuple(
                 Pin(plan.key(lb), vip, port, address, bport, proto) for lb, vip, port, address, bport, proto in chosen
             )
             dst, _ = topo.resolve_host(check.host)
-            entry.job = Job(plan.key(check.source), str(dst), check.port, pins, check.protocol)
+            entry.job = Job(plan.key(check.source), str(dst), check.port, pins, check.protocol, routes)
     return prep
 
 
@@ -380,12 +401,6 @@ def _why_not_emulable(prep: Prepared, check: Check, result: ProbeResult, pool: I
     special = _special(dst)
     if special:
         return f"{dst} is {special}: the kernel answers it locally instead of sending it to the VPC"
-    for c in result.choices:
-        if c.kind == "next_hop" and len(c.candidates) > 1:
-            return (
-                f"{c.balancer} chose among equal-cost next hops ({', '.join(c.candidates)}) for {c.listener}: "
-                "the kernel build installs one path per state, not one per branch"
-            )
     source, _ = topo.resolve_host(check.source)
     if dst == source:
         return "the destination is the source's own address: the kernel connects over loopback, not through the VPC"
