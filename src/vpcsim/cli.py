@@ -112,7 +112,7 @@ def cli(ctx: click.Context, max_bytes: int | None, max_values: int | None, max_o
     )
 )
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--from", "source", required=True, metavar="INSTANCE", help="Instance id to telnet from.")
+@click.option("--from", "source", required=True, metavar="SOURCE", help="Instance or data-centre host to telnet from.")
 @click.argument("host")
 @click.argument("port", type=click.IntRange(1, 65535))
 @click.option("--at", "at", default="0", metavar="T", help="Simulated start time: seconds, or '20s', '500ms'.")
@@ -160,7 +160,7 @@ def telnet(
 ) -> None:
     """What `telnet HOST PORT` on instance INSTANCE would print, with the trace.
 
-    HOST is an IP address or the id of an instance, endpoint or load balancer. The trace is the
+    HOST is an IP address or the id of an instance, data-centre host, endpoint or load balancer. The trace is the
     branch the load balancers' schedulers pick first; every other backend they may choose is tried
     too, and each branch that ends differently gets one line. The exit code is the first branch's."""
     from vpcsim.scenario.values import duration
@@ -247,7 +247,7 @@ def _times(scenario: str, at: str, wait: str, what: str) -> tuple[float, float]:
 )
 @click.option("-u", "--udp", is_flag=True, help="UDP: send one datagram from a connected socket (else a TCP connect).")
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--from", "source", required=True, metavar="INSTANCE", help="Instance id to send from.")
+@click.option("--from", "source", required=True, metavar="SOURCE", help="Instance or data-centre host to send from.")
 @click.argument("host")
 @click.argument("port", type=click.IntRange(1, 65535))
 @click.option(
@@ -300,7 +300,7 @@ def nc(
     )
 )
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--from", "source", required=True, metavar="INSTANCE", help="Instance id to ping from.")
+@click.option("--from", "source", required=True, metavar="SOURCE", help="Instance or data-centre host to ping from.")
 @click.argument("host")
 @click.option(
     "-c", "--count", type=click.IntRange(1, 1000), default=1, show_default=True, help="Echo requests to send."

@@ -1279,6 +1279,16 @@ def _premises(b: _Builder) -> None:
                     vpn_gateway=gid,
                     tunnel=tun,
                 )
+    if len(b.idcs) > 1 and "vpngw-1" in b.vpn_gateways and rng.random() < 0.4:
+        # One gateway reaches both data centres, and each routes to the other through it: a gateway
+        # joins each data centre to its own network, never the two to each other.
+        gw1 = b.vpn_gateways["vpngw-1"]
+        gw1["tunnels"]["tun9"] = {"idc": "idc-2", "state": "up"}
+        for here, there in (("idc-1", "idc-2"), ("idc-2", "idc-1")):
+            b.idcs[here]["routes"][f"to-{there}"] = {"destination": b.idcs[there]["cidrs"][0], "gateway": "vpngw-1"}
+            src = rng.choice([h for h in b.idc_hosts.values() if h.vpc == here])
+            dst = rng.choice([h for h in b.idc_hosts.values() if h.vpc == there])
+            b.forced.append(("icmp", src.id, dst.ip, None))
     if rng.random() < 0.5:
         pool = [h.id for h in b.hosts.values() if h.vpc == v1]
         lb = b.balancer(v1, pool, listeners=(1, 1), backends=(1, 2), udp=0.3)

@@ -215,18 +215,19 @@ def test_network_acls_go_with_their_subnets_and_vpcs() -> None:
 
 def test_the_network_around_the_endpoints_goes_with_what_it_serves() -> None:
     """Pruning to a check from a data-centre host keeps the way it takes: the data centre, its
-    gateways, their VPC or CCN and route tables; every move of a peered or data-centre variant
-    leaves a scenario that loads, and deleting a gateway takes the routes that name it."""
+    gateways, their VPC or CCN and route tables; deleting any object of a peered or data-centre
+    variant leaves a scenario that loads, and deleting a gateway takes the routes that name it."""
     for n in range(48):
         shape, doc = shaped(n)
         if shape not in ("peered", "premises"):
             continue
-        for move in _moves(doc):
-            cand = copy.deepcopy(doc)
-            move(cand)
-            _tidy(cand)
-            if cand["vpcs"]:
-                from_data(cand, source=f"{shape}-{n}")
+        for section, delete in DELETERS.items():
+            for oid in doc.get(section, {}):
+                cand = copy.deepcopy(doc)
+                delete(cand, oid)
+                _tidy(cand)
+                if cand["vpcs"]:
+                    from_data(cand, source=f"{shape}-{n}: {section}.{oid}")
         if shape != "premises":
             continue
         i = next(i for i, c in enumerate(doc["checks"]) if c["from"].startswith("idc-"))

@@ -147,3 +147,20 @@ def test_a_drop_before_the_accept_still_drops(seed_data: Data, warnings_of: Lint
     )
     (w,) = only(warnings_of(seed_data), WarningCode.ACL_DROPS_RETURN_TRAFFIC)
     assert "40000-40010" in w.message
+
+
+def test_only_the_tunnels_toward_the_routes_destination_count(seed_data: Data, warnings_of: Lint) -> None:
+    office(seed_data, "down")
+    seed_data["idcs"]["idc-lab"] = {"cidrs": ["10.76.0.0/16"], "hosts": {"lab-pc": {"ip": "10.76.1.5"}}}
+    seed_data["vpn_gateways"]["vpngw"]["tunnels"]["t9"] = {"idc": "idc-lab", "state": "up"}
+    (w,) = only(warnings_of(seed_data), WarningCode.ROUTE_TO_DOWN_NEXT_HOP)
+    assert "(t0)" in w.message
+
+
+def test_a_disabled_route_is_no_route_through_a_peering(seed_data: Data, warnings_of: Lint) -> None:
+    peering(seed_data, "vpc1", "vpc4")
+    seed_data["route_tables"]["rtb-vpc4"]["routes"]["peer"]["enabled"] = False
+    (w,) = only(warnings_of(seed_data), WarningCode.PEERING_WITHOUT_ROUTE)
+    assert w.message.startswith("vpc4 has no route")
+    seed_data["timeline"] = [{"at": "5s", "action": "enable_route", "route_table": "rtb-vpc4", "route": "peer"}]
+    assert only(warnings_of(seed_data), WarningCode.PEERING_WITHOUT_ROUTE) == []

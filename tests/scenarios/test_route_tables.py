@@ -367,6 +367,9 @@ CASES = [
      f"{RTB}.routes.r49", "already holds 50 routes, the most a table may hold"),
     ("11-tables", lambda d: tables(d).update({f"rtb-{i:02}": {"vpc": "vpc-a"} for i in range(9)}),
      "route_tables.rtb-gw", "VPC vpc-a already has 10 route tables, the most a VPC may have"),
+    ("10-tables-and-the-implicit-default",
+     lambda d: tables(d).update({"rtb-b": {"vpc": "vpc-b"}, **{f"rtb-b{i}": {"vpc": "vpc-b"} for i in range(9)}}),
+     "route_tables.rtb-b8", "VPC vpc-b has 10 route tables besides its default one"),
 ]  # fmt: skip
 
 

@@ -61,7 +61,7 @@ def check_entry(topo: Topology, table: RouteTable, others: Sequence[RouteEntry],
         )
     check_target(topo, table, entry)
     if any(r.id == entry.id for r in others):
-        raise RouteError("", f"route table {table.id} already has a route {entry.id!r}")
+        raise RouteError("route", f"route table {table.id} already has a route {entry.id!r}")
     if len(others) >= MAX_ROUTES:
         raise RouteError("", f"route table {table.id} already holds {MAX_ROUTES} routes, the most a table may hold")
     if entry.enabled:

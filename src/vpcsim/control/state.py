@@ -241,7 +241,7 @@ def _route(d: Draft, ev: Event) -> str:
                 check_conflicts(table, routes, routes[at])
             routes[at] = replace(routes[at], enabled=enable)
     except RouteError as exc:
-        keys = ("destination", "next_hop") if ev.kind is EventKind.ADD_ROUTE else ()
+        keys = ("route", "destination", "next_hop") if ev.kind is EventKind.ADD_ROUTE else ()
         key = exc.key if exc.key in keys else "route" if ev.kind is not EventKind.ADD_ROUTE else ""
         raise TimelineError(ev.order, key, exc.problem) from None
     d.route_tables[table.id] = replace(table, routes=tuple(routes))

@@ -45,6 +45,8 @@ prefix or check destination touches is used."""
 PIN_CHAIN = "VPCSIM-PIN"
 SG_CHAIN = "VPCSIM-SG"
 LOCAL_TABLE = 200
+FROM_FAR = 250
+"""A gateway's table for what its data centres send."""
 NFLOG_GROUP = 1
 SINK = "sink"
 _ESTABLISHED = "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
@@ -407,6 +409,9 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
             near[gid] = (vside, "n")
         if gid in near:
             b.line(gid, f"route add default via {near[gid][0]} dev n onlink")
+            # What comes from a data centre goes to the near side, whatever the destination: a
+            # gateway joins each data centre to its network, never one data centre to another.
+            b.line(gid, f"route add default via {near[gid][0]} dev n onlink table {FROM_FAR}")
         idcs = list(dict.fromkeys(t.idc for t in gw.tunnels))
         for j, iid in enumerate(idcs):
             gside, dside = b.subnet()
@@ -416,6 +421,7 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
             b.iface(gid, f"i{j}", f"{gside}/30")
             b.iface(iid, dif, f"{dside}/30")
             far[(iid, gid)] = (gside, dif)
+            b.line(gid, f"rule add iif i{j} table {FROM_FAR} priority 1000")
             up = any(state.tunnels_up[(gid, t.id)] for t in gw.tunnels if t.idc == iid)
             for cidr in topo.idcs[iid].cidrs:
                 b.line(gid, f"route add {cidr} via {dside} dev i{j} onlink" if up else f"route add {cidr} dev {SINK}")

@@ -227,7 +227,7 @@ def _pins(topo: Topology, branch: ProbeResult) -> list[tuple[str, str, int, str,
     choice the branch took, in the model's terms."""
     out = []
     for c in branch.choices:
-        if c.kind != "backend":  # a router's equal-cost next hop: only in scenarios not emulable yet
+        if c.kind != "backend":  # a router's equal-cost next hop: see _route_pins
             continue
         lb = topo.load_balancers[c.balancer]
         listener = next(x for x in lb.listeners if x.id == c.listener)

@@ -34,25 +34,32 @@ def _down_next_hops(ctx: Context) -> Iterator[ScenarioWarning]:
             if not r.enabled or r.kind is not NextHopKind.VPN_GATEWAY:
                 continue
             gw = topo.gateways[r.target]
-            if all(t.state is TunnelState.DOWN for t in gw.tunnels):
+            # The tunnels toward the data centres this route's destination overlaps.
+            toward = [t for t in gw.tunnels if any(c.overlaps(r.destination) for c in topo.idcs[t.idc].cidrs)] or list(
+                gw.tunnels
+            )
+            if all(t.state is TunnelState.DOWN for t in toward):
                 path = (
                     ("vpn_gateways", gw.id, "tunnels") if r.propagated else ("route_tables", table.id, "routes", r.id)
                 )
                 yield ctx.warn(
                     path,
                     WarningCode.ROUTE_TO_DOWN_NEXT_HOP,
-                    f"route {r.id} of {table.id} sends {r.destination} to VPN gateway {gw.id}, whose tunnels "
-                    f"({listing([t.id for t in gw.tunnels])}) are all DOWN at t=0: traffic it routes is dropped "
+                    f"route {r.id} of {table.id} sends {r.destination} to VPN gateway {gw.id}, whose tunnels there "
+                    f"({listing([t.id for t in toward])}) are all DOWN at t=0: traffic it routes is dropped "
                     "(tunnel_down) until a tunnel comes up",
                 )
 
 
 def _one_sided_peerings(ctx: Context) -> Iterator[ScenarioWarning]:
     topo = ctx.topology
-    through: set[tuple[str, str]] = set()  # (vpc, peering) with a route through it, now or later
+    through: set[tuple[str, str]] = set()  # (vpc, peering) with an enabled route through it, now or later
     for table in topo.route_tables.values():
+        enabled_later = {
+            ev.route for ev in topo.timeline if ev.kind is EventKind.ENABLE_ROUTE and ev.route_table == table.id
+        }
         for r in table.routes:
-            if r.kind is NextHopKind.PEERING:
+            if r.kind is NextHopKind.PEERING and (r.enabled or r.id in enabled_later):
                 through.add((table.vpc, r.target))
     for ev in topo.timeline:
         if ev.kind is EventKind.ADD_ROUTE and ev.entry is not None and ev.entry.kind is NextHopKind.PEERING:

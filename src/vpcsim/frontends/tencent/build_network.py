@@ -52,6 +52,7 @@ class NetworkSections:
         between their regions."""
         out: dict[str, Peering] = {}
         pairs: dict[frozenset[str], str] = {}
+        peers: dict[str, list[Vpc]] = {}
         for pid, d in sorted(self.doc.peerings.items()):
             path: Path = ("peerings", pid)
             for i, vid in enumerate(d.vpcs):
@@ -68,6 +69,17 @@ class NetworkSections:
             pair = frozenset({a.id, b.id})
             if pair in pairs:
                 raise self.err((*path, "vpcs"), f"{a.id} and {b.id} are already peered by {pairs[pair]}")
+            # One VPC's peers may not overlap each other either [PEER2].
+            for here, there, i in ((a, b, 1), (b, a, 0)):
+                for other in peers.get(here.id, ()):
+                    if other.cidr.overlaps(there.cidr):
+                        raise self.err(
+                            (*path, "vpcs", i),
+                            f"VPC {there.id} ({there.cidr}) overlaps {other.id} ({other.cidr}), already peered "
+                            f"with {here.id}: one VPC's peers may not overlap each other",
+                        )
+            peers.setdefault(a.id, []).append(b)
+            peers.setdefault(b.id, []).append(a)
             pairs[pair] = pid
             if a.region != b.region and settings.delays.between_regions(a.region, b.region) is None:
                 raise self.err(
@@ -185,16 +197,20 @@ class NetworkSections:
                 route_tables=tuple(d.route_tables),
             )
         for cid, ccn in ccns.items():
-            regions = {vpcs[v].region for v in ccn.attachments} | {g.region for g in out.values() if g.ccn == cid}
-            for i, a in enumerate(sorted(regions)):
-                for b in sorted(regions)[i + 1 :]:
-                    if settings.delays.between_regions(a, b) is None:
-                        gw = next(g.id for g in out.values() if g.ccn == cid and g.region in (a, b))
-                        section = "vpn_gateways" if out[gw].kind == "vpn" else "dc_gateways"
+            # The members' regions one gateway at a time: the first gateway whose region has no known
+            # delay to a region already on the CCN is the one to blame (VPC pairs are checked already).
+            regions = sorted({vpcs[v].region for v in ccn.attachments})
+            for gw in sorted((g for g in out.values() if g.ccn == cid), key=lambda g: g.id):
+                for other in regions:
+                    if other != gw.region and settings.delays.between_regions(other, gw.region) is None:
+                        section = "vpn_gateways" if gw.kind == "vpn" else "dc_gateways"
                         raise self.err(
-                            (section, gw, "region"),
-                            f"no delay known between {a} and {b}: add settings.delays.regions['{a}/{b}'] (one-way)",
+                            (section, gw.id, "region"),
+                            f"no delay known between {other} and {gw.region}: add "
+                            f"settings.delays.regions['{other}/{gw.region}'] (one-way)",
                         )
+                if gw.region not in regions:
+                    regions.append(gw.region)
         return out
 
     def _entry(self, rid: str, d: s.RouteDoc | s.EventDoc, path: Path, propagated: str = "") -> RouteEntry:
@@ -259,10 +275,18 @@ class NetworkSections:
                 try:
                     check_entry(topo, table, routes, entry)
                 except RouteError as exc:
-                    raise self.err((*rpath, exc.key) if exc.key else rpath, exc.problem) from None
+                    key = exc.key if exc.key in ("destination", "next_hop") else ""
+                    raise self.err((*rpath, key) if key else rpath, exc.problem) from None
                 routes.append(entry)
             out[tid] = RouteTable(id=tid, vpc=d.vpc, subnets=table.subnets, default=d.default, routes=tuple(routes))
         for vid in sorted(topo.vpcs):
+            if vid not in defaults and per_vpc.get(vid, 0) >= MAX_TABLES:
+                last = max(t for t, d in self.doc.route_tables.items() if d.vpc == vid)
+                raise self.err(
+                    ("route_tables", last),
+                    f"VPC {vid} has {per_vpc[vid]} route tables besides its default one: at most {MAX_TABLES} "
+                    "tables, the default one included",
+                )
             if vid not in defaults:
                 tid = f"{vid}:default"
                 out[tid] = RouteTable(id=tid, vpc=vid, subnets=(), default=True, routes=(), implicit=True)

@@ -145,8 +145,8 @@ def lower_state(
                 label=host.id,
                 address=int(host.ip),
                 gateway=idc.id,
-                zone=idc.id,
-                region=idc.id,
+                zone=premises(idc.id),
+                region=premises(idc.id),
                 ingress=lower_firewall(host.id, host.firewall, "ingress"),
                 egress=lower_firewall(host.id, host.firewall, "egress"),
                 listening=frozenset((PROTO_NUMBERS[proto], p) for proto, p in cs.listening[host.id]),
@@ -180,7 +180,7 @@ def lower_state(
             id=idc.id,
             label=idc.id,
             noun="data centre",
-            region=idc.id,
+            region=premises(idc.id),
             connected=tuple((int(c.network_address), int(c.netmask), str(c)) for c in idc.cidrs),
             owners={int(h.ip): Owner(h.id, IDC_HOST) for h in idc.hosts},
             table=None,
@@ -350,7 +350,7 @@ def _links(topo: Topology, cs: ControlState, nodes: Mapping[str, Node]) -> dict[
         for idc in gw.idcs:
             links[(idc, gw.id)] = Link(zone="", region=gw.region)
             links[(gw.id, idc)] = Link(
-                zone="", region=idc, inter_region=True, bandwidth_bps=gw.bandwidth_bps, delay=gw.delay
+                zone="", region=premises(idc), inter_region=True, bandwidth_bps=gw.bandwidth_bps, delay=gw.delay
             )
     return links
 
@@ -408,6 +408,12 @@ def _invalid(
 ) -> tuple[int, int, InvalidRoute]:
     route = InvalidRoute(str(dest), f"{KIND_NOUNS[kind]} {target}", table.id, "route table", status)
     return (int(dest.network_address), int(dest.netmask), route)
+
+
+def premises(idc_id: str) -> str:
+    """A data centre's place (its zone and region in the delay model): a name no cloud region or zone
+    can take (ids have no colon), so a crossing into it always pays the tunnel's delay."""
+    return f"idc:{idc_id}"
 
 
 def _idc_table(idc_id: str, topo: Topology) -> StaticTable:
