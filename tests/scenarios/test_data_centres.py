@@ -156,6 +156,27 @@ def test_an_address_no_tunnel_leads_to_has_no_route_at_the_gateway() -> None:
     assert dropped(r) == NoCircuit("vpngw-office", "VPN gateway", "10.55.1.1")
 
 
+def test_a_gateway_joins_each_data_centre_to_its_vpc_never_one_to_another() -> None:
+    d = scenario()
+    d["idcs"]["idc-lab"] = {
+        "cidrs": ["10.76.0.0/16"],
+        "hosts": {"lab-pc": {"ip": "10.76.1.5", "listen": [22]}},
+        "routes": {
+            "to-vpc1": {"destination": "172.16.0.0/16", "gateway": "vpngw-office"},
+            "to-office": {"destination": "10.88.0.0/16", "gateway": "vpngw-office"},
+        },
+    }
+    vpn(d)["tunnels"]["tun-lab"] = {"idc": "idc-lab", "state": "up"}
+    d["idcs"]["idc-office"]["routes"]["to-lab"] = {"destination": "10.76.0.0/16", "gateway": "vpngw-office"}
+    n = net(d)
+    assert n.telnet("lab-pc", "cvm-ops", 22).connected
+    r = n.telnet("lab-pc", "office-pc", 22)
+    assert (*ends(r), r.blocked_at) == (*NO_ROUTE, "vpc1")
+    drop = dropped(r)
+    assert isinstance(drop, NoRoute)
+    assert drop.entered_from == "vpngw-office"
+
+
 # -- Direct Connect gateways -------------------------------------------------------------------------
 
 
