@@ -17,6 +17,3 @@ class Peering:
     id: str
     vpcs: tuple[str, str]
     bandwidth_bps: float
-
-    def other(self, vpc: str) -> str:
-        return self.vpcs[1] if self.vpcs[0] == vpc else self.vpcs[0]

@@ -56,9 +56,6 @@ class Idc:
     hosts: tuple[IdcHost, ...]
     routes: tuple[IdcRoute, ...]
 
-    def covers(self, address: IPv4Address) -> bool:
-        return any(address in c for c in self.cidrs)
-
 
 class TunnelState(StrEnum):
     UP = "up"

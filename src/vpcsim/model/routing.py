@@ -33,8 +33,6 @@ RANK: dict[NextHopKind, int] = {
 """Among routes to the same destination the lowest rank forwards: CCN (rank 0, learned) > Direct
 Connect gateway > VPN gateway > the others [RT1]."""
 
-CCN_RANK = 0
-
 ECMP_KINDS = frozenset({NextHopKind.INSTANCE, NextHopKind.VPN_GATEWAY, NextHopKind.DC_GATEWAY})
 """Types whose routes to one destination may form ECMP (equal-cost multipath) [RT1]."""
 

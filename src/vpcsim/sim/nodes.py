@@ -229,7 +229,7 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
     route = table.routes.lookup(dst) if table is not None else None
     group = static.routes.lookup(dst) if static is not None else None
     if group is not None and (route is None or group[0].plen > route.plen):
-        return _static_route(sim, router, static, group, fl, prev)  # type: ignore[arg-type]
+        return _static_route(sim, router, static, group, fl)  # type: ignore[arg-type]
     if route is None or (router.split_horizon and route.next_hop == prev):
         invalid = table.invalid_for(dst) if table is not None else ()
         if static is not None:
@@ -271,7 +271,7 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
 
 
 def _static_route(
-    sim: Simulation, router: Router, table: StaticTable, group: tuple[StaticRoute, ...], fl: Flight, prev: str
+    sim: Simulation, router: Router, table: StaticTable, group: tuple[StaticRoute, ...], fl: Flight
 ) -> str:
     """A static table's route; several equal-cost ones are a branch point, else a hash of the flow."""
     if len(group) == 1:
@@ -298,8 +298,6 @@ def _static_route(
         choice = (router.id, point, 0, keys, route.next_hop, route.next_hop, 0, pinned, "next_hop")
         sim.choices.append((fl.flow_id, tuple.__new__(Choice, choice)))
     fl.steps.append(route.step)
-    if router.split_horizon and route.next_hop == prev:  # pragma: no cover - static tables are a network's own
-        raise DropError(Reason.NO_ROUTE, NoRoute(router.id, ip_text(fl.header.dst), False, (), "", table.label))
     if router.subnet_filters:
         _handed(router, route.next_hop, fl.header, fl.steps)
     return route.next_hop

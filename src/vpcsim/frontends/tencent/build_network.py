@@ -213,7 +213,7 @@ class NetworkSections:
                     regions.append(gw.region)
         return out
 
-    def _entry(self, rid: str, d: s.RouteDoc | s.EventDoc, path: Path, propagated: str = "") -> RouteEntry:
+    def _entry(self, rid: str, d: s.RouteDoc | s.EventDoc, path: Path) -> RouteEntry:
         hop = d.next_hop
         assert hop is not None and d.destination is not None
         if hop.type in AUTOMATIC_KINDS:
@@ -231,7 +231,6 @@ class NetworkSections:
             target=hop.id,
             enabled=getattr(d, "enabled", True),
             description=getattr(d, "description", ""),
-            propagated=propagated,
         )
 
     def _route_tables(self, topo: Topology) -> dict[str, RouteTable]:
