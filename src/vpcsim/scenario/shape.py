@@ -80,7 +80,7 @@ def _type_at(root: type[BaseModel], loc: Path) -> Any:
             if field is None:
                 return None
             tp = field.annotation
-        elif origin is dict:
+        elif origin in (dict, Mapping):
             tp = typing.get_args(tp)[1]
         elif origin is list:
             tp = typing.get_args(tp)[0]
@@ -94,7 +94,7 @@ def _expected(nouns: Nouns, tp: Any) -> str:
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return f"a mapping ({_a(nouns[tp])} with keys such as {', '.join(_keys(tp)[:6])})"
     origin = typing.get_origin(tp)
-    if origin is dict:
+    if origin in (dict, Mapping):
         value = _strip(typing.get_args(tp)[1])
         item = nouns.get(value) if isinstance(value, type) else None
         return f"a mapping of ids to {item} definitions (id: {{...}})" if item else "a mapping (key: value)"

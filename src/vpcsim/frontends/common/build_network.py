@@ -1,4 +1,4 @@
-"""The network around the endpoints, in a Tencent Cloud document: peering connections, data centres
+"""The network around the endpoints, in a scenario of either cloud: peering connections, data centres
 and their hosts, VPN and Direct Connect gateways, route tables and their routes [RT1][RT2][PEER1]
 [VPN1][DCG1]. What a route table may hold is checked by :mod:`vpcsim.control.route_tables`, the one
 implementation the timeline's route events use too.
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from vpcsim.control.route_tables import RouteError, check_entry
 from vpcsim.errors import ScenarioError
-from vpcsim.frontends.tencent import schema as s
-from vpcsim.frontends.tencent.words import known as _known
+from vpcsim.frontends.common import schema as s
+from vpcsim.frontends.common.words import known as _known
 from vpcsim.model import (
     Ccn,
     Firewall,
@@ -37,9 +37,9 @@ from vpcsim.scenario.yamlsafe import Path
 
 
 class NetworkSections:
-    """The loader's methods for these sections (a part of the Tencent document builder)."""
+    """The loader's methods for these sections (a part of the shared document builder)."""
 
-    doc: s.ScenarioDoc
+    doc: s.ScenarioBase
 
     if TYPE_CHECKING:
 
