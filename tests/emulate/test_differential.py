@@ -183,8 +183,9 @@ def _plant_last_attached_wins(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _plant_last_match_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    """compile/ (the Tencent lowering): each filter's rules in reverse, so the last match wins."""
-    from vpcsim.frontends.tencent import lower
+    """compile/ (the front-ends' shared lowering): each filter's rules in reverse, so the last match
+    wins."""
+    from vpcsim.frontends.common import lower
 
     original = lower.lower_filter
 
@@ -208,17 +209,17 @@ def _plant_ports_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _plant_one_table_per_vpc(monkeypatch: pytest.MonkeyPatch) -> None:
-    """compile/ (the Tencent lowering): every subnet routed by the route table of its VPC's first
-    subnet, whatever table it is bound to."""
-    from vpcsim.frontends.tencent import lower
+    """compile/ (the front-ends' shared lowering): every subnet routed by the route table of its
+    VPC's first subnet, whatever table it is bound to."""
+    from vpcsim.frontends.common import lower
 
-    original = lower._placed
+    original = lower.placed
 
     def first_subnet(topo: Any, vpc: str) -> list[tuple[str, str]]:
         first = min(s.id for s in topo.vpcs[vpc].subnets)
         return [(node, first) for node, _ in original(topo, vpc)]
 
-    monkeypatch.setattr(lower, "_placed", first_subnet)
+    monkeypatch.setattr(lower, "placed", first_subnet)
 
 
 PLANTED: dict[str, tuple[str, Callable[[pytest.MonkeyPatch], None]]] = {

@@ -480,7 +480,7 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
     # Endpoints <-> the load balancer of their service.
     lb_ways: dict[str, list[tuple[str, str]]] = {}
     for eid, ep in sorted(topo.endpoints.items()):
-        lid = topo.endpoint_services[ep.service].load_balancer
+        lid = topo.endpoint_services[ep.service].backend
         eside, lside = b.subnet()
         lif = f"e{len(lb_ways.setdefault(lid, []))}"
         b.links.append(Link(b.key(eid), "l", b.key(lid), lif))
@@ -697,7 +697,7 @@ def _endpoint(b: _Builder, eid: str) -> NsPlan:
         # Only ACTIVE endpoints forward: everything stops here, both ways.
         rules = [*drops.drop("INPUT", "", "endpoint_not_active"), *drops.drop("FORWARD", "", "endpoint_not_active")]
         return b.ns("endpoint", eid, True, _table(_DROP_ALL, rules), drops)
-    lb = b.topo.load_balancers[b.topo.endpoint_services[ep.service].load_balancer]
+    lb = b.topo.load_balancers[b.topo.endpoint_services[ep.service].backend]
     # TCP and UDP only: no echo request through or to it, and no ICMP error back (RELATED would pass).
     rules = [*drops.drop("INPUT", "-p icmp", "not_forwarded"), *drops.drop("FORWARD", "-p icmp", "not_forwarded")]
     rules.append(f"-A FORWARD {_ESTABLISHED}")

@@ -54,6 +54,7 @@ DENIED = {
     ("firewall", "egress"): Reason.FIREWALL_EGRESS_DENIED,
     ("acl", "ingress"): Reason.ACL_INGRESS_DENIED,
     ("acl", "egress"): Reason.ACL_EGRESS_DENIED,
+    ("allowlist", "ingress"): Reason.SOURCE_NOT_ALLOWED,
 }
 """(kind of filter, direction) → the reason of its drops."""
 
@@ -87,7 +88,8 @@ class Filter:
     denied: Reason = Reason.SG_INGRESS_DENIED
     """The reason of the implicit deny (set from ``kind`` and ``direction``)."""
     kind: str = "sg"
-    """``sg`` (security groups), ``firewall`` (a host's own) or ``acl`` (a subnet's)."""
+    """``sg`` (security groups), ``firewall`` (a host's own), ``acl`` (a subnet's) or ``allowlist``
+    (the sources a translator admits)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "denied", DENIED[(self.kind, self.direction)])
@@ -123,6 +125,11 @@ class Host:
     forwards: bool = False
     """Whether it forwards packets addressed to others (a route's next hop): its filters apply
     both ways, with connection tracking, and it hands them back to its router."""
+    source_checked: bool = False
+    """Whether a packet for another address is dropped as such (a NIC's source/destination check),
+    rather than never arriving."""
+    aliases: frozenset[int] = frozenset()
+    """Further addresses it answers on (a virtual IP)."""
 
 
 class SharedRoute(NamedTuple):
@@ -233,6 +240,8 @@ class SubnetFilter:
     mask: int
     ingress: Filter
     egress: Filter
+    stateful: bool = False
+    """Whether it tracks connections: a packet of a flow it admitted, or its reply, passes unchecked."""
 
 
 class Backend(NamedTuple):
@@ -297,13 +306,22 @@ class Balancer:
     subnet_filter: SubnetFilter | None = None
     """The stateless filter of its subnet, for the packets that reach it or leave it without a router
     (from and to translators); its router checks the rest."""
+    snat_address: int = 0
+    """The source address backends see, with a port per connection (0: the client's own)."""
+    snat_label: str = ""
+    """What the front-end calls that address, for reports."""
 
 
 @dataclass(frozen=True, slots=True)
 class Translator:
     """A node that forwards flows to its address on to a target: destination NAT to the target's
-    address (port unchanged), source NAT to its own pool address and a port per flow, with a
-    session for each flow so that replies are translated back. It forwards only while ``active``.
+    address (the port unchanged, or mapped by ``ports``), source NAT to its own pool address and a
+    port per flow, with a session for each flow so that replies are translated back. It forwards
+    only while ``active``.
+
+    A translator reached by routes rather than at its address (``keep_destination``) leaves the
+    destination as it is and sends the packet to ``target``, a router. When ``target`` is a router
+    (``steer``), the translator asks it to send the replies of the flow back to it.
     """
 
     kind: ClassVar[NodeKind] = NodeKind.TRANSLATOR
@@ -334,6 +352,12 @@ class Translator:
     must admit for translated flows. Reports read it; the engine does not."""
     snat_label: str = ""
     """What the front-end calls a source address of that pool, for reports (``<label> of <id>``)."""
+    ports: Mapping[tuple[int, int], int] | None = None
+    """(protocol number, client port) → server port; None passes every port unchanged."""
+    keep_destination: bool = False
+    steer: bool = False
+    max_sessions: int = 0
+    """Most concurrent sessions it holds (0: no limit)."""
 
 
 class Circuit(NamedTuple):

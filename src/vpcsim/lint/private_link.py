@@ -49,7 +49,7 @@ class _Finding:
 def check(ctx: Context) -> Iterator[ScenarioWarning]:
     topo = ctx.topology
     for svc in sorted(topo.endpoint_services.values(), key=lambda s: s.id):
-        lb = topo.load_balancers[svc.load_balancer]
+        lb = topo.load_balancers[svc.backend]
         yield from _load_balancer_groups(ctx, svc, lb)
         yield from _backend_groups(ctx, svc, lb)
 

@@ -8,12 +8,20 @@ forwarding (see :mod:`vpcsim.ir` and :mod:`vpcsim.frontends`).
 from vpcsim.model.acl import NetworkAcl
 from vpcsim.model.ccn import Ccn
 from vpcsim.model.checks import BranchMode, Check, Expectation
+from vpcsim.model.cloud import CloudService
 from vpcsim.model.compute import Instance
 from vpcsim.model.loadbalancer import Backend, HealthCheck, Listener, LoadBalancer, Scheduler
 from vpcsim.model.network import Subnet, Vpc
 from vpcsim.model.peering import Peering
 from vpcsim.model.premises import Firewall, Gateway, Idc, IdcHost, IdcRoute, Tunnel, TunnelState
-from vpcsim.model.privatelink import Endpoint, EndpointService, EndpointState
+from vpcsim.model.privatelink import (
+    Endpoint,
+    EndpointService,
+    EndpointState,
+    GatewayEndpoint,
+    PortMapping,
+    ServiceBackend,
+)
 from vpcsim.model.routing import NextHopKind, RouteEntry, RouteTable
 from vpcsim.model.security import Action, PortRange, Protocol, Rule, SecurityGroup
 from vpcsim.model.settings import Delays, Settings, TcpSettings
@@ -26,6 +34,7 @@ __all__ = [
     "BranchMode",
     "Ccn",
     "Check",
+    "CloudService",
     "Delays",
     "Endpoint",
     "EndpointService",
@@ -35,6 +44,7 @@ __all__ = [
     "Expectation",
     "Firewall",
     "Gateway",
+    "GatewayEndpoint",
     "HealthCheck",
     "Idc",
     "IdcHost",
@@ -45,6 +55,7 @@ __all__ = [
     "NetworkAcl",
     "NextHopKind",
     "Peering",
+    "PortMapping",
     "PortRange",
     "Protocol",
     "RouteEntry",
@@ -52,6 +63,7 @@ __all__ = [
     "Rule",
     "Scheduler",
     "SecurityGroup",
+    "ServiceBackend",
     "Settings",
     "Subnet",
     "TcpSettings",

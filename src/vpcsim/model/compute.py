@@ -20,6 +20,11 @@ class Instance:
     """TCP ports."""
     listen_udp: frozenset[int] = frozenset()
     """UDP ports (a UDP listener echoes each datagram back)."""
+    source_dest_check: bool = False
+    """Whether its NIC drops packets not addressed to it (Huawei ECS, on by default there): with
+    the check on, an instance that is a route's next hop forwards nothing."""
+    virtual_ips: tuple[IPv4Address, ...] = ()
+    """Further addresses of its subnet it answers on (a virtual IP bound to it)."""
 
     @property
     def sockets(self) -> frozenset[tuple[str, int]]:

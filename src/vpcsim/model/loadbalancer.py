@@ -1,4 +1,4 @@
-"""Internal layer-4 load balancers (Tencent CLB [CLB1]-[CLB10])."""
+"""Internal layer-4 load balancers (Tencent CLB [CLB1]-[CLB10]; Huawei shared and dedicated ELB)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,14 @@ class LoadBalancer:
     vip: IPv4Address
     security_groups: tuple[str, ...]
     listeners: tuple[Listener, ...]
+    kind: str = "clb"
+    """``clb`` (Tencent), ``shared`` or ``dedicated`` (Huawei ELB): what traces call it."""
+    source_ip: IPv4Address | None = None
+    """The address backends see instead of the client's (a load balancer that translates the
+    source, with a port per connection); None passes the client's address through."""
+    probe_ip: IPv4Address | None = None
+    """Where health checks come from, when the backend's security groups and subnet ACL must admit
+    them; None: they are admitted without a rule (Tencent [CLB10])."""
 
     def listener_on(self, port: int, protocol: str = "tcp") -> Listener | None:
         for listener in self.listeners:

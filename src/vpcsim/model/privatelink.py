@@ -17,20 +17,48 @@ class EndpointState(StrEnum):
     FAILED = "FAILED"
 
 
+class ServiceBackend(StrEnum):
+    """What an endpoint service forwards to."""
+
+    LOAD_BALANCER = "load_balancer"
+    INSTANCE = "instance"
+    VIRTUAL_IP = "virtual_ip"
+    """An address bound to an instance (``EndpointService.address``)."""
+    CLOUD_SERVICE = "cloud_service"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortMapping:
+    """An endpoint's ``client_port`` leads to the backend's ``server_port`` (Huawei [HW1])."""
+
+    protocol: str
+    client_port: int
+    server_port: int
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndpointService:
-    """An endpoint service publishing one load balancer.
+    """An endpoint service publishing one backend (a load balancer on Tencent).
 
-    Same-account endpoints are always accepted; other accounts need the whitelist, then either
-    ``auto_accept`` or an explicit accept [PL6].
+    Who is admitted is the cloud's rule (its front-end reads ``auto_accept`` and ``whitelist``).
+    ``ports`` empty: a port passes unchanged (Tencent); otherwise only mapped ports pass.
     """
 
     id: str
     vpc: str
-    load_balancer: str
+    """The provider's VPC ("" for a cloud service's)."""
+    backend: str
     auto_accept: bool
     whitelist: tuple[str, ...]
     snat_cidr: IPv4Network
+    backend_kind: ServiceBackend = ServiceBackend.LOAD_BALANCER
+    address: IPv4Address | None = None
+    """The backend's address when it is not the backend object's own (a virtual IP)."""
+    ports: tuple[PortMapping, ...] = ()
+    gateway: bool = False
+    """A gateway service (reached by routes, not at an endpoint's address)."""
+    account: str = ""
+    """The owner's account ("" for the cloud's own services)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,3 +78,19 @@ class Endpoint:
     security_groups: tuple[str, ...]
     initial_state: EndpointState
     state_reason: str
+    allowed: tuple[IPv4Network, ...] | None = None
+    """The sources it admits (an endpoint's access control); None admits every source."""
+    policy: str = ""
+    """Its policy document, as written (it decides requests, never packets)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewayEndpoint:
+    """An endpoint of a gateway service: no address of its own, but a route to the service's
+    range in each of ``route_tables``. Gateway services are the cloud's own, so it is accepted."""
+
+    id: str
+    vpc: str
+    service: str
+    route_tables: tuple[str, ...]
+    policy: str = ""

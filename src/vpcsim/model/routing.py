@@ -19,6 +19,8 @@ class NextHopKind(StrEnum):
     VPN_GATEWAY = "vpn_gateway"
     DC_GATEWAY = "dc_gateway"
     INSTANCE = "instance"
+    ENDPOINT = "endpoint"
+    """A gateway endpoint's route to its cloud service (the endpoint adds it; no entry names it)."""
 
 
 AUTOMATIC_KINDS = ("local", "ccn")
@@ -29,6 +31,7 @@ RANK: dict[NextHopKind, int] = {
     NextHopKind.VPN_GATEWAY: 2,
     NextHopKind.PEERING: 3,
     NextHopKind.INSTANCE: 3,
+    NextHopKind.ENDPOINT: 3,
 }
 """Among routes to the same destination the lowest rank forwards: CCN (rank 0, learned) > Direct
 Connect gateway > VPN gateway > the others [RT1]."""
@@ -49,6 +52,7 @@ KIND_NOUNS: dict[str, str] = {
     NextHopKind.VPN_GATEWAY: "VPN gateway",
     NextHopKind.DC_GATEWAY: "Direct Connect gateway",
     NextHopKind.INSTANCE: "instance",
+    NextHopKind.ENDPOINT: "gateway endpoint",
 }
 """What traces call each type of next hop."""
 
@@ -81,7 +85,7 @@ class RouteTable:
     default: bool
     routes: tuple[RouteEntry, ...]
     implicit: bool = False
-    """A default table the scenario did not declare (it holds no routes)."""
+    """A default table the scenario did not declare (it holds only routes that endpoints add)."""
 
     def entry(self, route_id: str) -> RouteEntry | None:
         for r in self.routes:

@@ -9,12 +9,13 @@ from vpcsim.errors import ScenarioWarning
 from vpcsim.model.acl import NetworkAcl
 from vpcsim.model.ccn import Ccn
 from vpcsim.model.checks import Check
+from vpcsim.model.cloud import CloudService
 from vpcsim.model.compute import Instance
 from vpcsim.model.loadbalancer import LoadBalancer
 from vpcsim.model.network import Subnet, Vpc
 from vpcsim.model.peering import Peering
 from vpcsim.model.premises import Gateway, Idc, IdcHost
-from vpcsim.model.privatelink import Endpoint, EndpointService
+from vpcsim.model.privatelink import Endpoint, EndpointService, GatewayEndpoint
 from vpcsim.model.routing import RouteTable
 from vpcsim.model.security import SecurityGroup
 from vpcsim.model.settings import Settings
@@ -46,6 +47,8 @@ class Topology:
     idcs: dict[str, Idc] = field(default_factory=dict)
     gateways: dict[str, Gateway] = field(default_factory=dict)
     """VPN and Direct Connect gateways."""
+    cloud_services: dict[str, CloudService] = field(default_factory=dict)
+    gateway_endpoints: dict[str, GatewayEndpoint] = field(default_factory=dict)
     cloud: str = "tencent"
     """The front-end that read it (and lowers it)."""
     coded_warnings: tuple[ScenarioWarning, ...] = ()
@@ -91,7 +94,8 @@ class Topology:
         return self.subnet(vpc_id, subnet_id).zone
 
     def resolve_host(self, host: str) -> tuple[IPv4Address, str | None]:
-        """An IP, or the address of an object id (instance, data-centre host, endpoint, load balancer).
+        """An IP, or the address of an object id (instance, data-centre host, endpoint, load balancer,
+        cloud service).
 
         Returns the address and the id it came from (None for a literal IP). Raises KeyError.
         """
@@ -105,4 +109,6 @@ class Topology:
                     return h.ip, host
         if host in self.load_balancers:
             return self.load_balancers[host].vip, host
+        if host in self.cloud_services:
+            return self.cloud_services[host].ip, host
         return IPv4Address(host), None

@@ -30,6 +30,7 @@ from vpcsim.trace import (
     NoCircuit,
     NoListener,
     NoOwner,
+    NoPortMapping,
     NoRoute,
     NoRuleMatch,
     NoSession,
@@ -43,6 +44,8 @@ from vpcsim.trace import (
     RuleMatch,
     SelfBackend,
     SessionEvent,
+    SessionLimit,
+    SourceChecked,
     Step,
     StepData,
     Tracked,
@@ -353,6 +356,22 @@ def _not_forwarded(d: NotForwarded) -> Text:
     return f"{d.label} does not carry an ICMP error back: it forwards TCP and UDP only", d.node
 
 
+def _no_mapping(d: NoPortMapping) -> Text:
+    mapped = ", ".join(str(p) for p in d.ports) or "none"
+    return f"{d.label} maps no server port to {d.protocol}/{d.port} (client ports it maps: {mapped})", d.node
+
+
+def _session_limit(d: SessionLimit) -> Text:
+    return f"{d.label} already holds {d.limit} concurrent connections, its limit: a new one is refused", d.node
+
+
+def _source_checked(d: SourceChecked) -> Text:
+    return (
+        f"{d.host} has its source/destination check on: it drops a packet for {d.destination}, not addressed to it",
+        d.host,
+    )
+
+
 def _exhausted(d: PortsExhausted) -> Text:
     return f"{d.label} has no free source port on {d.address}: all {d.ports} ports are in use", d.node
 
@@ -434,6 +453,9 @@ _RENDER: dict[type[Any], Callable[[Any], Text]] = {
     NoSession: _no_session,
     PortsExhausted: _exhausted,
     NotForwarded: _not_forwarded,
+    NoPortMapping: _no_mapping,
+    SessionLimit: _session_limit,
+    SourceChecked: _source_checked,
     NoListener: _no_listener,
     AllDead: _all_dead,
     NoBackend: _no_backend,

@@ -22,6 +22,7 @@ from vpcsim.ir import (
     Router,
     StaticRoute,
     StaticTable,
+    SubnetFilter,
     Translator,
 )
 from vpcsim.sim.flight import DropError, Flight, Handler
@@ -49,6 +50,7 @@ from vpcsim.trace import (
     NoCircuit,
     NoListener,
     NoOwner,
+    NoPortMapping,
     NoRoute,
     NoRuleMatch,
     NoSession,
@@ -62,6 +64,8 @@ from vpcsim.trace import (
     RuleMatch,
     SelfBackend,
     SessionEvent,
+    SessionLimit,
+    SourceChecked,
     Step,
     StepAction,
     StepKind,
@@ -137,9 +141,11 @@ def stateful(sim: Simulation, host: Host, f: Filter, peer: int, h: Header, steps
 def at_host(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
     host = cast(Host, node)
     h = fl.header
-    if h.dst != host.address:
-        if not host.forwards:  # pragma: no cover - routers deliver only to the owner
-            raise DropError(Reason.NO_HOST, NoOwner(prev, ip_text(h.dst), ""))
+    if h.dst != host.address and h.dst not in host.aliases:
+        if not host.forwards:
+            if host.source_checked:
+                raise DropError(Reason.SOURCE_DEST_CHECK, SourceChecked(host.id, ip_text(h.dst)))
+            raise DropError(Reason.NO_HOST, NoOwner(prev, ip_text(h.dst), ""))  # pragma: no cover
         # A route's next hop: it forwards, its filters (with connection tracking) checking both ways.
         if h.ttl - fl.routed <= 1:
             raise DropError(Reason.TTL_EXCEEDED, TtlExpired(host.id, h.ttl - fl.routed))
@@ -157,6 +163,28 @@ def at_host(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
 # -- routers ---------------------------------------------------------------------------------------------
 
 
+def subnet_check(
+    sim: Simulation, network: str, sf: SubnetFilter, f: Filter, peer: int, h: Header, steps: list[Step], node: str
+) -> None:
+    """A subnet's filter ``f`` (its ingress or egress list) on a packet crossing its boundary in
+    ``network``. One that tracks connections passes the packets of a flow it admitted either way."""
+    if not sf.stateful:
+        stateless(node, f, peer, h, steps)
+        return
+    flows = sim.sessions.acl_flows.get((network, sf.net, sf.mask))
+    if flows is None:
+        flows = sim.sessions.acl_flows[(network, sf.net, sf.mask)] = set()
+    flow = (h.src, h.sport, h.dst, h.dport)
+    if flow in flows:
+        steps.append(_TRACKED)
+        return
+    if (h.dst, h.dport, h.src, h.sport) in flows:
+        steps.append(_TRACKED_REPLY)
+        return
+    stateless(node, f, peer, h, steps)
+    flows.add(flow)
+
+
 def stateless(node: str, f: Filter, peer: int, h: Header, steps: list[Step]) -> None:
     """A subnet's filter: every packet is checked, replies too; its last rule matches everything."""
     rule = f.first_match(h.proto, peer, h.dport)
@@ -169,11 +197,11 @@ def stateless(node: str, f: Filter, peer: int, h: Header, steps: list[Step]) -> 
     raise DropError(reason, AclDenied(node, match, PROTO_NAMES.get(h.proto, "ip"), h.dport, ip_text(peer)))
 
 
-def _handed(router: Router, node: str, h: Header, steps: list[Step]) -> None:
+def _handed(sim: Simulation, router: Router, node: str, h: Header, steps: list[Step]) -> None:
     """The filter of the subnet the router hands a packet into, unless it comes from inside it."""
     sf = router.subnet_filters.get(node)
     if sf is not None and (h.src & sf.mask) != sf.net:
-        stateless(router.id, sf.ingress, h.src, h, steps)
+        subnet_check(sim, router.id, sf, sf.ingress, h.src, h, steps, router.id)
 
 
 def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
@@ -186,7 +214,7 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
     if filters:
         sf = filters.get(prev)
         if sf is not None and (h.dst & sf.mask) != sf.net:  # leaving the sender's subnet
-            stateless(router.id, sf.egress, h.dst, h, fl.steps)
+            subnet_check(sim, router.id, sf, sf.egress, h.dst, h, fl.steps, router.id)
     steering = sim.sessions.steering
     if steering:
         inner = h.inner
@@ -196,7 +224,7 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
         if balancer is not None:
             fl.steps.append(Step(StepKind.SESSION, StepAction.MATCHED, ReturnSteered(balancer)))
             if filters:
-                _handed(router, balancer, h, fl.steps)
+                _handed(sim, router, balancer, h, fl.steps)
             return balancer
     memo = sim.net.engine_cache
     dst = h.dst
@@ -220,7 +248,7 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
                     raise DropError(Reason.NO_ROUTE, NoRoute(router.id, ip_text(dst), False, (), shut[1], "", prev))
             fl.steps.append(hit[1])
             if filters:
-                _handed(router, hit[0], h, fl.steps)
+                _handed(sim, router, hit[0], h, fl.steps)
             return cast(str, hit[0])
     static = router.tables.get(prev) if router.tables else None
     if static is None and not router.transit:
@@ -299,7 +327,7 @@ def _static_route(
         sim.choices.append((fl.flow_id, tuple.__new__(Choice, choice)))
     fl.steps.append(route.step)
     if router.subnet_filters:
-        _handed(router, route.next_hop, fl.header, fl.steps)
+        _handed(sim, router, route.next_hop, fl.header, fl.steps)
     return route.next_hop
 
 
@@ -395,13 +423,27 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
     key: FlowKey = (h.src, h.sport, h.dst, h.dport)
     nat = s.nat_forward.get((t.id, key))
     if nat is None:
+        dport = h.dport
+        if t.ports is not None:
+            mapped = t.ports.get((h.proto, dport))
+            if mapped is None:
+                proto = PROTO_NAMES.get(h.proto, "ip")
+                ports = tuple(sorted(p for pr, p in t.ports if pr == h.proto))
+                raise DropError(Reason.NO_PORT_MAPPING, NoPortMapping(t.id, t.label, proto, dport, ports))
+            dport = mapped
+        if t.max_sessions:
+            opened = s.nat_count.get(t.id, 0)
+            if opened >= t.max_sessions:
+                raise DropError(Reason.SESSION_LIMIT, SessionLimit(t.id, t.label, t.max_sessions))
+            s.nat_count[t.id] = opened + 1
         sport = sim.snat.allocate(t.snat_address)
         if sport is None:
             raise DropError(
                 Reason.SNAT_PORTS_EXHAUSTED, PortsExhausted(t.id, t.label, ip_text(t.snat_address), sim.snat.size)
             )
-        translated = (t.snat_address, sport, t.target_address, h.dport)
-        reply = (t.target_address, h.dport, t.snat_address, sport)
+        dst = h.dst if t.keep_destination else t.target_address
+        translated = (t.snat_address, sport, dst, dport)
+        reply = (dst, dport, t.snat_address, sport)
         nat = NatSession(
             t.id,
             key,
@@ -419,12 +461,14 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
         )
         s.nat_forward[(t.id, key)] = nat
         s.nat_reverse[(t.id, reply)] = nat
+        if t.steer:
+            s.steering[(t.target, reply)] = t.id
         steps.append(Step(StepKind.SESSION, StepAction.CREATED, SessionEvent(t.id, t.label, True, False, t.service)))
     else:
         steps.append(Step(StepKind.SESSION, StepAction.MATCHED, SessionEvent(t.id, t.label, False, False)))
     steps.append(nat.forward_step)
-    tsrc, tsport, tdst, _ = nat.translated
-    fl.header = _rewrite(h, tsrc, tdst, tsport, h.dport)
+    tsrc, tsport, tdst, tdport = nat.translated
+    fl.header = _rewrite(h, tsrc, tdst, tsport, tdport)
     return t.target
 
 
@@ -442,7 +486,7 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
     sf = lb.subnet_filter
     if sf is not None and prev != lb.gateway and (h.src & sf.mask) != sf.net:
         # From a translator: a leg into the subnet that no router sees, so the subnet's filter is here.
-        stateless(lb.id, sf.ingress, h.src, h, steps)
+        subnet_check(sim, lb.gateway, sf, sf.ingress, h.src, h, steps, lb.id)
     if h.dst != lb.address:
         sess = s.lb_reverse.get((lb.id, (h.src, h.sport, h.dst, h.dport)))
         if sess is None:
@@ -451,9 +495,10 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
             Step(StepKind.SESSION, StepAction.MATCHED, SessionEvent(lb.id, lb.label, False, True, "", sess.listener))
         )
         steps.append(sess.reverse_step)
-        fl.header = _rewrite(h, lb.address, h.dst, sess.incoming[3], h.dport)
+        client, client_port, vip, vport = sess.incoming
+        fl.header = _rewrite(h, vip, client, vport, client_port)
         if sf is not None and sess.return_to != lb.gateway and (h.dst & sf.mask) != sf.net:
-            stateless(lb.id, sf.egress, h.dst, fl.header, steps)
+            subnet_check(sim, lb.gateway, sf, sf.egress, h.dst, fl.header, steps, lb.id)
         return sess.return_to
     listener = lb.listeners.get((h.proto, h.dport))
     if listener is None:
@@ -473,11 +518,11 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
                 SessionEvent(lb.id, lb.label, False, False, "", sess.listener, sess.backend),
             )
         )
-    if sess.backend_address == h.src:
+    if sess.backend_address == sess.source:
         # The backend would answer itself directly, never through the load balancer.
         raise DropError(Reason.LB_LOOPBACK, SelfBackend(lb.id, sess.listener, sess.backend))
     steps.append(sess.forward_step)
-    fl.header = _rewrite(h, h.src, sess.backend_address, h.sport, sess.backend_port)
+    fl.header = _rewrite(h, sess.source, sess.backend_address, sess.source_port, sess.backend_port)
     return lb.gateway
 
 
@@ -564,8 +609,16 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
     )
     sim.choices.append((fl.flow_id, tuple.__new__(Choice, choice)))
     vip, vport = key[2], key[3]
-    backend_flow = (key[0], key[1], chosen.address, chosen.port)
-    reply = (chosen.address, chosen.port, key[0], key[1])
+    source, source_port = key[0], key[1]
+    if lb.snat_address:
+        sport = sim.snat.allocate(lb.snat_address)
+        if sport is None:
+            raise DropError(
+                Reason.SNAT_PORTS_EXHAUSTED, PortsExhausted(lb.id, lb.label, ip_text(lb.snat_address), sim.snat.size)
+            )
+        source, source_port = lb.snat_address, sport
+    backend_flow = (source, source_port, chosen.address, chosen.port)
+    reply = (chosen.address, chosen.port, source, source_port)
     sess = LbSession(
         lb.id,
         listener.id,
@@ -573,6 +626,8 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
         chosen.key,
         chosen.address,
         chosen.port,
+        source,
+        source_port,
         prev,
         Step(
             StepKind.TRANSFORM,

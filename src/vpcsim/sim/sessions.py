@@ -34,6 +34,9 @@ class LbSession(NamedTuple):
     backend: str
     backend_address: int
     backend_port: int
+    source: int
+    """The source the backend sees (the client's, or the balancer's translated address)."""
+    source_port: int
     return_to: str
     forward_step: Step
     reverse_step: Step
@@ -52,8 +55,13 @@ class Sessions:
     lb_reverse: dict[tuple[str, FlowKey], LbSession] = field(default_factory=dict)
     """Keyed by (load balancer, the backend's reply: backend address, port, client address, port)."""
     steering: dict[tuple[str, FlowKey], str] = field(default_factory=dict)
-    """(router, reply flow) → the load balancer the reply returns to: backends see the client's
-    own address, so their router sends replies of a load-balanced flow back to the balancer."""
+    """(router, reply flow) → the load balancer or translator the reply returns to: a backend may see
+    an address its router does not route back (the client's own, a translated one), so its router
+    sends the replies of such a flow back to the node that sent it."""
     wrr_current: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     active: dict[tuple[tuple[str, str], str], int] = field(default_factory=dict)
+    acl_flows: dict[tuple[str, int, int], set[FlowKey]] = field(default_factory=dict)
+    """Per (network, subnet net, mask) of a filter that tracks connections: the flows it admitted."""
+    nat_count: dict[str, int] = field(default_factory=dict)
+    """Sessions opened per translator (for its limit)."""
     """Connections opened per ((load balancer, listener), backend key), for least-connections."""

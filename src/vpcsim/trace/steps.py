@@ -417,6 +417,33 @@ class NotForwarded(NamedTuple):
     """``echo request`` or ``ICMP error``."""
 
 
+class NoPortMapping(NamedTuple):
+    """A translator that maps ports has no mapping for the port a packet came to."""
+
+    node: str
+    label: str
+    protocol: str
+    port: int
+    ports: tuple[int, ...]
+    """The ports it maps for that protocol."""
+
+
+class SessionLimit(NamedTuple):
+    """A translator holds as many concurrent sessions as it may: a new flow is refused."""
+
+    node: str
+    label: str
+    limit: int
+
+
+class SourceChecked(NamedTuple):
+    """A host that does not forward (its source/destination check is on) got a packet for another
+    address."""
+
+    host: str
+    destination: str
+
+
 class NoListener(NamedTuple):
     balancer: str
     protocol: str
@@ -527,6 +554,9 @@ StepData = (
     | NoSession
     | PortsExhausted
     | NotForwarded
+    | NoPortMapping
+    | SessionLimit
+    | SourceChecked
     | NoListener
     | Chosen
     | AllDead

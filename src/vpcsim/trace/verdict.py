@@ -62,6 +62,15 @@ class Reason(StrEnum):
     TUNNEL_DOWN = "tunnel_down"
     """A VPN gateway's tunnels toward the destination's data centre (or from the source's) are all
     DOWN."""
+    SOURCE_NOT_ALLOWED = "source_not_allowed"
+    """An endpoint's access control (its whitelist of source addresses) does not list the client."""
+    SOURCE_DEST_CHECK = "source_dest_check"
+    """A route led the packet to an instance whose source/destination check is on: it drops what is
+    not addressed to it."""
+    NO_PORT_MAPPING = "no_port_mapping"
+    """The endpoint's service maps no server port to the port the client used."""
+    SESSION_LIMIT = "session_limit"
+    """The endpoint already holds as many concurrent connections as it may."""
     ENDPOINT_NOT_ACTIVE = "endpoint_not_active"
     """The endpoint is PENDING, ACCEPTING, REJECTED or FAILED: only ACTIVE endpoints forward."""
     NO_LISTENER = "no_listener"
@@ -105,6 +114,10 @@ _DISPOSITION = {
     Reason.ACL_INGRESS_DENIED: Disposition.DENIED,
     Reason.ACL_EGRESS_DENIED: Disposition.DENIED,
     Reason.TUNNEL_DOWN: Disposition.DISCARDED,
+    Reason.SOURCE_NOT_ALLOWED: Disposition.DENIED,
+    Reason.SOURCE_DEST_CHECK: Disposition.DISCARDED,
+    Reason.NO_PORT_MAPPING: Disposition.DISCARDED,
+    Reason.SESSION_LIMIT: Disposition.DISCARDED,
     Reason.ENDPOINT_NOT_ACTIVE: Disposition.DISCARDED,
     Reason.NO_LISTENER: Disposition.DISCARDED,
     Reason.NO_BACKEND: Disposition.DISCARDED,

@@ -139,7 +139,8 @@ class _Builder(Builder):
             out[sid] = EndpointService(
                 id=sid,
                 vpc=d.vpc,
-                load_balancer=d.load_balancer,
+                backend=d.load_balancer,
+                account=vpcs[d.vpc].account,
                 auto_accept=d.auto_accept,
                 whitelist=tuple(d.whitelist),
                 snat_cidr=SNAT_CIDR,
