@@ -94,6 +94,7 @@ class WarningCode(StrEnum):
     PEERING_WITHOUT_ROUTE = "peering-without-route"
     CROSS_REGION_PEERING = "cross-region-peering"
     ACL_DROPS_RETURN_TRAFFIC = "acl-drops-return-traffic"
+    ENDPOINT_POLICY_DENIES = "endpoint-policy-denies"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,8 +1,10 @@
 """Load-balancer health checks over time [CLB5]-[CLB8].
 
-Probes leave every ``interval`` seconds from t=0 (a TCP SYN from 100.64.0.0/10, which the backend's
-security group admits automatically for same-account backends [CLB10]). A probe succeeds when the
-backend listens on the checked port at that moment. ``unhealthy_threshold`` failures in a row mark
+Probes leave every ``interval`` seconds from t=0. A probe succeeds when the backend listens on the
+checked port at that moment, and, for a load balancer whose probes must be admitted (its
+``probe_ip``: Huawei's ELB [HWELB1][HWELB2]), when the backend's security groups and its subnet's
+network ACL admit the probe; a UDP probe needs ICMP admitted too. Tencent's probes come from
+100.64.0.0/10, which the backend's security group admits automatically [CLB10]. ``unhealthy_threshold`` failures in a row mark
 the backend unhealthy when the last one times out; ``healthy_threshold`` successes in a row mark it
 healthy again. At t=0 every backend is in the steady state its listener gives (docs/decisions.md Q19).
 """
@@ -10,8 +12,12 @@ healthy again. At t=0 every backend is in the steady state its listener gives (d
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from ipaddress import IPv4Address
 
-from vpcsim.model.loadbalancer import HealthCheck
+from vpcsim.model.loadbalancer import HealthCheck, Listener, LoadBalancer
+from vpcsim.model.security import Action, Protocol, Rule, SecurityGroup
+from vpcsim.model.topology import Topology
 
 
 def health_transitions(
@@ -48,3 +54,40 @@ def health_transitions(
                 out.append((probe + hc.timeout, False))
         k += 1
     return out
+
+
+def _matches(rule: Rule, protocol: str, address: IPv4Address, port: int) -> bool:
+    if rule.protocol is not Protocol.ALL and rule.protocol.value != protocol:
+        return False
+    if protocol in ("tcp", "udp") and not rule.ports.low <= port <= rule.ports.high:
+        return False
+    return address in rule.peer
+
+
+def _first_accepts(rules: tuple[Rule, ...], protocol: str, address: IPv4Address, port: int) -> bool:
+    for r in rules:
+        if _matches(r, protocol, address, port):
+            return r.action is Action.ACCEPT
+    return False
+
+
+def probe_admitted(
+    topo: Topology, groups: Mapping[str, SecurityGroup], lb: LoadBalancer, listener: Listener, instance: str, port: int
+) -> bool:
+    """Whether ``lb``'s probe reaches ``instance`` on ``port`` past its filters: the bound groups'
+    ingress rules (one first-match list), and the subnet's ACL for a probe from outside the subnet
+    (the ACL tracks connections, so the answer passes). A load balancer without ``probe_ip`` is
+    admitted without a rule."""
+    source = lb.probe_ip
+    if source is None:
+        return True
+    inst = topo.instances[instance]
+    kinds = [listener.protocol] + (["icmp"] if listener.protocol == "udp" else [])
+    rules = tuple(r for gid in inst.security_groups for r in groups[gid].ingress)
+    if not all(_first_accepts(rules, kind, source, port) for kind in kinds):
+        return False
+    acl = topo.acl_of(inst.vpc, inst.subnet)
+    if acl is None or source in topo.subnet(inst.vpc, inst.subnet).cidr:
+        return True
+    listed = (*acl.ingress, *acl.default_rules("ingress"))
+    return all(_first_accepts(listed, kind, source, port) for kind in kinds)

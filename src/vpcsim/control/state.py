@@ -11,15 +11,26 @@ loader reports against the event's key path: the loader validates the timeline b
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
 from typing import Any
 
 from vpcsim.control.ccn_routes import CcnRouteTable
-from vpcsim.control.health import health_transitions
+from vpcsim.control.health import health_transitions, probe_admitted
 from vpcsim.control.route_tables import RouteError, check_conflicts, check_entry
-from vpcsim.model import EndpointState, Event, EventKind, RouteTable, SecurityGroup, Topology, TunnelState
+from vpcsim.model import (
+    EndpointState,
+    Event,
+    EventKind,
+    Listener,
+    LoadBalancer,
+    RouteTable,
+    SecurityGroup,
+    Topology,
+    TunnelState,
+)
+from vpcsim.model.privatelink import state_name
 
 BackendKey = tuple[str, str, str, int]
 """(load balancer, listener, instance, port)."""
@@ -91,7 +102,9 @@ def initial_state(topo: Topology) -> ControlState:
         for lst in lb.listeners:
             for b in lst.backends:
                 port = lst.health_check.port or b.port
-                health[(lb.id, lst.id, b.instance, b.port)] = (lst.protocol, port) in listening[b.instance]
+                health[(lb.id, lst.id, b.instance, b.port)] = (lst.protocol, port) in listening[
+                    b.instance
+                ] and probe_admitted(topo, topo.security_groups, lb, lst, b.instance, port)
     return ControlState(
         time=0.0,
         endpoint_states={eid: ep.initial_state for eid, ep in topo.endpoints.items()},
@@ -137,7 +150,8 @@ def _failed_at_creation(d: Draft, ev: Event) -> None:
         raise TimelineError(
             ev.order,
             "endpoint",
-            f"endpoint {ep.id} FAILED at creation ({ep.state_reason}); it has no connection to accept or reject",
+            f"endpoint {ep.id} {state_name(d.topo.cloud, EndpointState.FAILED)} at creation ({ep.state_reason}); "
+            "it has no connection to accept or reject",
         )
 
 
@@ -147,7 +161,8 @@ def _accept_endpoint(d: Draft, ev: Event) -> str:
     if d.endpoint_states[eid] in (EndpointState.PENDING, EndpointState.REJECTED):
         delay = d.topo.settings.endpoint_accept_delay
         d.endpoint_states[eid] = EndpointState.ACCEPTING
-        d.endpoint_notes[eid] = f"accepted at {d.at:g}s; ACCEPTING until {d.at + delay:g}s"
+        accepting = state_name(d.topo.cloud, EndpointState.ACCEPTING)
+        d.endpoint_notes[eid] = f"accepted at {d.at:g}s; {accepting} until {d.at + delay:g}s"
         d.accepts[eid] = d.accepts.get(eid, 0) + 1
         d.schedule(d.at + delay, _ACTIVATE, "activate", (eid, d.accepts[eid]))
     return ev.describe()
@@ -189,8 +204,14 @@ def _detach_vpc(d: Draft, ev: Event) -> str:
 
 
 def _edit_rules(d: Draft, ev: Event) -> str:
+    gid = str(ev.security_group)
+    d.groups[gid], index = edited(d.groups[gid], ev)
+    return replace(ev, index=index).describe()
+
+
+def edited(g: SecurityGroup, ev: Event) -> tuple[SecurityGroup, int]:
+    """Group ``g`` after an add_rule or remove_rule event, and the index the event took."""
     gid, direction = str(ev.security_group), str(ev.direction)
-    g = d.groups[gid]
     rules = list(g.rules(direction))
     if ev.kind is EventKind.ADD_RULE:
         assert ev.rule is not None
@@ -206,10 +227,8 @@ def _edit_rules(d: Draft, ev: Event) -> str:
             raise TimelineError(ev.order, "index", f"no {direction} rule #{index}: {gid} has {len(rules)} then")
         del rules[index]
     if direction == "ingress":
-        d.groups[gid] = replace(g, ingress=tuple(rules))
-    else:
-        d.groups[gid] = replace(g, egress=tuple(rules))
-    return replace(ev, index=index).describe()
+        return replace(g, ingress=tuple(rules)), index
+    return replace(g, egress=tuple(rules)), index
 
 
 def _listener(d: Draft, ev: Event) -> str:
@@ -290,8 +309,9 @@ def _activate(d: Draft, payload: Any) -> None:
     # Only the latest accept may finish: a reject (and a new accept) in between voids it.
     if d.endpoint_states[eid] is EndpointState.ACCEPTING and d.accepts[eid] == generation:
         d.endpoint_states[eid] = EndpointState.ACTIVE
-        d.endpoint_notes[eid] = f"accepted by the provider; ACTIVE since {d.at:g}s"
-        d.notes.append(f"endpoint {eid} is now ACTIVE")
+        active = state_name(d.topo.cloud, EndpointState.ACTIVE)
+        d.endpoint_notes[eid] = f"accepted by the provider; {active} since {d.at:g}s"
+        d.notes.append(f"endpoint {eid} is now {active}")
 
 
 _DERIVED: dict[str, Callable[[Draft, Any], None]] = {"health": _health, "activate": _activate}
@@ -314,16 +334,20 @@ def control_timeline(topo: Topology) -> list[ControlState]:
 
     for ev in topo.timeline:
         push(ev.at, ev.order, "event", ev)
-    for key, changes in _listener_changes(topo).items():
-        inst, protocol, port = key
-        for lb in sorted(topo.load_balancers.values(), key=lambda x: x.id):
-            for lst in lb.listeners:
-                for b in lst.backends:
-                    if b.instance == inst and lst.protocol == protocol and (lst.health_check.port or b.port) == port:
-                        initial = (protocol, port) in topo.instances[inst].sockets
-                        flips = health_transitions(lst.health_check, initial, changes)
-                        for when, healthy in flips:
-                            push(when, _HEALTH, "health", ((lb.id, lst.id, b.instance, b.port), healthy))
+    listener_changes = _listener_changes(topo)
+    groups_over_time = _groups_over_time(topo)
+    for lb in sorted(topo.load_balancers.values(), key=lambda x: x.id):
+        for lst in lb.listeners:
+            for b in lst.backends:
+                port = lst.health_check.port or b.port
+                changes = _probe_changes(topo, lb, lst, b.instance, port, listener_changes, groups_over_time)
+                if not changes:
+                    continue
+                initial = (lst.protocol, port) in topo.instances[b.instance].sockets and probe_admitted(
+                    topo, topo.security_groups, lb, lst, b.instance, port
+                )
+                for when, healthy in health_transitions(lst.health_check, initial, changes):
+                    push(when, _HEALTH, "health", ((lb.id, lst.id, b.instance, b.port), healthy))
 
     snapshots = [initial_state(topo)]
     accepts: dict[str, int] = {}
@@ -377,4 +401,54 @@ def _listener_changes(topo: Topology) -> dict[tuple[str, str, int], list[tuple[f
             assert ev.instance is not None and ev.port is not None
             key = (ev.instance, ev.protocol, ev.port)
             out.setdefault(key, []).append((ev.at, ev.kind is EventKind.START_LISTENER))
+    return out
+
+
+def _groups_over_time(topo: Topology) -> list[tuple[float, dict[str, SecurityGroup]]]:
+    """The security groups after each time the timeline edits them (an edit the groups cannot take
+    is left for the timeline itself to report)."""
+    out: list[tuple[float, dict[str, SecurityGroup]]] = []
+    groups = dict(topo.security_groups)
+    for ev in topo.timeline:
+        if ev.kind in (EventKind.ADD_RULE, EventKind.REMOVE_RULE):
+            try:
+                groups[str(ev.security_group)], _ = edited(groups[str(ev.security_group)], ev)
+            except TimelineError:
+                break
+            if out and out[-1][0] == ev.at:
+                out[-1] = (ev.at, dict(groups))
+            else:
+                out.append((ev.at, dict(groups)))
+    return out
+
+
+def _probe_changes(
+    topo: Topology,
+    lb: LoadBalancer,
+    lst: Listener,
+    instance: str,
+    port: int,
+    listener_changes: dict[tuple[str, str, int], list[tuple[float, bool]]],
+    groups_over_time: list[tuple[float, dict[str, SecurityGroup]]],
+) -> list[tuple[float, bool]]:
+    """(time, whether a probe would succeed) at each time that may change it: the backend's
+    listener starting or stopping, and, for probes that must be admitted, its groups changing."""
+    own = listener_changes.get((instance, lst.protocol, port), [])
+    if lb.probe_ip is None:
+        return own
+    bound = set(topo.instances[instance].security_groups)
+    times = sorted(
+        {t for t, _ in own} | {t for t, g in groups_over_time if any(g[x] != topo.security_groups[x] for x in bound)}
+    )
+    out: list[tuple[float, bool]] = []
+    listening = (lst.protocol, port) in topo.instances[instance].sockets
+    for t in times:
+        for when, up in own:
+            if when == t:
+                listening = up
+        groups: Mapping[str, SecurityGroup] = topo.security_groups
+        for when, g in groups_over_time:
+            if when <= t:
+                groups = g
+        out.append((t, listening and probe_admitted(topo, groups, lb, lst, instance, port)))
     return out

@@ -1,9 +1,10 @@
 """Cloud front-ends: each reads its cloud's scenario into the validated model, and lowers that
 model to the same cloud-neutral IR.
 
-A scenario names its cloud (``cloud: tencent``, the default); :func:`load` reads the file with the
-generic reader (:mod:`vpcsim.scenario`), checks its shape and cross-references with that cloud's
-schema and rules, and :func:`compile_network` lowers the result.
+A scenario names its cloud (``cloud: tencent``, the default, or ``cloud: huawei``); :func:`load`
+reads the file with the generic reader (:mod:`vpcsim.scenario`), checks its shape and
+cross-references with that cloud's schema and rules, and :func:`compile_network` lowers the result
+with the same cloud's front-end.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path as FsPath
 from typing import Any
 
+from vpcsim.frontends import huawei, tencent
+from vpcsim.frontends.huawei import build as huawei_build
+from vpcsim.frontends.huawei import schema as huawei_schema
 from vpcsim.frontends.tencent import build as tencent_build
-from vpcsim.frontends.tencent import compile_network as tencent_compile
 from vpcsim.frontends.tencent import schema as tencent_schema
 from vpcsim.ir import CompiledNetwork
 from vpcsim.model import Topology
@@ -23,7 +26,7 @@ from vpcsim.scenario.read import read_data, read_text
 from vpcsim.scenario.values import shown
 from vpcsim.scenario.yamlsafe import Path
 
-CLOUDS = ("tencent",)
+CLOUDS = ("tencent", "huawei")
 """The clouds a scenario may name."""
 
 
@@ -72,7 +75,12 @@ def from_data_located(
     cloud = data.get("cloud", "tencent") if isinstance(data, dict) else "tencent"
     if cloud not in CLOUDS:
         raise locator.error(("cloud",), f"unknown cloud {shown(cloud)}: this vpcsim reads {', '.join(CLOUDS)}")
-    doc = tencent_schema.SHAPE.parse(data, locator, {"max_objects": limits.max_objects})
+    context = {"max_objects": limits.max_objects}
+    if cloud == "huawei":
+        hdoc = huawei_schema.SHAPE.parse(data, locator, context)
+        assert isinstance(hdoc, huawei_schema.ScenarioDoc)
+        return Located(huawei_build.build_topology(hdoc, locator), locator)
+    doc = tencent_schema.SHAPE.parse(data, locator, context)
     assert isinstance(doc, tencent_schema.ScenarioDoc)
     return Located(tencent_build.build_topology(doc, locator), locator)
 
@@ -80,7 +88,9 @@ def from_data_located(
 def compile_network(topology: Topology) -> CompiledNetwork:
     """Lower every control-plane snapshot of ``topology`` with its cloud's front-end."""
     with paused_gc():
-        return tencent_compile(topology)
+        if topology.cloud == "huawei":
+            return huawei.compile_network(topology)
+        return tencent.compile_network(topology)
 
 
 __all__ = [

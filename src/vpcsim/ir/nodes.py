@@ -356,6 +356,8 @@ class Translator:
     """(protocol number, client port) → server port; None passes every port unchanged."""
     keep_destination: bool = False
     steer: bool = False
+    target_label: str = ""
+    """What a trace calls the target, when not its id (a service behind a router)."""
     max_sessions: int = 0
     """Most concurrent sessions it holds (0: no limit)."""
 

@@ -20,7 +20,7 @@ from ipaddress import IPv4Network
 from vpcsim.errors import ScenarioWarning, WarningCode
 from vpcsim.lint.context import Context, listing
 from vpcsim.lint.rulespace import Admission, cidrs_text, first_match
-from vpcsim.model import EndpointService, LoadBalancer
+from vpcsim.model import EndpointService, LoadBalancer, ServiceBackend
 from vpcsim.scenario.yamlsafe import Path
 
 
@@ -35,12 +35,12 @@ class _Finding:
     targets: list[str] = field(default_factory=list)
     ranges: set[str] = field(default_factory=set)
 
-    def sentence(self, snat: IPv4Network, whom: str) -> str:
+    def sentence(self, snat: IPv4Network, whom: str, noun: str = "Private Link's SNAT range") -> str:
         blocked = next(iter(self.ranges)) if len(self.ranges) == 1 else str(snat)
         if blocked == str(snat):
-            what, effect = f"Private Link's SNAT range {snat}", "connections through the service's endpoints time out"
+            what, effect = f"{noun} {snat}", "connections through the service's endpoints time out"
         else:
-            what = f"{blocked} of Private Link's SNAT range {snat}"
+            what = f"{blocked} of {noun} {snat}"
             effect = "connections through endpoints translated into that part time out"
         # replace(), not format(): the rule summaries in the cause are user text.
         return f"{self.cause.replace('{range}', what)}, the source {whom}: {effect}; {self.fix}"
@@ -49,9 +49,17 @@ class _Finding:
 def check(ctx: Context) -> Iterator[ScenarioWarning]:
     topo = ctx.topology
     for svc in sorted(topo.endpoint_services.values(), key=lambda s: s.id):
-        lb = topo.load_balancers[svc.backend]
-        yield from _load_balancer_groups(ctx, svc, lb)
-        yield from _backend_groups(ctx, svc, lb)
+        if svc.backend_kind is ServiceBackend.LOAD_BALANCER:
+            lb = topo.load_balancers[svc.backend]
+            yield from _load_balancer_groups(ctx, svc, lb)
+            if lb.source_ip is None:  # a balancer that translates shows its own address instead
+                yield from _backend_groups(ctx, svc, lb)
+        elif svc.backend_kind in (ServiceBackend.INSTANCE, ServiceBackend.VIRTUAL_IP):
+            yield from _server_groups(ctx, svc)
+
+
+def _range_noun(ctx: Context) -> str:
+    return "VPC Endpoint's source range" if ctx.topology.cloud == "huawei" else "Private Link's SNAT range"
 
 
 def _accept(port: int, snat: IPv4Network) -> str:
@@ -105,7 +113,9 @@ def _backend_groups(ctx: Context, svc: EndpointService, lb: LoadBalancer) -> Ite
     for f in findings.values():
         backends = f"backend{'s' if len(f.targets) > 1 else ''} {listing(f.targets)}"
         whom = f"{backends} of {lb.id} see behind endpoint service {svc.id}"
-        yield ctx.warn(f.path, WarningCode.BACKEND_SG_BLOCKS_PRIVATE_LINK, f.sentence(svc.snat_cidr, whom))
+        yield ctx.warn(
+            f.path, WarningCode.BACKEND_SG_BLOCKS_PRIVATE_LINK, f.sentence(svc.snat_cidr, whom, _range_noun(ctx))
+        )
 
 
 def _load_balancer_groups(ctx: Context, svc: EndpointService, lb: LoadBalancer) -> Iterator[ScenarioWarning]:
@@ -120,4 +130,22 @@ def _load_balancer_groups(ctx: Context, svc: EndpointService, lb: LoadBalancer) 
             _collect(findings, adm, lb.security_groups, lst.port, f"listener {lst.id}", svc.snat_cidr, owner)
     for f in findings.values():
         whom = f"{lb.id}'s own groups see for endpoint service {svc.id} ({listing(f.targets)})"
-        yield ctx.warn(f.path, WarningCode.LOAD_BALANCER_SG_BLOCKS_PRIVATE_LINK, f.sentence(svc.snat_cidr, whom))
+        yield ctx.warn(
+            f.path, WarningCode.LOAD_BALANCER_SG_BLOCKS_PRIVATE_LINK, f.sentence(svc.snat_cidr, whom, _range_noun(ctx))
+        )
+
+
+def _server_groups(ctx: Context, svc: EndpointService) -> Iterator[ScenarioWarning]:
+    """An ECS published directly sees the endpoint's translated source on each mapped server port."""
+    inst = ctx.topology.instances[svc.backend]
+    findings: dict[tuple[Path, int], _Finding] = {}
+    for m in svc.ports:
+        adm = first_match(ctx.bound(inst.security_groups, "ingress"), m.protocol, m.server_port, svc.snat_cidr)
+        if adm.denied:
+            target = f"{inst.id}:{m.server_port}"
+            _collect(findings, adm, inst.security_groups, m.server_port, target, svc.snat_cidr, ("instances", inst.id))
+    for f in findings.values():
+        whom = f"{listing(f.targets)} sees behind endpoint service {svc.id}"
+        yield ctx.warn(
+            f.path, WarningCode.BACKEND_SG_BLOCKS_PRIVATE_LINK, f.sentence(svc.snat_cidr, whom, _range_noun(ctx))
+        )

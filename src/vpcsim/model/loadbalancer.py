@@ -63,6 +63,8 @@ class LoadBalancer:
     source_ip: IPv4Address | None = None
     """The address backends see instead of the client's (a load balancer that translates the
     source, with a port per connection); None passes the client's address through."""
+    backend_subnet: str = ""
+    """The subnet a dedicated ELB reaches its backends from ("": its own)."""
     probe_ip: IPv4Address | None = None
     """Where health checks come from, when the backend's security groups and subnet ACL must admit
     them; None: they are admitted without a rule (Tencent [CLB10])."""

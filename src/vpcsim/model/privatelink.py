@@ -36,6 +36,23 @@ class PortMapping:
     server_port: int
 
 
+STATE_NAMES: dict[str, dict[EndpointState, str]] = {
+    "huawei": {
+        EndpointState.ACTIVE: "accepted",
+        EndpointState.PENDING: "pendingAcceptance",
+        EndpointState.ACCEPTING: "creating",
+        EndpointState.REJECTED: "rejected",
+        EndpointState.FAILED: "failed",
+    },
+}
+"""A cloud's names of the states, where they are not the enum's own (Huawei [HW4][HW5])."""
+
+
+def state_name(cloud: str, state: EndpointState) -> str:
+    """What ``cloud`` calls an endpoint ``state``."""
+    return STATE_NAMES.get(cloud, {}).get(state, state.value)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndpointService:
     """An endpoint service publishing one backend (a load balancer on Tencent).

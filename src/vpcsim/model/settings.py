@@ -44,5 +44,7 @@ class Settings:
     tcp: TcpSettings = field(default_factory=TcpSettings)
     endpoint_accept_delay: float = 2.0
     """How long an accepted endpoint stays ACCEPTING before it is ACTIVE (timeline accepts only)."""
+    endpoint_sessions: int = 0
+    """Most concurrent connections one endpoint holds (0: no limit; Huawei: 3,000 [HW17])."""
     snat_ports: tuple[int, int] = (1024, 65535)
     """The source ports an endpoint hands out on its SNAT address, one per flow (docs/decisions.md Q5)."""

@@ -324,21 +324,26 @@ def _translated(d: Translated) -> Text:
     if d.reverse:
         text = f"reverse translation of the {d.noun.replace(' ', '-')} session"
     elif d.listener:
-        text = f"{d.node} listener {d.listener} forwards to backend {d.target}"
+        text = f"{d.noun} {d.node} listener {d.listener} forwards to backend {d.target}"
     else:
         text = f"{d.translation} toward {d.target} of {d.service}"
     return text, ""
 
 
+def _article(word: str) -> str:
+    """``a`` or ``an`` before ``word``, by its first letter (``an endpoint``, ``a VPC endpoint``)."""
+    return "an" if word[:1].lower() in "aeio" else "a"
+
+
 def _session(d: SessionEvent) -> Text:
     if d.listener:  # a load balancer's connection
         if d.reply:
-            return f"reply of a {d.label} connection via listener {d.listener}", ""
+            return f"reply of {_article(d.label)} {d.label} connection via listener {d.listener}", ""
         return f"existing {d.label} connection: same backend {d.backend}", ""
     if d.created:
         return f"new session on {d.label} (service {d.service})", ""
     if d.reply:
-        return f"reply of an {d.label} session", ""
+        return f"reply of {_article(d.label)} {d.label} session", ""
     return f"existing session on {d.label}", ""
 
 

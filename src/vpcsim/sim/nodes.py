@@ -409,7 +409,7 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
         # behind it, stops here.
         what = "ICMP error" if h.inner is not None else "echo request"
         raise DropError(Reason.NOT_FORWARDED, NotForwarded(t.id, t.label, t.noun, "icmp", what))
-    if prev == t.target:
+    if h.dst == t.snat_address:  # a reply: flows toward the target leave from this address
         nat = s.nat_reverse.get((t.id, (h.src, h.sport, h.dst, h.dport)))
         if nat is None:
             raise DropError(Reason.NO_SESSION, NoSession(t.id, t.label, h.summary()))
@@ -451,7 +451,16 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
             Step(
                 StepKind.TRANSFORM,
                 StepAction.TRANSFORMED,
-                Translated(t.id, t.noun, False, t.translation, t.target, t.service, "", _diffs(key, translated)),
+                Translated(
+                    t.id,
+                    t.noun,
+                    False,
+                    t.translation,
+                    t.target_label or t.target,
+                    t.service,
+                    "",
+                    _diffs(key, translated),
+                ),
             ),
             Step(
                 StepKind.TRANSFORM,

@@ -1,9 +1,8 @@
 """The loading every cloud shares: a shape-valid document's common sections → the model.
 
-Tencent's rules live here and in :mod:`~vpcsim.frontends.tencent.rules`: endpoint admission, the
-Private Link SNAT range, endpoints in their service's region only, one CCN per VPC, region delays
-for every CCN. The timeline is checked by running the control plane itself (an event the state
-at its time cannot take is an error at that event's key path), never by a replay of it here.
+A cloud's builder adds its own sections and rules (endpoint admission, its products). The
+timeline is checked by running the control plane itself (an event the state at its time cannot
+take is an error at that event's key path), never by a replay of it here.
 
 Every problem is raised as a :class:`ScenarioError` naming the key path of the value to change.
 """
@@ -59,6 +58,10 @@ _ANY = IPv4Network("0.0.0.0/0")
 class Builder(NetworkSections):
     """The loader's methods for the sections every cloud shares; a cloud's builder adds its own and
     its ``build``."""
+
+    cloud_name = "Tencent Cloud"
+    reserved_tail = 1
+    """Addresses a subnet reserves at its end, its broadcast address included."""
 
     def __init__(self, doc: s.ScenarioBase, loc: Locator) -> None:
         self.doc = doc
@@ -235,13 +238,16 @@ class Builder(NetworkSections):
                 raise self.err((*path, ip_key), f"{ip} is outside its subnet {subnet} ({sn.cidr})")
             if ip in (sn.cidr.network_address, sn.cidr.broadcast_address):
                 raise self.err((*path, ip_key), f"{ip} is the network or broadcast address of {sn.cidr}")
-            if ip == sn.cidr.network_address + 1:
+            last = sn.cidr.broadcast_address - self.reserved_tail
+            if ip == sn.cidr.network_address + 1 or ip > last:
                 # Tencent reserves each subnet's first two addresses and its last [VPC1] and takes a
-                # chosen address only from .2 up [VPC2]: the cloud would refuse this one (Q21).
+                # chosen address only from .2 up [VPC2]; Huawei the first two and the last three
+                # [HWVPC1]: the cloud would refuse this one (Q21).
                 raise self.err(
                     (*path, ip_key),
-                    f"{ip} is reserved in {sn.cidr}: Tencent Cloud keeps each subnet's first two addresses "
-                    f"and its last; use one from {sn.cidr.network_address + 2} to {sn.cidr.broadcast_address - 1}",
+                    f"{ip} is reserved in {sn.cidr}: {self.cloud_name} keeps each subnet's first two addresses "
+                    f"and its last {self.reserved_tail if self.reserved_tail > 1 else ''}".rstrip()
+                    + f"; use one from {sn.cidr.network_address + 2} to {last}",
                 )
         return sn
 
@@ -538,10 +544,12 @@ _EVENT_FIELDS: dict[EventKind, frozenset[str]] = {
 }
 
 
-def first_free(net: IPv4Network, vpc: str, owners: Mapping[tuple[str, IPv4Address], str]) -> IPv4Address | None:
-    """Lowest free address, skipping the network address and the gateway (.1) and broadcast."""
+def first_free(
+    net: IPv4Network, vpc: str, owners: Mapping[tuple[str, IPv4Address], str], reserved_tail: int = 1
+) -> IPv4Address | None:
+    """Lowest free address, skipping the network address, the gateway (.1) and the reserved tail."""
     first = int(net.network_address) + 2
-    last = int(net.broadcast_address) - 1
+    last = int(net.broadcast_address) - reserved_tail
     for n in range(first, last + 1):
         ip = IPv4Address(n)
         if (vpc, ip) not in owners:

@@ -40,6 +40,9 @@ class NetworkSections:
     """The loader's methods for these sections (a part of the shared document builder)."""
 
     doc: s.ScenarioBase
+    cloud_name: str
+    same_region_peering = False
+    """Whether peering joins VPCs of one region only (Huawei [HWPEER1])."""
 
     if TYPE_CHECKING:
 
@@ -81,6 +84,11 @@ class NetworkSections:
             peers.setdefault(a.id, []).append(b)
             peers.setdefault(b.id, []).append(a)
             pairs[pair] = pid
+            if a.region != b.region and self.same_region_peering:
+                raise self.err(
+                    (*path, "vpcs", 1),
+                    f"{b.id} is in {b.region}, {a.id} in {a.region}: {self.cloud_name} peers VPCs of one region only",
+                )
             if a.region != b.region and settings.delays.between_regions(a.region, b.region) is None:
                 raise self.err(
                     (*path, "vpcs"),
