@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine and run it: lint, types, tests.
-# As root it installs the Debian packages the oracle tests use (tshark, iproute2, iptables).
+# As root it installs the Debian packages the oracle tests use (tshark, iproute2, iptables, dnsmasq).
 #   bash scripts/test.sh                  the locked suite (constraints.txt), in .venv: what CI runs
 #   bash scripts/test.sh --latest         the same suite in a throw-away venv with the newest releases
 #                                         pyproject.toml allows, no constraints
@@ -19,6 +19,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   command -v tshark >/dev/null || missing+=(tshark)
   command -v ip >/dev/null || missing+=(iproute2)
   command -v iptables >/dev/null || missing+=(iptables)
+  command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}"
     apt-get update -qq

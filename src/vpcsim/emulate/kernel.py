@@ -46,9 +46,11 @@ def preflight() -> None:
     """Raise :class:`CannotEmulateError` unless we are root with iproute2, iptables and netns."""
     if os.geteuid() != 0:
         raise CannotEmulateError("needs root (network namespaces, veth pairs and iptables)")
-    missing = [t for t in ("ip", "iptables", "iptables-restore") if shutil.which(t) is None]
+    missing = [t for t in ("ip", "iptables", "iptables-restore", "dnsmasq") if shutil.which(t) is None]
     if missing:
-        raise CannotEmulateError(f"missing tools: {', '.join(missing)} (Debian packages iproute2 and iptables)")
+        raise CannotEmulateError(
+            f"missing tools: {', '.join(missing)} (Debian packages iproute2, iptables and dnsmasq-base)"
+        )
     if not os.path.exists("/proc/self/ns/net"):
         raise CannotEmulateError("this kernel has no network namespace support")
 
@@ -273,6 +275,8 @@ class Fabric:
         self.sockets: list[socket.socket] = []
         self.echoes: list[socket.socket] = []
         """UDP listeners: each echoes what it receives."""
+        self.resolvers: list[subprocess.Popen[bytes]] = []
+        """DNS resolvers (dnsmasq), one per namespace that answers DNS."""
         self.pins: dict[str, dict[tuple[str, int], Pin]] = {}
         self.routes: dict[tuple[str, int, str], tuple[str, str]] = {
             (key, g.table, g.prefix): g.hops[0][1:] for key, nsp in self.by_key.items() for g in nsp.ecmp
@@ -351,6 +355,8 @@ class Fabric:
                 self._listen(self.ns[key], nsp.listen)
             if nsp.listen_udp:
                 self._listen_udp(self.ns[key], nsp.listen_udp)
+            if nsp.resolver:
+                self._resolve(self.ns[key], nsp.resolver)
         self.build_seconds = time.perf_counter() - t0
 
     def _sysctls(self, ns: str, nsp: NsPlan, *, ifaces: bool = False) -> None:
@@ -387,6 +393,28 @@ class Fabric:
                 s.listen(4096)
                 s.setblocking(False)
                 self.sockets.append(s)
+
+    def _resolve(self, ns: str, address: str) -> None:
+        """A real DNS resolver on ``address``, UDP and TCP 53, answering every name with it."""
+        cmd = [
+            "ip", "netns", "exec", ns, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+            "--no-dhcp-interface=", "--bind-interfaces", f"--listen-address={address}", "--port=53",
+            "--user=root", "--group=root", "--pid-file=", f"--address=/#/{address}", "--log-facility=/dev/null",
+        ]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.resolvers.append(proc)
+        # Ready once it listens on TCP 53 (it binds UDP first).
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise KernelError(f"dnsmasq in {ns} exited: {err.strip()}")
+            with in_netns(ns), socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.settimeout(0.05)
+                if s.connect_ex((address, 53)) == 0:
+                    return
+            time.sleep(0.01)
+        raise KernelError(f"dnsmasq in {ns} did not listen on {address}:53")
 
     def _listen_udp(self, ns: str, ports: Sequence[int]) -> None:
         with in_netns(ns):
@@ -567,6 +595,14 @@ class Fabric:
         self.sockets = []
         self.echoes = []
         self.logs = {}
+        for proc in self.resolvers:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.resolvers = []
         existing = set(list_namespaces())
         doomed = [n for n in self.created if n in existing]
         self.created = []
@@ -656,7 +692,9 @@ def _enough_files() -> None:
 
 ECHO_REQUEST = struct.pack("!BBHHH", 8, 0, 0, 0, 1) + b"\0" * 56
 """An echo request as a ping socket takes it: the kernel fills in the identifier and checksum."""
-DATAGRAM = b"vpcsim\n"
+DATAGRAM = b"\x56\x50\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x06vpcsim\x04test\x00\x00\x01\x00\x01"
+"""A UDP probe's payload: a DNS query (``vpcsim.test``, type A), so a real resolver answers it as
+an echoing listener does."""
 
 
 def _client_socket(protocol: str) -> socket.socket:

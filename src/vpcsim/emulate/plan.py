@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from vpcsim.emulate.plan_control import ACTIVE, OracleState, snat_address
-from vpcsim.model import Action, NetworkAcl, NextHopKind, Protocol, Rule, Topology
+from vpcsim.model import Action, NetworkAcl, NextHopKind, Protocol, Rule, ServiceBackend, Topology
 
 LINK_POOLS = (
     IPv4Network("169.254.0.0/16"),
@@ -161,6 +161,8 @@ class NsPlan:
     """The drop points whose rules log with prefix ``d<index>``."""
     ecmp: tuple[EcmpGroup, ...] = ()
     """Routers: the equal-cost groups of their route tables."""
+    resolver: str = ""
+    """The address a DNS resolver (dnsmasq) answers on, UDP and TCP port 53 ("" for none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +265,8 @@ class _Builder:
         self.owner_if: dict[str, tuple[str, str]] = {}
         """Owner (instance, endpoint, load balancer) → (its VPC's router, the router's interface to it)."""
         self.ifaces: dict[str, list[Iface]] = {}
+        self.out_if: dict[str, str] = {}
+        """Endpoint → its interface toward what its service forwards to."""
         self.lines: dict[str, list[str]] = {}
 
     def key(self, node: str) -> str:
@@ -328,6 +332,14 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
             b.line(owner, f"route add default via {rside} dev {oif} onlink")
             gateway[owner] = rside
             b.owner_if[owner] = (vid, rif)
+            for vip in topo.instances[owner].virtual_ips if kind == "instance" else ():
+                b.iface(owner, oif, f"{vip}/32")
+                b.line(vid, f"route add {vip}/32 dev {rif} table {LOCAL_TABLE}")
+            source = topo.load_balancers[owner].source_ip if kind == "load_balancer" else None
+            if source is not None:
+                # Backends answer the address the load balancer translated their flows to.
+                b.line(vid, f"route add {source}/32 via {address} dev {rif} onlink table {LOCAL_TABLE}")
+                b.line(vid, f"rule add to {source}/32 table {LOCAL_TABLE} priority 1000")
             if kind == "load_balancer":
                 # Replies of the load balancer's connections return through it (it does not SNAT).
                 mark = len(lb_marks[vid]) + 1
@@ -425,6 +437,56 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
             up = any(state.tunnels_up[(gid, t.id)] for t in gw.tunnels if t.idc == iid)
             for cidr in topo.idcs[iid].cidrs:
                 b.line(gid, f"route add {cidr} via {dside} dev i{j} onlink" if up else f"route add {cidr} dev {SINK}")
+    # Cloud services: per region a router for their range, each service a namespace off it.
+    clouds: dict[str, list[tuple[str, str, str]]] = {}
+    """Cloud router → (its interface, the endpoint behind it, that endpoint's service) per way in."""
+    for n, sid in enumerate(sorted(topo.cloud_services)):
+        cs = topo.cloud_services[sid]
+        router = cloud_router(cs.region)
+        if router not in clouds:
+            clouds[router] = []
+            b.lines.setdefault(router, []).extend(_sink())
+        rside, _ = b.subnet()
+        b.links.append(Link(b.key(router), f"s{n}", b.key(sid), "eth0"))
+        b.iface(router, f"s{n}", f"{rside}/30")
+        b.iface(sid, "eth0", f"{cs.ip}/32")
+        b.line(router, f"route add {cs.ip}/32 dev s{n}")
+        b.line(sid, f"route add default via {rside} dev eth0 onlink")
+    for router in clouds:
+        region = router.split(":", 1)[1]
+        for cidr in sorted({cs.cidr for cs in topo.cloud_services.values() if cs.region == region}):
+            b.line(router, f"route add {cidr} dev {SINK}")
+        b.line(router, f"route add default dev {SINK}")
+
+    def cloud_way(router: str, node: str, service: str) -> tuple[str, str]:
+        """A link from ``node`` (an endpoint) to a cloud router: (the router's side, the node's side)."""
+        near_side, far_side = b.subnet()
+        ifname = f"e{len(clouds[router])}"
+        clouds[router].append((ifname, node, service))
+        b.links.append(Link(b.key(node), "c", b.key(router), ifname))
+        b.iface(node, "c", f"{near_side}/30")
+        b.iface(router, ifname, f"{far_side}/30")
+        b.line(router, f"route add {snat_address(topo, node)}/32 via {near_side} dev {ifname} onlink")
+        return far_side, near_side
+
+    # Gateway endpoints: the VPC's route tables send their service's range to them; they pass it on
+    # to the cloud router, translated, and bring the replies back.
+    gep_ifs: dict[str, tuple[str, str]] = {}
+    """Gateway endpoint → (its VPC, the VPC router's interface to it)."""
+    for gid in sorted(topo.gateway_endpoints):
+        gep = topo.gateway_endpoints[gid]
+        cs = topo.cloud_services[topo.endpoint_services[gep.service].backend]
+        vside, gside = b.subnet()
+        vif = f"g{vpc_ifs.setdefault(gep.vpc, 0)}"
+        vpc_ifs[gep.vpc] += 1
+        b.links.append(Link(b.key(gep.vpc), vif, b.key(gid), "n"))
+        b.iface(gep.vpc, vif, f"{vside}/30")
+        b.iface(gid, "n", f"{gside}/30")
+        hop[(gep.vpc, gid)] = (gside, vif)
+        gep_ifs[gid] = (gep.vpc, vif)
+        router_side, _ = cloud_way(cloud_router(cs.region), gid, cs.id)
+        b.line(gid, f"route add {cs.cidr} via {router_side} dev c onlink")
+        b.line(gid, f"route add default via {vside} dev n onlink")
     # A data centre's own routes, for what its hosts send; anything else entering it goes nowhere.
     for iid in sorted(topo.idcs):
         idc = topo.idcs[iid]
@@ -471,28 +533,73 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
                 ovpc, osubnet = _subnet_of(topo, owner)
                 table_id = topo.table_of(ovpc, osubnet).id
                 b.line(vid, f"rule add iif {rif} table {kernel_table[table_id]} priority 2000")
+        default = next(t for t, rt in topo.route_tables.items() if rt.vpc == vid and rt.default)
+        for gvpc, vif in sorted(gep_ifs.values()):
+            if gvpc == vid:  # a gateway endpoint's replies go back by the default table (to a data centre too)
+                b.line(vid, f"rule add iif {vif} table {kernel_table[default]} priority 2000")
+        onward = {d: rs for d, rs in state.forwarding(default).items() if rs[0].kind is NextHopKind.ENDPOINT}
+        gateways_here = sorted(g for g, gw in topo.gateways.items() if gw.vpc == vid)
+        if onward and gateways_here:
+            # From a data centre, only the gateway endpoints' routes of the default table lead on (Q36).
+            number += 1
+            for dest, routes in sorted(onward.items()):
+                address, dev = hop[(vid, routes[0].target)]
+                b.line(vid, f"route add {dest} via {address} dev {dev} onlink table {number}")
+            b.line(vid, f"route add default dev {SINK} table {number}")
+            for g in gateways_here:
+                b.line(vid, f"rule add iif {hop[(vid, g)][1]} table {number} priority 2000")
         # The Local route wins inside the VPC CIDR, whatever else a table holds: a table consulted
         # first. Replies steered to a load balancer are decided before it (priority 101+). What
         # enters from outside the subnets meets only the Local route and the sink (no transit).
         b.line(vid, f"route add {vpc.cidr} dev {SINK} table {LOCAL_TABLE}")
         b.line(vid, f"rule add to {vpc.cidr} table {LOCAL_TABLE} priority 1000")
         b.line(vid, f"route add default dev {SINK}")
-    # Endpoints <-> the load balancer of their service.
+    # Endpoints <-> what their service forwards to: its load balancer, directly; an instance (or its
+    # virtual IP) through that instance's VPC router; a cloud service through its region's router.
     lb_ways: dict[str, list[tuple[str, str]]] = {}
     for eid, ep in sorted(topo.endpoints.items()):
-        lid = topo.endpoint_services[ep.service].backend
-        eside, lside = b.subnet()
-        lif = f"e{len(lb_ways.setdefault(lid, []))}"
-        b.links.append(Link(b.key(eid), "l", b.key(lid), lif))
-        b.iface(eid, "l", f"{eside}/30")
-        b.iface(lid, lif, f"{lside}/30")
-        b.line(eid, f"route add {topo.load_balancers[lid].vip}/32 via {lside} dev l onlink")
-        lb_ways[lid].append((lif, eside))
+        svc = topo.endpoint_services[ep.service]
+        target = _target_address(topo, eid)
+        if svc.backend_kind is ServiceBackend.LOAD_BALANCER:
+            lid = svc.backend
+            eside, lside = b.subnet()
+            lif = f"e{len(lb_ways.setdefault(lid, []))}"
+            b.links.append(Link(b.key(eid), "l", b.key(lid), lif))
+            b.iface(eid, "l", f"{eside}/30")
+            b.iface(lid, lif, f"{lside}/30")
+            b.line(eid, f"route add {target}/32 via {lside} dev l onlink")
+            lb_ways[lid].append((lif, eside))
+            b.out_if[eid] = "l"
+        elif svc.backend_kind is ServiceBackend.CLOUD_SERVICE:
+            cs = topo.cloud_services[svc.backend]
+            router_side, _ = cloud_way(cloud_router(cs.region), eid, cs.id)
+            b.line(eid, f"route add {target}/32 via {router_side} dev c onlink")
+            b.out_if[eid] = "c"
+        else:
+            vid = topo.instances[svc.backend].vpc
+            snat = snat_address(topo, eid)
+            if vid == ep.vpc:  # its own VPC's router: the way it already has
+                b.line(vid, f"route add {snat}/32 via {ep.ip} dev {b.owner_if[eid][1]} onlink table {LOCAL_TABLE}")
+                b.out_if[eid] = "r"
+            else:
+                vside, eside = b.subnet()
+                xif = f"x{vpc_ifs.setdefault(vid, 0)}"
+                vpc_ifs[vid] += 1
+                b.links.append(Link(b.key(eid), "t", b.key(vid), xif))
+                b.iface(eid, "t", f"{eside}/30")
+                b.iface(vid, xif, f"{vside}/30")
+                b.line(eid, f"route add {target}/32 via {vside} dev t onlink")
+                b.line(vid, f"route add {snat}/32 via {eside} dev {xif} onlink table {LOCAL_TABLE}")
+                b.out_if[eid] = "t"
+            b.line(vid, f"rule add to {snat}/32 table {LOCAL_TABLE} priority 1000")
 
     plans = [_instance(b, iid, iid in relays) for iid in sorted(topo.instances)]
     plans += [_router(b, vid, lb_marks[vid], hop, tuple(ecmp.get(vid, ()))) for vid in sorted(topo.vpcs)]
     plans += [_ccn(b, cid) for cid in sorted(topo.ccns) if state.attached[cid]]
     plans += [_endpoint(b, eid) for eid in sorted(topo.endpoints)]
+    plans += [_gateway_endpoint(b, gid) for gid in sorted(topo.gateway_endpoints)]
+    plans += [_cloud_router(b, router, ways) for router, ways in sorted(clouds.items())]
+    plans += [_cloud_service(b, sid) for sid in sorted(topo.cloud_services)]
     plans += [_load_balancer(b, lid, gateway[lid], lb_ways.get(lid, [])) for lid in sorted(topo.load_balancers)]
     plans += [_peering(b, pid) for pid in sorted(topo.peerings)]
     plans += [_gateway(b, gid) for gid in sorted(topo.gateways)]
@@ -511,7 +618,10 @@ def _instance(b: _Builder, iid: str, relay: bool = False) -> NsPlan:
     rules += _group_rules(b.state, inst.security_groups, "egress", "VPCSIM-OUT", drops)
     chains: tuple[str, ...] = ("VPCSIM-IN", "VPCSIM-OUT")
     policies = _DROP_ALL
-    if relay:
+    if relay and inst.source_dest_check:
+        # Its NIC drops what is not addressed to it (Huawei's source/destination check).
+        rules += drops.drop("FORWARD", "", "source_dest_check")
+    elif relay:
         # A forwarded packet whose TTL runs out is dropped silently, as the cloud's routers do: the
         # time exceeded the kernel would answer is RELATED, so it stops before conntrack's accept.
         rules.insert(0, "-A OUTPUT -p icmp -m icmp --icmp-type time-exceeded -j DROP")
@@ -581,7 +691,8 @@ def _acl_chain(acl: NetworkAcl, direction: str, chain: str, drops: _Drops) -> li
     """One list of an ACL as a chain: an accept returns, a drop logs and drops, the deny-all last."""
     kind = f"acl_{direction}_denied"
     body: list[str] = []
-    for i, rule in enumerate(acl.rules(direction)):
+    # The cloud's default rules follow the user's, numbered on after them (Huawei [HWACL1]).
+    for i, rule in enumerate((*acl.rules(direction), *acl.default_rules(direction))):
         for match in _matches(rule, direction):
             if rule.action is Action.ACCEPT:
                 body.append(f"-A {chain} {match} -j RETURN".replace("  ", " "))
@@ -636,6 +747,10 @@ def _router(
         for ep in sorted(e.ip for e in b.topo.endpoints.values() if e.vpc == vid)
         for line in drops.drop("FORWARD", f"-i {hop[(vid, pid)][1]} -d {ep}/32", "no_route")
     ]
+    if any(a.stateful for a in b.topo.network_acls.values() if a.vpc == vid):
+        # ACLs that track connections: a packet of a flow they admitted passes (ESTABLISHED only,
+        # as an ICMP error is checked like any packet).
+        acls = ["-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT", *acls]
     acls = [*closed, *acls]
     sinks = [
         # Inside the CIDR only the Local route decides: an address nobody owns.
@@ -690,6 +805,22 @@ def _idc_router(b: _Builder, iid: str) -> NsPlan:
     return b.ns("router", iid, True, _table(_ROUTER, rules), drops)
 
 
+def cloud_router(region: str) -> str:
+    """The node of a region's cloud-service router (the oracle's own name: a plan key only)."""
+    return f"cloud:{region}"
+
+
+def _target_address(topo: Topology, eid: str) -> str:
+    """Where an endpoint's service forwards: a load balancer's VIP, an instance's address or the
+    virtual IP the service names, a cloud service's address."""
+    svc = topo.endpoint_services[topo.endpoints[eid].service]
+    if svc.backend_kind is ServiceBackend.LOAD_BALANCER:
+        return str(topo.load_balancers[svc.backend].vip)
+    if svc.backend_kind is ServiceBackend.CLOUD_SERVICE:
+        return str(topo.cloud_services[svc.backend].ip)
+    return str(svc.address if svc.address is not None else topo.instances[svc.backend].ip)
+
+
 def _endpoint(b: _Builder, eid: str) -> NsPlan:
     ep = b.topo.endpoints[eid]
     drops = _Drops(eid)
@@ -697,27 +828,84 @@ def _endpoint(b: _Builder, eid: str) -> NsPlan:
         # Only ACTIVE endpoints forward: everything stops here, both ways.
         rules = [*drops.drop("INPUT", "", "endpoint_not_active"), *drops.drop("FORWARD", "", "endpoint_not_active")]
         return b.ns("endpoint", eid, True, _table(_DROP_ALL, rules), drops)
-    lb = b.topo.load_balancers[b.topo.endpoint_services[ep.service].backend]
+    svc = b.topo.endpoint_services[ep.service]
+    target, out = _target_address(b.topo, eid), b.out_if[eid]
     # TCP and UDP only: no echo request through or to it, and no ICMP error back (RELATED would pass).
     rules = [*drops.drop("INPUT", "-p icmp", "not_forwarded"), *drops.drop("FORWARD", "-p icmp", "not_forwarded")]
+    if svc.ports:
+        # A port no mapping names is not translated: it stops at the endpoint itself.
+        rules += drops.drop("INPUT", f"-d {ep.ip}/32", "no_port_mapping")
     rules.append(f"-A FORWARD {_ESTABLISHED}")
     chains: tuple[str, ...] = ()
     if ep.security_groups:
         # The endpoint's groups see the client's real source: FORWARD runs before SNAT.
-        rules.append(f"-A FORWARD -i r -o l -j {SG_CHAIN}")
+        rules.append(f"-A FORWARD -i r -o {out} -j {SG_CHAIN}")
         rules += _group_rules(b.state, ep.security_groups, "ingress", SG_CHAIN, drops)
         chains = (SG_CHAIN,)
     else:
-        rules.append("-A FORWARD -i r -o l -j ACCEPT")
+        rules.append(f"-A FORWARD -i r -o {out} -j ACCEPT")
     ipt = _table(_DROP_ALL, rules, chains)
-    ipt += (
-        "*nat\n"
-        f"-A PREROUTING -i r -d {ep.ip}/32 -p tcp -j DNAT --to-destination {lb.vip}\n"
-        f"-A PREROUTING -i r -d {ep.ip}/32 -p udp -j DNAT --to-destination {lb.vip}\n"
-        f"-A POSTROUTING -o l -j SNAT --to-source {snat_address(b.topo, eid)}\n"
-        "COMMIT\n"
-    )
+    if ep.allowed is not None:
+        # Access control sees the client's real source, before any translation.
+        allow = [f"-A PREROUTING -i r -d {ep.ip}/32 -p {p} -j ALLOW" for p in ("tcp", "udp")]
+        allow += [f"-A ALLOW -s {net} -j RETURN" for net in ep.allowed]
+        allow += drops.drop("ALLOW", "", "source_not_allowed")
+        ipt += "*mangle\n:ALLOW - [0:0]\n" + "\n".join(allow) + "\nCOMMIT\n"
+    if svc.ports:
+        dnat = [
+            f"-A PREROUTING -i r -d {ep.ip}/32 -p {m.protocol} -m {m.protocol} --dport {m.client_port} "
+            f"-j DNAT --to-destination {target}:{m.server_port}"
+            for m in svc.ports
+        ]
+    else:
+        dnat = [f"-A PREROUTING -i r -d {ep.ip}/32 -p {p} -j DNAT --to-destination {target}" for p in ("tcp", "udp")]
+    nat = [
+        *dnat,
+        f"-A POSTROUTING -o {out} -m conntrack --ctstate DNAT -j SNAT --to-source {snat_address(b.topo, eid)}",
+    ]
+    ipt += "*nat\n" + "\n".join(nat) + "\nCOMMIT\n"
     return b.ns("endpoint", eid, True, ipt, drops)
+
+
+def _gateway_endpoint(b: _Builder, gid: str) -> NsPlan:
+    """A gateway endpoint: what its VPC routes to it goes on to the cloud router, translated."""
+    drops = _Drops(gid)
+    rules = [*drops.drop("FORWARD", "-p icmp", "not_forwarded"), f"-A FORWARD {_ESTABLISHED}"]
+    rules.append("-A FORWARD -i n -o c -j ACCEPT")
+    ipt = _table(_DROP_ALL, rules)
+    ipt += f"*nat\n-A POSTROUTING -o c -j SNAT --to-source {snat_address(b.topo, gid)}\nCOMMIT\n"
+    return b.ns("endpoint", gid, True, ipt, drops)
+
+
+def _cloud_router(b: _Builder, router: str, ways: list[tuple[str, str, str]]) -> NsPlan:
+    """A region's cloud-service router: each way in reaches only its own endpoint's service."""
+    drops = _Drops(router)
+    region = router.split(":", 1)[1]
+    services = sorted((sid, cs) for sid, cs in b.topo.cloud_services.items() if cs.region == region)
+    rules = [
+        line
+        for ifname, _, own in ways
+        for sid, cs in services
+        if sid != own
+        for line in drops.drop("FORWARD", f"-i {ifname} -d {cs.ip}/32", "no_route")
+    ]
+    for cidr in sorted({cs.cidr for _, cs in services}):
+        rules += drops.drop("FORWARD", f"-o {SINK} -d {cidr}", "no_host")
+    rules += drops.drop("FORWARD", f"-o {SINK}", "no_route")
+    return b.ns("router", router, True, _table(_ROUTER, rules), drops)
+
+
+def _cloud_service(b: _Builder, sid: str) -> NsPlan:
+    """A cloud service: it admits every source; DNS is a real resolver (dnsmasq) on port 53."""
+    cs = b.topo.cloud_services[sid]
+    drops = _Drops(sid)
+    rules = [*_host_rules(drops), "-A VPCSIM-IN -j ACCEPT", "-A VPCSIM-OUT -j ACCEPT"]
+    ipt = _table(_DROP_ALL, rules, ("VPCSIM-IN", "VPCSIM-OUT"))
+    if cs.kind == "dns":
+        return b.ns("host", sid, False, ipt, drops, resolver=str(cs.ip))
+    return b.ns(
+        "host", sid, False, ipt, drops, listen=tuple(sorted(cs.listen)), listen_udp=tuple(sorted(cs.listen_udp))
+    )
 
 
 def _load_balancer(b: _Builder, lid: str, router_gw: str, endpoint_ways: list[tuple[str, str]]) -> NsPlan:
@@ -748,6 +936,10 @@ def _load_balancer(b: _Builder, lid: str, router_gw: str, endpoint_ways: list[tu
             acl_out.append(f"-A FORWARD -o {ifname} ! -d {cidr} -j ACL-OUT")
         acl_in = _acl_chain(acl, "ingress", "ACL-IN", drops)
         acl_out += _acl_chain(acl, "egress", "ACL-OUT", drops)
+        if acl.stateful:  # a flow the ACL admitted passes it both ways
+            tracked = "-m conntrack --ctstate ESTABLISHED -j ACCEPT"
+            mangle.insert(len(mangle) - len(endpoint_ways), f"-A PREROUTING {tracked}")
+            acl_out.insert(0, f"-A FORWARD {tracked}")
         chains = ":ACL-IN - [0:0]\n"
     mangle.append(f"-A PREROUTING {_ESTABLISHED}")
     listeners = sorted(lb.listeners, key=lambda x: (x.protocol, x.port))
@@ -769,7 +961,8 @@ def _load_balancer(b: _Builder, lid: str, router_gw: str, endpoint_ways: list[tu
         if pool:
             first = pool[0]
             pins.append(Pin(key, vip, lst.port, str(b.topo.instances[first.instance].ip), first.port, lst.protocol))
-            loopbacks |= {str(b.topo.instances[x.instance].ip) for x in pool}
+            if lb.source_ip is None:  # a balancer that translates the source answers through itself
+                loopbacks |= {str(b.topo.instances[x.instance].ip) for x in pool}
         else:
             p = lst.protocol
             inputs += drops.drop("INPUT", f"-d {vip}/32 -p {p} -m {p} --dport {lst.port}", "no_backend")
@@ -781,7 +974,8 @@ def _load_balancer(b: _Builder, lid: str, router_gw: str, endpoint_ways: list[tu
         "-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT",
     ]
     filt = _table(_DROP_ALL, [*inputs, *forward], ("ACL-OUT",) if acl_out else ())
-    nat = f"*nat\n:{PIN_CHAIN} - [0:0]\n-A PREROUTING -j {PIN_CHAIN}\nCOMMIT\n"
+    snat = f"-A POSTROUTING -o r -m conntrack --ctstate DNAT -j SNAT --to-source {lb.source_ip}\n"
+    nat = f"*nat\n:{PIN_CHAIN} - [0:0]\n-A PREROUTING -j {PIN_CHAIN}\n{snat if lb.source_ip else ''}COMMIT\n"
     return b.ns("load_balancer", lid, True, filt + mangle_text + nat, drops, default_pins=tuple(pins))
 
 

@@ -7,15 +7,19 @@ both sides. Each rule is written here again, as plainly as possible (replaying f
 keeping snapshots, scanning lists instead of indexing prefixes):
 
 - endpoint admission: same account is ACTIVE; another account needs the whitelist (or ``*``),
-  else FAILED; then ACTIVE with auto-accept, PENDING without. An accept moves PENDING or REJECTED
+  else FAILED; then ACTIVE with auto-accept, PENDING without. Huawei: a cloud service's endpoint
+  is ACTIVE; the owner's account is whitelisted too, but without auto-accept (approval on) every
+  endpoint is PENDING, the owner's own included. An accept moves PENDING or REJECTED
   to ACCEPTING, which turns ACTIVE after ``endpoint_accept_delay`` unless a reject (or another
   accept) came in between; a reject makes it REJECTED. Only ACTIVE forwards.
 - CCN routes: each attached VPC publishes its subnets (by prefix, then id); a route overlapping
   an enabled route learned earlier is disabled and stays so while its VPC stays attached (first
   attached wins); detaching withdraws a VPC's routes; attaching again puts it last.
 - security groups as the timeline edits them; listeners as the timeline starts and stops them.
-- health: probes every ``interval`` from t=0 see whether the checked port listens; a backend that
-  listens at t=0 starts healthy; ``unhealthy_threshold`` failures in a row make it unhealthy when
+- health: probes every ``interval`` from t=0 see whether the checked port listens (and, for a load
+  balancer with a ``probe_ip``, whether the backend's groups, then its subnet's ACL for a probe
+  from outside the subnet, admit the probe, and ICMP too for UDP); a backend whose probe
+  succeeds at t=0 starts healthy; ``unhealthy_threshold`` failures in a row make it unhealthy when
   the last probe times out, ``healthy_threshold`` successes make it healthy again.
 - which backends a new connection may reach: weight > 0 and healthy (health checks on) or weight
   > 0 (off); when every backend fails its checks and one has weight > 0, every bound backend;
@@ -31,13 +35,29 @@ keeping snapshots, scanning lists instead of indexing prefixes):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
-from vpcsim.model import Backend, EventKind, HealthCheck, NextHopKind, RouteEntry, SecurityGroup, Topology
+from vpcsim.model import (
+    Backend,
+    EventKind,
+    HealthCheck,
+    LoadBalancer,
+    NextHopKind,
+    RouteEntry,
+    Rule,
+    SecurityGroup,
+    Topology,
+)
 
 ACTIVE, PENDING, ACCEPTING, REJECTED, FAILED = "ACTIVE", "PENDING", "ACCEPTING", "REJECTED", "FAILED"
 
-_RANKS = {NextHopKind.DC_GATEWAY: 1, NextHopKind.VPN_GATEWAY: 2, NextHopKind.PEERING: 3, NextHopKind.INSTANCE: 3}
+_RANKS = {
+    NextHopKind.DC_GATEWAY: 1,
+    NextHopKind.VPN_GATEWAY: 2,
+    NextHopKind.PEERING: 3,
+    NextHopKind.INSTANCE: 3,
+    NextHopKind.ENDPOINT: 3,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +111,13 @@ class OracleState:
 def admission(topo: Topology, endpoint: str) -> str:
     ep = topo.endpoints[endpoint]
     svc = topo.endpoint_services[ep.service]
+    if not svc.vpc:
+        return ACTIVE  # a cloud service's
     consumer, provider = topo.vpcs[ep.vpc].account, topo.vpcs[svc.vpc].account
+    if topo.cloud == "huawei":
+        if consumer != provider and consumer not in svc.whitelist and "*" not in svc.whitelist:
+            return FAILED
+        return ACTIVE if svc.auto_accept else PENDING
     if consumer == provider:
         return ACTIVE
     if consumer not in svc.whitelist and "*" not in svc.whitelist:
@@ -100,10 +126,67 @@ def admission(topo: Topology, endpoint: str) -> str:
 
 
 def snat_address(topo: Topology, endpoint: str) -> str:
-    """The n-th endpoint of a service (by sorted id, from 0) takes its pool's address n + 1."""
-    svc = topo.endpoint_services[topo.endpoints[endpoint].service]
-    peers = sorted(e for e, ep in topo.endpoints.items() if ep.service == svc.id)
-    return str(svc.snat_cidr.network_address + 1 + peers.index(endpoint))
+    """The n-th endpoint of a service (by sorted id, from 0) takes its pool's address n + 1. On
+    Huawei the services share one range, 4,096 addresses each in sorted order, and a service's
+    gateway endpoints come after its interface ones."""
+    if topo.cloud != "huawei":
+        svc = topo.endpoint_services[topo.endpoints[endpoint].service]
+        peers = sorted(e for e, ep in topo.endpoints.items() if ep.service == svc.id)
+        return str(svc.snat_cidr.network_address + 1 + peers.index(endpoint))
+    service = (topo.endpoints.get(endpoint) or topo.gateway_endpoints[endpoint]).service
+    interface = sorted(e for e, ep in topo.endpoints.items() if ep.service == service)
+    gateway = sorted(e for e, ep in topo.gateway_endpoints.items() if ep.service == service)
+    block = 4096 * sorted(topo.endpoint_services).index(service)
+    base = topo.endpoint_services[service].snat_cidr.network_address
+    return str(base + block + 1 + (interface + gateway).index(endpoint))
+
+
+def groups_at(topo: Topology, t: float) -> dict[str, SecurityGroup]:
+    """The security groups as the timeline has edited them by ``t``."""
+    groups = dict(topo.security_groups)
+    for ev in topo.timeline:
+        if ev.at > t:
+            break
+        if ev.kind in (EventKind.ADD_RULE, EventKind.REMOVE_RULE):
+            g = groups[str(ev.security_group)]
+            rules = list(g.ingress if ev.direction == "ingress" else g.egress)
+            if ev.kind is EventKind.ADD_RULE:
+                assert ev.rule is not None
+                rules.insert(len(rules) if ev.index is None else ev.index, ev.rule)
+            else:
+                del rules[ev.index or 0]
+            groups[g.id] = (
+                replace(g, ingress=tuple(rules)) if ev.direction == "ingress" else replace(g, egress=tuple(rules))
+            )
+    return groups
+
+
+def _admits(rules: list[Rule], protocol: str, source: IPv4Address, port: int) -> bool:
+    """The first rule that matches decides; none matching denies."""
+    for r in rules:
+        proto_ok = r.protocol.value in ("all", protocol)
+        port_ok = protocol not in ("tcp", "udp") or r.ports.low <= port <= r.ports.high
+        if proto_ok and port_ok and source in r.peer:
+            return r.action.value == "accept"
+    return False
+
+
+def probe_passes(topo: Topology, lb: LoadBalancer, protocol: str, instance: str, port: int, t: float) -> bool:
+    """Whether ``lb``'s health probe passes the backend's filters at ``t`` (always, without a probe_ip)."""
+    if lb.probe_ip is None:
+        return True
+    inst = topo.instances[instance]
+    groups = groups_at(topo, t)
+    rules = [r for gid in inst.security_groups for r in groups[gid].ingress]
+    kinds = [protocol, "icmp"] if protocol == "udp" else [protocol]
+    if not all(_admits(rules, k, lb.probe_ip, port) for k in kinds):
+        return False
+    acl = next((a for a in topo.network_acls.values() if a.vpc == inst.vpc and inst.subnet in a.subnets), None)
+    subnet = next(s for s in topo.vpcs[inst.vpc].subnets if s.id == inst.subnet)
+    if acl is None or lb.probe_ip in subnet.cidr:
+        return True
+    listed = [*acl.ingress, *acl.defaults[0]]
+    return all(_admits(listed, k, lb.probe_ip, port) for k in kinds)
 
 
 def _overlap(a: IPv4Network, b: IPv4Network) -> bool:
@@ -133,6 +216,20 @@ def _listening_history(topo: Topology, instance: str, socket: tuple[str, int]) -
             elif ev.kind is EventKind.START_LISTENER:
                 out.append((ev.at, True))
     return out
+
+
+def _probe_history(
+    topo: Topology, lb: LoadBalancer, instance: str, socket: tuple[str, int]
+) -> list[tuple[float, bool]]:
+    """(time, whether a probe succeeds) from t=0 on: the socket listens and the probe passes the
+    backend's filters, at every time either may change."""
+    listening = _listening_history(topo, instance, socket)
+    times = sorted({t for t, _ in listening} | {ev.at for ev in topo.timeline if ev.security_group is not None})
+    if lb.probe_ip is None:
+        return listening
+    return [
+        (t, _listening_at(listening, t) and probe_passes(topo, lb, socket[0], instance, socket[1], t)) for t in times
+    ]
 
 
 def _listening_at(history: list[tuple[float, bool]], t: float) -> bool:
@@ -179,7 +276,7 @@ class Oracle:
             for lst in lb.listeners:
                 for b in lst.backends:
                     socket = (lst.protocol, lst.health_check.port or b.port)
-                    history = _listening_history(topo, b.instance, socket)
+                    history = _probe_history(topo, lb, b.instance, socket)
                     self._health[(lb.id, lst.id, b.instance, b.port)] = (
                         history[0][1],
                         health_flips(lst.health_check, history),
@@ -226,7 +323,7 @@ class Oracle:
         for c, vpcs in attached.items():
             for vpc in vpcs:
                 _publish(routes[c], topo, vpc)
-        groups = dict(topo.security_groups)
+        groups = groups_at(topo, t)
         listening = {i: inst.sockets for i, inst in topo.instances.items()}
         listening |= {h.id: h.sockets for idc in topo.idcs.values() for h in idc.hosts}
         tables = {tid: list(t.routes) for tid, t in topo.route_tables.items()}
@@ -238,17 +335,6 @@ class Oracle:
             elif ev.kind is EventKind.DETACH_VPC:
                 attached[str(ev.ccn)].remove(str(ev.vpc))
                 routes[str(ev.ccn)] = [r for r in routes[str(ev.ccn)] if r.vpc != ev.vpc]
-            elif ev.kind in (EventKind.ADD_RULE, EventKind.REMOVE_RULE):
-                g = groups[str(ev.security_group)]
-                rules = list(g.ingress if ev.direction == "ingress" else g.egress)
-                if ev.kind is EventKind.ADD_RULE:
-                    assert ev.rule is not None
-                    rules.insert(len(rules) if ev.index is None else ev.index, ev.rule)
-                else:
-                    del rules[ev.index or 0]
-                groups[g.id] = (
-                    replace(g, ingress=tuple(rules)) if ev.direction == "ingress" else replace(g, egress=tuple(rules))
-                )
             elif ev.kind is EventKind.STOP_LISTENER:
                 listening[str(ev.instance)] = listening[str(ev.instance)] - {(ev.protocol, int(ev.port or 0))}
             elif ev.kind is EventKind.START_LISTENER:

@@ -45,6 +45,9 @@ LOCATED = frozenset(
         "not_forwarded",
         "lb_loopback",
         "port_closed",
+        "no_port_mapping",
+        "source_not_allowed",
+        "source_dest_check",
     }
 )
 """The reasons whose place the kernel build logs (a drop point, or the host that refused)."""
@@ -289,6 +292,8 @@ def _used_prefixes(topo: Topology) -> list[IPv4Network]:
         used.extend(s.cidr for s in vpc.subnets)
     used.extend(svc.snat_cidr for svc in topo.endpoint_services.values())
     used.extend(c for idc in topo.idcs.values() for c in idc.cidrs)
+    used.extend(cs.cidr for cs in topo.cloud_services.values())
+    used.extend(IPv4Network(a) for lb in topo.load_balancers.values() for a in (lb.source_ip, lb.probe_ip) if a)
     for c in topo.checks:
         try:
             ip, _ = topo.resolve_host(c.host)
@@ -405,8 +410,10 @@ def _why_not_emulable(prep: Prepared, check: Check, result: ProbeResult, pool: I
     if dst == source:
         return "the destination is the source's own address: the kernel connects over loopback, not through the VPC"
     owned = {ep.ip: eid for eid, ep in topo.endpoints.items()}
-    owned |= {IPv4Address(snat_address(topo, eid)): eid for eid in topo.endpoints}
+    owned |= {IPv4Address(snat_address(topo, eid)): eid for eid in [*topo.endpoints, *topo.gateway_endpoints]}
     owned |= {lb.vip: lid for lid, lb in topo.load_balancers.items()}
+    owned |= {lb.source_ip: lid for lid, lb in topo.load_balancers.items() if lb.source_ip is not None}
+    owned |= {vip: iid for iid, inst in topo.instances.items() for vip in inst.virtual_ips}
     if source in owned:
         return f"the source address {source} is also an address of {owned[source]} in the kernel build"
     return ""
