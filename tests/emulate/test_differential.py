@@ -23,6 +23,7 @@ import yaml
 
 from tests import summaries
 from tests.emulate.generator import variant
+from tests.emulate.huawei_shapes import huawei_shaped
 from tests.emulate.shapes import shaped
 from tests.emulate.shrinking import dump, lines, shrink
 from vpcsim.control import CcnRoute, CcnRouteTable
@@ -38,6 +39,8 @@ VARIANTS = 400
 """Generated variants of varied shape (``tests/emulate/shapes.py``)."""
 SEED_VARIANTS = 40
 """Variants of the bundled scenario's own layout (``tests/emulate/generator.py``)."""
+HUAWEI_VARIANTS = 60
+"""Huawei Cloud variants (``tests/emulate/huawei_shapes.py``)."""
 DEADLINE = 1.0
 """Seconds before a real connect counts as timed out (answers take well under 10 ms here)."""
 SHRINK_DEADLINE = 0.5
@@ -56,6 +59,9 @@ def _documents(seed_data: Data) -> Iterator[tuple[str, str, Data]]:
         yield f"v{n}", shape, doc
     for n in range(SEED_VARIANTS):
         yield f"s{n}", "seed-mutations", variant(seed_data, n)
+    for n in range(HUAWEI_VARIANTS):
+        shape, doc = huawei_shaped(n)
+        yield f"h{n}", shape, doc
 
 
 def fails_many(candidates: list[Data]) -> list[bool]:

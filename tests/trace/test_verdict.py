@@ -33,6 +33,10 @@ DISPOSITIONS = {
     "acl_ingress_denied": "denied",
     "acl_egress_denied": "denied",
     "tunnel_down": "discarded",
+    "source_not_allowed": "denied",
+    "source_dest_check": "discarded",
+    "no_port_mapping": "discarded",
+    "session_limit": "discarded",
     "endpoint_not_active": "discarded",
     "no_listener": "discarded",
     "no_backend": "discarded",
@@ -45,11 +49,13 @@ DISPOSITIONS = {
 }
 """The disposition a packet stopped for each reason gets; a packet that arrives is delivered."""
 
-UNREACHABLE = {"snat_ports_exhausted", "no_session", "loop", "ttl_exceeded"}
+UNREACHABLE = {"snat_ports_exhausted", "no_session", "loop", "ttl_exceeded", "session_limit"}
 """The engine's guards against a reply without a session and a forwarding loop, an endpoint out of
-SNAT ports (several flows at once: ``tests/scenarios/test_concurrent_flows.py``) and a TTL that runs
-out (a hand-made packet: ``tests/test_send.py``): no single probe on an edit of the bundled scenario
-reaches them, so only the enum is checked here."""
+SNAT ports or over its session limit (several flows at once: ``tests/scenarios/
+test_concurrent_flows.py``) and a TTL that runs out (a hand-made packet: ``tests/test_send.py``):
+no single probe on an edit of the bundled scenario reaches them, so only the enum is checked here."""
+
+HUAWEI = Path(__file__).resolve().parents[2] / "scenarios" / "huawei_cross_vpc.yaml"
 
 
 def as_is(d: Doc) -> None:
@@ -133,6 +139,30 @@ def office_firewall_in(d: Doc) -> None:
     office(d, firewall={"ingress": [{"action": "accept", "protocol": "tcp", "port": 22, "source": "192.168.0.0/16"}]})
 
 
+def huawei(d: Doc) -> None:
+    """The Huawei picture instead of the bundled one (the same file format, ``cloud: huawei``)."""
+    d.clear()
+    d.update(yaml.safe_load(HUAWEI.read_text(encoding="utf-8")))
+
+
+def huawei_access_control(d: Doc) -> None:
+    huawei(d)
+    d["endpoints"]["vpce-4"].update(enable_whitelist=True, whitelist=["10.99.0.0/16"])
+
+
+def huawei_checked_relay(d: Doc) -> None:
+    """ecs-1 is the next hop of vpc-1's route to the data centre range; its check is on by default."""
+    huawei(d)
+    d["route_tables"] = {
+        "rtb-1": {
+            "vpc": "vpc-1",
+            "default": True,
+            "routes": {"via-ecs": {"destination": "10.88.0.0/16", "next_hop": {"type": "instance", "id": "ecs-1"}}},
+        }
+    }
+    d["instances"]["ecs-6"] = {"vpc": "vpc-1", "subnet": "subnet-1", "ip": "192.168.1.11", "security_groups": ["sg-client"]}
+
+
 def every_weight_zero(d: Doc) -> None:
     for b in d["load_balancers"]["lb-service"]["listeners"]["lbl-1044"]["backends"]:
         b["weight"] = 0
@@ -157,6 +187,9 @@ PROBES: list[tuple[str, Callable[[Doc], None], str, str, int | None]] = [
     ("no_listener", as_is, "cvm-vpc3", "172.16.2.16", 1045),
     ("no_backend", every_weight_zero, "cvm-vpc3", "172.16.2.16", 1044),
     ("lb_loopback", as_is, "cvm-backend1", "lb-service", 1044),
+    ("no_port_mapping", huawei, "ecs-1", "vpce-4", 80),
+    ("source_not_allowed", huawei_access_control, "ecs-1", "vpce-4", 443),
+    ("source_dest_check", huawei_checked_relay, "ecs-6", "10.88.1.20", 22),
 ]
 
 

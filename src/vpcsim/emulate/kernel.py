@@ -354,7 +354,9 @@ class Fabric:
             if nsp.listen:
                 self._listen(self.ns[key], nsp.listen)
             if nsp.listen_udp:
-                self._listen_udp(self.ns[key], nsp.listen_udp)
+                # One socket per own address: a datagram to a virtual IP is answered from it.
+                own = [i.address.split("/")[0] for i in nsp.ifaces if i.address.endswith("/32")]
+                self._listen_udp(self.ns[key], nsp.listen_udp, own or ["0.0.0.0"])
             if nsp.resolver:
                 self._resolve(self.ns[key], nsp.resolver)
         self.build_seconds = time.perf_counter() - t0
@@ -416,13 +418,14 @@ class Fabric:
             time.sleep(0.01)
         raise KernelError(f"dnsmasq in {ns} did not listen on {address}:53")
 
-    def _listen_udp(self, ns: str, ports: Sequence[int]) -> None:
+    def _listen_udp(self, ns: str, ports: Sequence[int], addresses: Sequence[str]) -> None:
         with in_netns(ns):
             for port in ports:
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.bind(("0.0.0.0", port))
-                s.setblocking(False)
-                self.echoes.append(s)
+                for address in addresses:
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.bind((address, port))
+                    s.setblocking(False)
+                    self.echoes.append(s)
 
     def apply_pins(self, wanted: dict[tuple[str, str, int], Pin]) -> None:
         """Pin each load balancer's listeners: ``wanted`` (lb key, protocol, port) first, defaults

@@ -374,6 +374,8 @@ def _split_port_range(topo: Topology) -> str:
     if topo.endpoints:
         ranges.append(("the endpoints' SNAT ports (settings.snat_ports)", topo.settings.snat_ports))
     for acl in topo.network_acls.values():
+        if acl.stateful:
+            continue  # replies pass as tracked: no rule ever judges a client's or a SNAT port
         for direction in ("ingress", "egress"):
             for i, rule in enumerate(acl.rules(direction)):
                 if rule.protocol.value == "icmp":
