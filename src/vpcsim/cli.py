@@ -17,11 +17,11 @@ from vpcsim.errors import VpcsimError
 
 EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
 
-SCHEMAS = {"check": 4, "validate": 2}
+SCHEMAS = {"check": 5, "validate": 3}
 """The version of each command's ``--json`` shape (``telnet``'s is ``report.json.SCHEMA``); the
 repository's ``schemas/`` holds the JSON Schema of each."""
 
-_OPTIONAL_COUNTS = frozenset({"network_acls", "route_tables", "peerings", "idcs", "gateways"})
+_OPTIONAL_COUNTS = frozenset({"network_acls", "route_tables", "peerings", "idcs", "gateways", "cloud_services"})
 
 REASON_CODES = 'Reason codes: README.md, section "Reason codes" (the "reason" of --json and of checks).'
 
@@ -421,8 +421,9 @@ def validate(scenario: str, as_json: bool, strict: bool) -> None:
         ("vpcs", len(topo.vpcs), "VPC"),
         ("instances", len(topo.instances), "instance"),
         ("load_balancers", len(topo.load_balancers), "load balancer"),
-        ("endpoints", len(topo.endpoints), "endpoint"),
+        ("endpoints", len(topo.endpoints) + len(topo.gateway_endpoints), "endpoint"),
         ("ccns", len(topo.ccns), "CCN"),
+        ("cloud_services", len(topo.cloud_services), "cloud service"),
         ("network_acls", len(topo.network_acls), "network ACL"),
         ("route_tables", sum(not t.implicit for t in topo.route_tables.values()), "route table"),
         ("peerings", len(topo.peerings), "peering connection"),
@@ -447,7 +448,9 @@ def validate(scenario: str, as_json: bool, strict: bool) -> None:
         for w in warnings:
             click.echo(f"warning: {w.render()}", err=True)
         # The network around the endpoints is optional: its counts are shown when there is some.
-        shown = [(n, word) for key, n, word in counts if n or key not in _OPTIONAL_COUNTS]
+        # Huawei has no CCN: its count is shown only when there is one.
+        optional = _OPTIONAL_COUNTS | ({"ccns"} if topo.cloud != "tencent" else set())
+        shown = [(n, word) for key, n, word in counts if n or key not in optional]
         click.echo(f"{scenario}: valid: " + ", ".join(_count(n, word) for n, word in shown))
         if failed:
             click.echo(f"vpcsim: {scenario}: {_count(len(warnings), 'warning')} and --strict: exit 1", err=True)

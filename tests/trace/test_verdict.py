@@ -160,7 +160,12 @@ def huawei_checked_relay(d: Doc) -> None:
             "routes": {"via-ecs": {"destination": "10.88.0.0/16", "next_hop": {"type": "instance", "id": "ecs-1"}}},
         }
     }
-    d["instances"]["ecs-6"] = {"vpc": "vpc-1", "subnet": "subnet-1", "ip": "192.168.1.11", "security_groups": ["sg-client"]}
+    d["instances"]["ecs-6"] = {
+        "vpc": "vpc-1",
+        "subnet": "subnet-1",
+        "ip": "192.168.1.11",
+        "security_groups": ["sg-client"],
+    }
 
 
 def every_weight_zero(d: Doc) -> None:

@@ -127,18 +127,19 @@ def admission(topo: Topology, endpoint: str) -> str:
 
 def snat_address(topo: Topology, endpoint: str) -> str:
     """The n-th endpoint of a service (by sorted id, from 0) takes its pool's address n + 1. On
-    Huawei the services share one range, 4,096 addresses each in sorted order, and a service's
-    gateway endpoints come after its interface ones."""
+    Huawei every endpoint of every service shares one range: ordered by service, then interface
+    endpoints before gateway ones, then id."""
     if topo.cloud != "huawei":
         svc = topo.endpoint_services[topo.endpoints[endpoint].service]
         peers = sorted(e for e, ep in topo.endpoints.items() if ep.service == svc.id)
         return str(svc.snat_cidr.network_address + 1 + peers.index(endpoint))
-    service = (topo.endpoints.get(endpoint) or topo.gateway_endpoints[endpoint]).service
-    interface = sorted(e for e, ep in topo.endpoints.items() if ep.service == service)
-    gateway = sorted(e for e, ep in topo.gateway_endpoints.items() if ep.service == service)
-    block = 4096 * sorted(topo.endpoint_services).index(service)
-    base = topo.endpoint_services[service].snat_cidr.network_address
-    return str(base + block + 1 + (interface + gateway).index(endpoint))
+    order = sorted(
+        [(ep.service, 0, e) for e, ep in topo.endpoints.items()]
+        + [(ep.service, 1, e) for e, ep in topo.gateway_endpoints.items()]
+    )
+    position = [e for _, _, e in order].index(endpoint)
+    base = next(iter(topo.endpoint_services.values())).snat_cidr.network_address
+    return str(base + 1 + position)
 
 
 def groups_at(topo: Topology, t: float) -> dict[str, SecurityGroup]:

@@ -112,7 +112,7 @@ def _backend_groups(ctx: Context, svc: EndpointService, lb: LoadBalancer) -> Ite
                 _collect(findings, adm, inst.security_groups, b.port, target, svc.snat_cidr, ("instances", b.instance))
     for f in findings.values():
         backends = f"backend{'s' if len(f.targets) > 1 else ''} {listing(f.targets)}"
-        whom = f"{backends} of {lb.id} see behind endpoint service {svc.id}"
+        whom = f"{backends} of {lb.id} {'see' if len(f.targets) > 1 else 'sees'} behind endpoint service {svc.id}"
         yield ctx.warn(
             f.path, WarningCode.BACKEND_SG_BLOCKS_PRIVATE_LINK, f.sentence(svc.snat_cidr, whom, _range_noun(ctx))
         )

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the results' types only: probes renders its explanations wi
     from vpcsim.probes import CheckResult, ProbeResult
 
 
-SCHEMA = 4
+SCHEMA = 5
 """The version of the JSON shape: 1 had steps as text only; 2 adds ``record`` and ``data``; 3 adds
 ``branches`` and ``protocol``, and counts ``attempts`` (SYNs, datagrams or echo requests) where 2
 had ``syn_attempts``."""

@@ -175,14 +175,14 @@ def _denied(d: Denied) -> Text:
 
 
 def acl_ref(d: AclMatch) -> str:
-    which = "deny-all" if d.number < 0 else f"rule #{d.number}"
+    which = "deny-all" if d.number == -1 else "default rule" if d.number < -1 else f"rule #{d.number}"
     return f"network ACL {d.acl} {d.direction} {which}"
 
 
 def _acl_rule(d: AclMatch) -> Text:
     ref = acl_ref(d)
     way = "into" if d.direction == "ingress" else "out of"
-    if d.number < 0:
+    if d.number == -1:
         return f"{ref} (the immutable last rule) drops it on its way {way} {d.subnet}", ref
     return f"{ref} {_rule_words(d)} it on its way {way} {d.subnet}", ref
 
@@ -367,7 +367,8 @@ def _no_mapping(d: NoPortMapping) -> Text:
 
 
 def _session_limit(d: SessionLimit) -> Text:
-    return f"{d.label} already holds {d.limit} concurrent connections, its limit: a new one is refused", d.node
+    held = f"{d.limit} concurrent connection{'' if d.limit == 1 else 's'}"
+    return f"{d.label} already holds {held}, its limit: a new one is refused", d.node
 
 
 def _source_checked(d: SourceChecked) -> Text:

@@ -148,7 +148,8 @@ class AclMatch(NamedTuple):
     """``ingress`` (into the bound subnet) or ``egress`` (out of it)."""
     number: int
     """The rule's position in the ACL's list for that direction, from 0; -1 for the immutable
-    deny-all that ends every list."""
+    deny-all that ends every list; -2, -3, ... for the rules the cloud adds before it (Huawei's
+    default rules)."""
     accept: bool
     protocol: str
     low: int

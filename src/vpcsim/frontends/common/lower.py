@@ -341,14 +341,15 @@ def subnet_filters(topo: Topology) -> dict[str, dict[str, SubnetFilter]]:
 
 
 def lower_acl(acl: NetworkAcl, direction: str, subnet: str) -> Filter:
-    """An ACL's rules for one direction, in order, then the cloud's default rules (numbered on
-    after the user's), then the immutable deny-all [ACL2][HWACL1]."""
+    """An ACL's rules for one direction, in order, then the cloud's default rules (numbered -2, -3,
+    ... in traces: no rule of the document), then the immutable deny-all (-1) [ACL2][HWACL1]."""
     rules = []
-    for i, r in enumerate((*acl.rules(direction), *acl.default_rules(direction))):
+    own = acl.rules(direction)
+    for i, r in enumerate((*own, *acl.default_rules(direction))):
         match = AclMatch(
             acl.id,
             direction,
-            i,
+            i if i < len(own) else len(own) - i - 2,  # the cloud's own rules: -2, -3, ...
             r.action is Action.ACCEPT,
             r.protocol.value,
             r.ports.low,

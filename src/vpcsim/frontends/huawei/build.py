@@ -96,11 +96,28 @@ class _Builder(Builder):
         self._routes_outside_vpcep_range(tables, idcs)
         idcs = self._idc_routes(idcs, gateways)
         hosts = {**instances, **{h.id: h for i in idcs.values() for h in i.hosts}}
+        self._owned_connections(gateway_endpoints, services)
         timeline = self._timeline(endpoints, {}, vpcs, groups, hosts, tables, gateways)
         topo = replace(draft, idcs=idcs, route_tables=tables, timeline=timeline, gateway_endpoints=gateway_endpoints)
         checks = self._checks(topo)
         self._run_timeline(topo)
         return replace(topo, checks=checks, coded_warnings=tuple(self.warnings))
+
+    def _owned_connections(
+        self, gateway: Mapping[str, GatewayEndpoint], services: Mapping[str, EndpointService]
+    ) -> None:
+        """Only a service's owner accepts or rejects its endpoints: a cloud service's are Huawei's."""
+        for i, e in enumerate(self.doc.timeline):
+            if e.action not in ("accept_endpoint", "reject_endpoint") or e.endpoint is None:
+                continue
+            d = self.doc.endpoints.get(e.endpoint)
+            svc = services.get(d.service) if d is not None else None
+            if e.endpoint in gateway or (svc is not None and not svc.vpc):
+                raise self.err(
+                    ("timeline", i, "endpoint"),
+                    f"{e.endpoint} connects to a cloud service ({d.service if d else ''}): Huawei Cloud accepts it "
+                    "at creation and it has no owner to accept or reject it",
+                )
 
     def _sections(self) -> list[tuple[str, Iterable[str]]]:
         return [
@@ -251,7 +268,9 @@ class _Builder(Builder):
             if probe is None:
                 sn = vpcs[lb.vpc].subnet(lb.backend_subnet)
                 assert sn is not None
-                probe = first_free(sn.cidr, lb.vpc, owners, self.reserved_tail)
+                # Endpoints' written addresses are claimed later: never take one of them.
+                written = {(d.vpc, d.ip): "" for d in self.doc.endpoints.values() if d.ip is not None}
+                probe = first_free(sn.cidr, lb.vpc, {**owners, **written}, self.reserved_tail)
                 if probe is None:
                     raise self.err(
                         ("load_balancers", lid, "backend_subnet"),
@@ -445,6 +464,14 @@ class _Builder(Builder):
                 initial_state=state,
                 state_reason=why,
                 allowed=tuple(d.whitelist) if d.enable_whitelist else None,
+            )
+        room = self._vpcep_range().num_addresses - 2
+        if len(interface) + len(gateway) > room:
+            last = max(self.doc.endpoints)
+            raise self.err(
+                ("endpoints", last),
+                f"{len(interface) + len(gateway)} endpoints, but VPC Endpoint's range {self._vpcep_range()} "
+                f"gives each its own source address and holds {room}",
             )
         # Written addresses are claimed first, so assignment never takes one.
         for eid in auto:

@@ -103,6 +103,13 @@ def lower_state(
         svc = topo.endpoint_services[ep.service]
         state = cs.endpoint_states[ep.id]
         target, address, steer = _backend(topo, svc.id)
+        if svc.backend_kind is ServiceBackend.CLOUD_SERVICE:
+            service = topo.cloud_services[svc.backend]
+            shown = f"{SERVICE_NOUNS[service.kind]} {service.id}"
+        elif svc.backend_kind is ServiceBackend.LOAD_BALANCER:
+            shown = ""
+        else:
+            shown = f"{NOUNS.instance} {svc.backend}" + (f" ({svc.address})" if svc.address is not None else "")
         allowed = None
         if ep.allowed is not None:
             rules = tuple(
@@ -136,6 +143,7 @@ def lower_state(
             else None,
             steer=steer,
             max_sessions=sessions,
+            target_label=shown,
         )
     for gep in topo.gateway_endpoints.values():
         svc = topo.endpoint_services[gep.service]

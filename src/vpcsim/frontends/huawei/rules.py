@@ -57,19 +57,22 @@ def admission(consumer_account: str, svc: EndpointService) -> tuple[EndpointStat
 
 
 def endpoint_address(topo: Topology, endpoint_id: str) -> int:
-    """The VPCEP-range address an endpoint reaches its backend from: the n-th endpoint of a
-    service, by sorted id, takes the range's (n+1)-th address; gateway endpoints are numbered after
-    the interface ones (the same deterministic rule as Tencent's, docs/decisions.md Q5)."""
-    if endpoint_id in topo.endpoints:
-        service = topo.endpoints[endpoint_id].service
-    else:
-        service = topo.gateway_endpoints[endpoint_id].service
-    peers = sorted(e.id for e in topo.endpoints.values() if e.service == service)
-    peers += sorted(e.id for e in topo.gateway_endpoints.values() if e.service == service)
-    svc = topo.endpoint_services[service]
-    # Services share the range: each takes a block of 4,096 addresses by sorted id.
-    block = sorted(topo.endpoint_services).index(service) * 4096
-    return int(svc.snat_cidr.network_address) + block + 1 + peers.index(endpoint_id)
+    """The VPCEP-range address an endpoint reaches its backend from: endpoints numbered by (service,
+    id), interface ones before gateway ones, the n-th taking the range's (n+1)-th address
+    (*inferred*: which address is not documented; the same deterministic rule as Tencent's,
+    docs/decisions.md Q5). The loader refuses more endpoints than the range holds."""
+    return int(vpcep_range(topo).network_address) + 1 + numbered(topo).index(endpoint_id)
+
+
+def numbered(topo: Topology) -> list[str]:
+    """Every endpoint in the order it takes its VPCEP address."""
+    interface = sorted((e.service, 0, e.id) for e in topo.endpoints.values())
+    gateway = sorted((e.service, 1, e.id) for e in topo.gateway_endpoints.values())
+    return [eid for _, _, eid in sorted(interface + gateway)]
+
+
+def vpcep_range(topo: Topology) -> IPv4Network:
+    return next(iter(topo.endpoint_services.values())).snat_cidr
 
 
 def shared_elb_address(topo: Topology, elb_id: str) -> IPv4Address:
