@@ -60,6 +60,11 @@ class _Builder:
         self.timeline: list[Data] = []
         self.extra: Data = {}
         self.groups = ["sg-open", "sg-rule1", "sg-rule2"]
+        self.settings: Data = {"seed": rng.randint(0, 9999)}
+        if rng.random() < 0.2:
+            self.settings["vpcep_cidr"] = "198.19.128.0/20"
+        if rng.random() < 0.2:
+            self.settings["endpoint_connections"] = rng.choice([0, 1, 100])
 
     # -- objects ---------------------------------------------------------------------------
     def vpc(self, account: str) -> str:
@@ -231,7 +236,7 @@ class _Builder:
 
     # -- finishing -------------------------------------------------------------------------
     def document(self, checks: list[Data]) -> Data:
-        d: Data = {"version": 1, "cloud": "huawei", "settings": {"seed": self.rng.randint(0, 9999)}}
+        d: Data = {"version": 1, "cloud": "huawei", "settings": self.settings}
         d["vpcs"] = self.vpcs
         d["security_groups"] = self.sg
         if self.acls:
@@ -287,8 +292,27 @@ class _Builder:
                 return str(doc["vpc"])
         return None
 
+    def rule_events(self) -> None:
+        """add_rule / remove_rule on the groups, so health probes and connections see them change."""
+        rng = self.rng
+        counts = {(gid, d): len(g[d]) for gid, g in self.sg.items() for d in ("ingress", "egress")}
+        for offset in sorted(rng.sample(range(0, 31, 3), rng.randint(1, 3))):
+            gid = rng.choice(sorted(self.sg))
+            n = counts[(gid, "ingress")]
+            if n and rng.random() < 0.4:
+                self.event(
+                    offset, action="remove_rule", security_group=gid, direction="ingress", index=rng.randrange(n)
+                )
+                counts[(gid, "ingress")] = n - 1
+            else:
+                rule = self.rule("ingress")
+                self.event(offset, action="add_rule", security_group=gid, direction="ingress", index=0, rule=rule)
+                counts[(gid, "ingress")] = n + 1
+
     def finish(self) -> Data:
         self.sg = self.security_groups()
+        if self.rng.random() < 0.3:
+            self.rule_events()
         self.acls = self.network_acls()
         probe = self.document([])
         times = [s.time for s in control_timeline(from_data(probe, source=f"shape-{self.shape}"))]
@@ -320,6 +344,8 @@ def _services(b: _Builder) -> None:
                     vip = b.address(provider, doc["subnet"])
                     doc["virtual_ips"] = [vip]
                     b.targets.append((vip, *listening))
+                    if rng.random() < 0.8:  # Huawei wants the check off for a virtual IP; now and then it is not
+                        doc["source_dest_check"] = False
                 if any(s["server_type"] == "VIP" and s["port_id"] == backend for s in b.services.values()):
                     continue
             if any(s["server_type"] == kind and s["port_id"] == backend for s in b.services.values()):
@@ -353,7 +379,7 @@ def _cloud(b: _Builder) -> None:
     tables: Data = {"rtb-main": {"vpc": vid, "default": True}}
     if rng.random() < 0.6:
         tables["rtb-side"] = {"vpc": vid, "subnets": [sn2]}
-    named = rng.choice([None, ["rtb-main"], sorted(tables)])
+    named = rng.choice([None, ["rtb-main"], sorted(tables), sorted(tables)[-1:]])
     obs: Data = {"vpc": vid, "service": "obs"}
     if named is not None:
         obs["routetables"] = named

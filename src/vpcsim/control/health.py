@@ -75,8 +75,9 @@ def probe_admitted(
     topo: Topology, groups: Mapping[str, SecurityGroup], lb: LoadBalancer, listener: Listener, instance: str, port: int
 ) -> bool:
     """Whether ``lb``'s probe reaches ``instance`` on ``port`` past its filters: the bound groups'
-    ingress rules (one first-match list), and the subnet's ACL for a probe from outside the subnet
-    (the ACL tracks connections, so the answer passes). A load balancer without ``probe_ip`` is
+    ingress rules (one first-match list), and for a probe from outside the subnet the ACLs on the way:
+    the probing subnet's outbound (a dedicated ELB's backend subnet), the backend subnet's inbound
+    (they track connections, so the answer passes). A load balancer without ``probe_ip`` is
     admitted without a rule."""
     source = lb.probe_ip
     if source is None:
@@ -86,8 +87,18 @@ def probe_admitted(
     rules = tuple(r for gid in inst.security_groups for r in groups[gid].ingress)
     if not all(_first_accepts(rules, kind, source, port) for kind in kinds):
         return False
+    target = topo.subnet(inst.vpc, inst.subnet).cidr
+    if source in target:
+        return True  # within one subnet no ACL applies
+    if lb.backend_subnet:
+        # A probe from the backend subnet leaves it first: that subnet's ACL, outbound.
+        out = topo.acl_of(lb.vpc, lb.backend_subnet)
+        if out is not None:
+            listed = (*out.egress, *out.default_rules("egress"))
+            if not all(_first_accepts(listed, kind, inst.ip, port) for kind in kinds):
+                return False
     acl = topo.acl_of(inst.vpc, inst.subnet)
-    if acl is None or source in topo.subnet(inst.vpc, inst.subnet).cidr:
+    if acl is None:
         return True
     listed = (*acl.ingress, *acl.default_rules("ingress"))
     return all(_first_accepts(listed, kind, source, port) for kind in kinds)

@@ -437,9 +437,12 @@ def _probe_changes(
     if lb.probe_ip is None:
         return own
     bound = set(topo.instances[instance].security_groups)
-    times = sorted(
-        {t for t, _ in own} | {t for t, g in groups_over_time if any(g[x] != topo.security_groups[x] for x in bound)}
-    )
+    edits = {
+        ev.at
+        for ev in topo.timeline
+        if ev.kind in (EventKind.ADD_RULE, EventKind.REMOVE_RULE) and ev.security_group in bound
+    }
+    times = sorted({t for t, _ in own} | edits)
     out: list[tuple[float, bool]] = []
     listening = (lst.protocol, port) in topo.instances[instance].sockets
     for t in times:

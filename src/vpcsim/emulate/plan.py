@@ -537,14 +537,18 @@ def plan_state(tag: str, topo: Topology, state: OracleState, pool: IPv4Network) 
         for gvpc, vif in sorted(gep_ifs.values()):
             if gvpc == vid:  # a gateway endpoint's replies go back by the default table (to a data centre too)
                 b.line(vid, f"rule add iif {vif} table {kernel_table[default]} priority 2000")
-        onward = {d: rs for d, rs in state.forwarding(default).items() if rs[0].kind is NextHopKind.ENDPOINT}
+        best = state.forwarding(default)
         gateways_here = sorted(g for g, gw in topo.gateways.items() if gw.vpc == vid)
-        if onward and gateways_here:
-            # From a data centre, only the gateway endpoints' routes of the default table lead on (Q36).
+        if any(rs[0].kind is NextHopKind.ENDPOINT for rs in best.values()) and gateways_here:
+            # From a data centre, the default table decides, and only its gateway endpoints' routes
+            # lead on (Q36): a destination whose best route goes elsewhere ends in the sink.
             number += 1
-            for dest, routes in sorted(onward.items()):
-                address, dev = hop[(vid, routes[0].target)]
-                b.line(vid, f"route add {dest} via {address} dev {dev} onlink table {number}")
+            for dest, routes in sorted(best.items()):
+                if routes[0].kind is NextHopKind.ENDPOINT:
+                    address, dev = hop[(vid, routes[0].target)]
+                    b.line(vid, f"route add {dest} via {address} dev {dev} onlink table {number}")
+                else:
+                    b.line(vid, f"route add {dest} dev {SINK} table {number}")
             b.line(vid, f"route add default dev {SINK} table {number}")
             for g in gateways_here:
                 b.line(vid, f"rule add iif {hop[(vid, g)][1]} table {number} priority 2000")
@@ -613,7 +617,11 @@ def _instance(b: _Builder, iid: str, relay: bool = False) -> NsPlan:
     forwards on the way in (the source as peer) and on the way out (the destination as peer)."""
     inst = b.topo.instances[iid]
     drops = _Drops(iid)
-    rules = _host_rules(drops)
+    rules = []
+    if inst.source_dest_check:
+        # Its NIC takes only what is addressed to its own address: not what comes to a virtual IP.
+        rules += [line for vip in inst.virtual_ips for line in drops.drop("INPUT", f"-d {vip}/32", "source_dest_check")]
+    rules += _host_rules(drops)
     rules += _group_rules(b.state, inst.security_groups, "ingress", "VPCSIM-IN", drops)
     rules += _group_rules(b.state, inst.security_groups, "egress", "VPCSIM-OUT", drops)
     chains: tuple[str, ...] = ("VPCSIM-IN", "VPCSIM-OUT")

@@ -182,9 +182,15 @@ def probe_passes(topo: Topology, lb: LoadBalancer, protocol: str, instance: str,
     kinds = [protocol, "icmp"] if protocol == "udp" else [protocol]
     if not all(_admits(rules, k, lb.probe_ip, port) for k in kinds):
         return False
-    acl = next((a for a in topo.network_acls.values() if a.vpc == inst.vpc and inst.subnet in a.subnets), None)
     subnet = next(s for s in topo.vpcs[inst.vpc].subnets if s.id == inst.subnet)
-    if acl is None or lb.probe_ip in subnet.cidr:
+    if lb.probe_ip in subnet.cidr:
+        return True
+    leaving = next((a for a in topo.network_acls.values() if a.vpc == lb.vpc and lb.backend_subnet in a.subnets), None)
+    outbound = [*leaving.egress, *leaving.defaults[1]] if lb.backend_subnet and leaving is not None else None
+    if outbound is not None and not all(_admits(outbound, k, inst.ip, port) for k in kinds):
+        return False
+    acl = next((a for a in topo.network_acls.values() if a.vpc == inst.vpc and inst.subnet in a.subnets), None)
+    if acl is None:
         return True
     listed = [*acl.ingress, *acl.defaults[0]]
     return all(_admits(listed, k, lb.probe_ip, port) for k in kinds)

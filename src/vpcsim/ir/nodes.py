@@ -126,8 +126,8 @@ class Host:
     """Whether it forwards packets addressed to others (a route's next hop): its filters apply
     both ways, with connection tracking, and it hands them back to its router."""
     source_checked: bool = False
-    """Whether a packet for another address is dropped as such (a NIC's source/destination check),
-    rather than never arriving."""
+    """Whether a packet for another address, its aliases included, is dropped as such (a NIC's
+    source/destination check), rather than never arriving."""
     aliases: frozenset[int] = frozenset()
     """Further addresses it answers on (a virtual IP)."""
 
@@ -166,6 +166,11 @@ class StaticTable:
     """How traces name it (``route table rtb-1``)."""
     routes: LpmTable[tuple[StaticRoute, ...]]
     invalid: tuple[tuple[int, int, InvalidRoute], ...] = ()
+    onward: frozenset[str] | None = None
+    """The next hops its packets may take (None: every one); a packet whose best route leads
+    elsewhere has no route: it entered from outside and the network carries it no further."""
+    onward_note: str = ""
+    """Why, for the drop."""
 
     def invalid_for(self, address: int) -> tuple[InvalidRoute, ...]:
         return tuple(r for net, mask, r in self.invalid if (address & mask) == net)

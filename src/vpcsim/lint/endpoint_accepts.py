@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from vpcsim.errors import ScenarioWarning, WarningCode
 from vpcsim.lint.context import Context
 from vpcsim.model import EndpointState, Event, EventKind
+from vpcsim.model.privatelink import state_name
 
 _MOVABLE = (EndpointState.PENDING, EndpointState.REJECTED)
 
@@ -28,12 +29,19 @@ def check(ctx: Context) -> Iterator[ScenarioWarning]:
         assert ev.endpoint is not None
         state, why = _state_before(ctx, ev)
         if state not in _MOVABLE:
+            cloud = topo.cloud
+            waiting = " or ".join(state_name(cloud, s) for s in _MOVABLE)
+            how = (
+                "approval_enabled: true on its service"
+                if cloud == "huawei"
+                else "another account, whitelisted, on a service with auto_accept: false"
+            )
             yield ctx.warn(
                 ("timeline", ev.order),
                 WarningCode.ACCEPT_ENDPOINT_HAS_NO_EFFECT,
-                f"the accept of endpoint {ev.endpoint} at {ev.at:g}s changes nothing: it is already {state.value} "
-                f"then ({why}); only a PENDING or REJECTED endpoint waits for an accept. Remove the event, or "
-                "make the endpoint wait (another account, whitelisted, on a service with auto_accept: false)",
+                f"the accept of endpoint {ev.endpoint} at {ev.at:g}s changes nothing: it is already "
+                f"{state_name(cloud, state)} then ({why}); only a {waiting} endpoint waits for an accept. Remove "
+                f"the event, or make the endpoint wait ({how})",
             )
 
 

@@ -141,7 +141,7 @@ def stateful(sim: Simulation, host: Host, f: Filter, peer: int, h: Header, steps
 def at_host(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
     host = cast(Host, node)
     h = fl.header
-    if h.dst != host.address and h.dst not in host.aliases:
+    if h.dst != host.address and (h.dst not in host.aliases or host.source_checked):
         if not host.forwards:
             if host.source_checked:
                 raise DropError(Reason.SOURCE_DEST_CHECK, SourceChecked(host.id, ip_text(h.dst)))
@@ -257,7 +257,12 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
     route = table.routes.lookup(dst) if table is not None else None
     group = static.routes.lookup(dst) if static is not None else None
     if group is not None and (route is None or group[0].plen > route.plen):
-        return _static_route(sim, router, static, group, fl)  # type: ignore[arg-type]
+        assert static is not None
+        if static.onward is not None and group[0].next_hop not in static.onward:
+            raise DropError(
+                Reason.NO_ROUTE, NoRoute(router.id, ip_text(dst), False, (), static.onward_note, static.label, prev)
+            )
+        return _static_route(sim, router, static, group, fl)
     if route is None or (router.split_horizon and route.next_hop == prev):
         invalid = table.invalid_for(dst) if table is not None else ()
         if static is not None:

@@ -60,8 +60,8 @@ class Sessions:
     sends the replies of such a flow back to the node that sent it."""
     wrr_current: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     active: dict[tuple[tuple[str, str], str], int] = field(default_factory=dict)
+    """Connections opened per ((load balancer, listener), backend key), for least-connections."""
     acl_flows: dict[tuple[str, int, int], set[FlowKey]] = field(default_factory=dict)
     """Per (network, subnet net, mask) of a filter that tracks connections: the flows it admitted."""
     nat_count: dict[str, int] = field(default_factory=dict)
     """Sessions opened per translator (for its limit)."""
-    """Connections opened per ((load balancer, listener), backend key), for least-connections."""

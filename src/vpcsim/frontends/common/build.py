@@ -223,7 +223,7 @@ class Builder(NetworkSections):
         return out
 
     def _placement(
-        self, path: Path, vpc: str, subnet: str, ip: IPv4Address | None, vpcs: Mapping[str, Vpc], ip_key: str
+        self, path: Path, vpc: str, subnet: str, ip: IPv4Address | None, vpcs: Mapping[str, Vpc], ip_key: str | int
     ) -> Subnet:
         if vpc not in vpcs:
             raise self.err((*path, "vpc"), f"unknown VPC {vpc!r}" + _known(vpcs))

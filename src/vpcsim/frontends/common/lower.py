@@ -13,6 +13,7 @@ from ipaddress import IPv4Network
 from vpcsim.control import ControlState
 from vpcsim.ir import (
     PROTO_NUMBERS,
+    Backend,
     Circuit,
     CompiledNetwork,
     Delays,
@@ -21,6 +22,7 @@ from vpcsim.ir import (
     Gateway,
     Host,
     Link,
+    Listener,
     LpmTable,
     Node,
     Owner,
@@ -36,6 +38,7 @@ from vpcsim.ir.nodes import filter_rule
 from vpcsim.model import (
     Action,
     Firewall,
+    LoadBalancer,
     NetworkAcl,
     NextHopKind,
     Protocol,
@@ -283,6 +286,34 @@ def network_links(
                 zone="", region=premises(idc), inter_region=True, bandwidth_bps=gw.bandwidth_bps, delay=gw.delay
             )
     return links
+
+
+def lower_listeners(topo: Topology, cs: ControlState, lb: LoadBalancer) -> dict[tuple[int, int], Listener]:
+    """A load balancer's listeners by (protocol number, port), each backend with its health now."""
+    listeners: dict[tuple[int, int], Listener] = {}
+    for lst in lb.listeners:
+        backends = tuple(
+            Backend(
+                instance=b.instance,
+                address=int(topo.instances[b.instance].ip),
+                gateway=topo.instances[b.instance].vpc,
+                port=b.port,
+                weight=b.weight,
+                healthy=cs.backend_health[(lb.id, lst.id, b.instance, b.port)],
+                key=f"{b.instance}:{b.port}",
+            )
+            for b in lst.backends
+        )
+        proto = PROTO_NUMBERS[lst.protocol]
+        listeners[(proto, lst.port)] = Listener(
+            id=lst.id,
+            proto=proto,
+            port=lst.port,
+            scheduler=lst.scheduler.value,
+            backends=backends,
+            health_checked=lst.health_check.enabled,
+        )
+    return listeners
 
 
 def endpoints_closed_to_peers(topo: Topology, vpc: str, why: str) -> dict[str, tuple[frozenset[str], str]]:

@@ -133,9 +133,24 @@ class _Builder(Builder):
         return self.doc.settings.vpcep_cidr
 
     def _outside_vpcep_range(self, vpcs: Mapping[str, Vpc]) -> None:
-        """No VPC may overlap the range VPC Endpoint reaches backends from [HW1][HW10]."""
+        """No VPC may overlap the range VPC Endpoint reaches backends from [HW1][HW10], nor the
+        cloud services' range; the two ranges are Huawei's own and apart."""
         reserved = self._vpcep_range()
+        if reserved not in rules.VPCEP_RANGES:
+            known = " or ".join(str(r) for r in rules.VPCEP_RANGES)
+            raise self.err(
+                ("settings", "vpcep_cidr"), f"VPC Endpoint reaches backends from {known} (the latter in older regions)"
+            )
+        cloud = self.doc.settings.cloud_service_cidr
+        if cloud.overlaps(reserved):
+            raise self.err(("settings", "cloud_service_cidr"), f"{cloud} overlaps VPC Endpoint's range {reserved}")
         for vid, v in vpcs.items():
+            if v.cidr.overlaps(cloud):
+                raise self.err(
+                    ("vpcs", vid, "cidr"),
+                    f"{v.cidr} overlaps {cloud}, where Huawei Cloud's services have their addresses "
+                    "(settings.cloud_service_cidr)",
+                )
             if v.cidr.overlaps(reserved):
                 raise self.err(
                     ("vpcs", vid, "cidr"),
@@ -145,6 +160,20 @@ class _Builder(Builder):
 
     def _routes_outside_vpcep_range(self, tables: Mapping[str, RouteTable], idcs: Mapping[str, object]) -> None:
         reserved = self._vpcep_range()
+        endpoint_routes = {(tid, r.id) for tid, t in tables.items() for r in t.routes if r.kind is NextHopKind.ENDPOINT}
+        for i, e in enumerate(self.doc.timeline):
+            if e.action == "add_route" and e.destination is not None and e.destination.overlaps(reserved):
+                raise self.err(
+                    ("timeline", i, "destination"),
+                    f"{e.destination} overlaps {reserved}, the range VPC Endpoint reaches backends from: "
+                    "no route may overlap it [HW10]",
+                )
+            if e.action in ("delete_route", "disable_route") and (e.route_table, e.route) in endpoint_routes:
+                raise self.err(
+                    ("timeline", i, "route"),
+                    f"route {e.route} is gateway endpoint {e.route}'s: it goes with the endpoint and cannot be "
+                    "changed or deleted [HWRT1]",
+                )
         for tid, t in self.doc.route_tables.items():
             for rid, r in t.routes.items():
                 if r.destination.overlaps(reserved):
@@ -174,7 +203,7 @@ class _Builder(Builder):
         inst = self._instance(iid, d, vpcs, groups, owners)
         path: Path = ("instances", iid)
         for i, vip in enumerate(d.virtual_ips):
-            self._placement(path, d.vpc, d.subnet, vip, vpcs, "ip")  # the same subnet's rules
+            self._placement((*path, "virtual_ips"), d.vpc, d.subnet, vip, vpcs, i)  # the same subnet's rules
             self._claim(owners, d.vpc, vip, f"virtual IP of ECS {iid}", (*path, "virtual_ips", i))
         return replace(inst, source_dest_check=d.source_dest_check, virtual_ips=tuple(d.virtual_ips))
 
@@ -286,16 +315,19 @@ class _Builder(Builder):
         out: dict[str, CloudService] = {}
         prefix = self.doc.settings.cloud_service_cidr
         taken = {lb.probe_ip: lid for lid, lb in lbs.items() if lb.kind == "shared"}
-        seen: dict[IPv4Address, str] = {}
+        seen: dict[tuple[str, IPv4Address], str] = {}
         for sid, d in sorted(self.doc.cloud_services.items()):
             path: Path = ("cloud_services", sid)
             if d.ip not in prefix:
                 raise self.err((*path, "ip"), f"{d.ip} is outside the cloud-service range {prefix} (settings)")
             if d.ip in taken:
                 raise self.err((*path, "ip"), f"{d.ip} is where shared ELB {taken[d.ip]} reaches its backends from")
-            if d.ip in seen:
-                raise self.err((*path, "ip"), f"{d.ip} is already the address of cloud service {seen[d.ip]}")
-            seen[d.ip] = sid
+            if (d.region, d.ip) in seen:
+                raise self.err(
+                    (*path, "ip"),
+                    f"{d.ip} is already the address of cloud service {seen[(d.region, d.ip)]} in {d.region}",
+                )
+            seen[(d.region, d.ip)] = sid
             tcp, udp = rules.SERVICE_PORTS[d.type]
             out[sid] = CloudService(
                 id=sid,
@@ -490,6 +522,11 @@ class _Builder(Builder):
         table [HW23] (resolved once the tables are built)."""
         if d.routetables is None:
             return ()
+        if not d.routetables:
+            raise self.err(
+                ("endpoints", eid, "routetables"),
+                "names no route table: list some, or leave it out for the default one",
+            )
         for i, tid in enumerate(d.routetables):
             t = self.doc.route_tables.get(tid)
             if t is None:

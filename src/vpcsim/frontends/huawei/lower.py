@@ -21,6 +21,7 @@ Every word a trace shows (``ECS``, ``ELB``, ``VPC endpoint``, ``VPCEP NAT``) is 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from ipaddress import IPv4Network
 
 from vpcsim.control import ControlState, control_timeline
@@ -29,6 +30,7 @@ from vpcsim.frontends.common.lower import (
     Nouns,
     compiled,
     endpoints_closed_to_peers,
+    lower_listeners,
     lower_route_table,
     lower_rules,
     network_links,
@@ -41,13 +43,11 @@ from vpcsim.frontends.common.lower import (
 from vpcsim.frontends.huawei.rules import SERVICE_NOUNS, endpoint_address
 from vpcsim.ir import (
     PROTO_NUMBERS,
-    Backend,
     Balancer,
     CompiledNetwork,
     ForwardingState,
     Host,
     Link,
-    Listener,
     Node,
     Owner,
     Router,
@@ -176,29 +176,7 @@ def lower_state(
             max_sessions=sessions,
         )
     for lb in topo.load_balancers.values():
-        listeners: dict[tuple[int, int], Listener] = {}
-        for lst in lb.listeners:
-            backends = tuple(
-                Backend(
-                    instance=b.instance,
-                    address=int(topo.instances[b.instance].ip),
-                    gateway=topo.instances[b.instance].vpc,
-                    port=b.port,
-                    weight=b.weight,
-                    healthy=cs.backend_health[(lb.id, lst.id, b.instance, b.port)],
-                    key=f"{b.instance}:{b.port}",
-                )
-                for b in lst.backends
-            )
-            proto = PROTO_NUMBERS[lst.protocol]
-            listeners[(proto, lst.port)] = Listener(
-                id=lst.id,
-                proto=proto,
-                port=lst.port,
-                scheduler=lst.scheduler.value,
-                backends=backends,
-                health_checked=lst.health_check.enabled,
-            )
+        listeners = lower_listeners(topo, cs, lb)
         nodes[lb.id] = Balancer(
             id=lb.id,
             label=f"{lb.kind} {ELB} {lb.id}",
@@ -288,9 +266,15 @@ def _ways_in(topo: Topology, cs: ControlState) -> dict[str, dict[str, StaticTabl
         if gw.vpc is None:
             continue
         default = next(t for t in cs.route_tables.values() if t.vpc == gw.vpc and t.default)
-        if not any(r.kind is NextHopKind.ENDPOINT for r in default.routes):
+        endpoints = frozenset(r.target for r in default.routes if r.kind is NextHopKind.ENDPOINT)
+        if not endpoints:
             continue
-        table = lower_route_table(topo, default, frozenset({NextHopKind.ENDPOINT}))
+        # The whole table decides (longest prefix, then rank); only a gateway endpoint leads on.
+        table = replace(
+            lower_route_table(topo, default),
+            onward=endpoints,
+            onward_note=f"{gw.vpc} carries traffic from a data centre on only to its gateway endpoints",
+        )
         out.setdefault(gw.vpc, {})[gw.id] = table
     return out
 

@@ -17,6 +17,9 @@ from ipaddress import IPv4Address, IPv4Network
 from vpcsim.model import Action, EndpointService, EndpointState, Protocol, Rule, Topology
 from vpcsim.model.security import ALL_PORTS, PortRange
 
+VPCEP_RANGES = (IPv4Network("198.19.128.0/17"), IPv4Network("198.19.128.0/20"))
+"""The ranges VPC Endpoint reaches backends from: today's, and older regions' [HW1][HW10][HW11]."""
+
 SHARED_ELB_CIDR = IPv4Network("100.125.0.0/16")
 """Where a shared ELB's traffic and health checks come from [HWELB1]."""
 

@@ -8,10 +8,11 @@ API gives its objects (``service_type``, ``server_type``, ``approval_enabled``, 
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from vpcsim.frontends.common.schema import (
     NOUNS as COMMON_NOUNS,
@@ -73,7 +74,18 @@ class PortMappingDoc(Doc):
     protocol: Literal["TCP", "UDP"] = "TCP"
 
 
-Principal = Annotated[str, StringConstraints(pattern=r"^(\*|iam:domain::[A-Za-z0-9][A-Za-z0-9._-]{0,63})$")]
+_PRINCIPAL = re.compile(r"\*|iam:domain::[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _principal(value: str) -> str:
+    if not _PRINCIPAL.fullmatch(value):
+        raise ValueError(
+            f"expected 'iam:domain::ACCOUNT' (the account id of the VPC that may connect) or '*', got {value!r}"
+        )
+    return value
+
+
+Principal = Annotated[str, AfterValidator(_principal)]
 
 
 class EndpointServiceDoc(Doc):

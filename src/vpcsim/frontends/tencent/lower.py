@@ -24,6 +24,7 @@ from vpcsim.frontends.common.lower import (
     Nouns,
     compiled,
     endpoints_closed_to_peers,
+    lower_listeners,
     network_links,
     network_nodes,
     vpc_routers,
@@ -33,13 +34,10 @@ from vpcsim.frontends.common.lower import (
 )
 from vpcsim.frontends.tencent.rules import snat_address
 from vpcsim.ir import (
-    PROTO_NUMBERS,
-    Backend,
     Balancer,
     CompiledNetwork,
     ForwardingState,
     Link,
-    Listener,
     LpmTable,
     Node,
     Router,
@@ -120,29 +118,7 @@ def lower_state(
             snat_label="Private Link SNAT",
         )
     for lb in topo.load_balancers.values():
-        listeners: dict[tuple[int, int], Listener] = {}
-        for lst in lb.listeners:
-            backends = tuple(
-                Backend(
-                    instance=b.instance,
-                    address=int(topo.instances[b.instance].ip),
-                    gateway=topo.instances[b.instance].vpc,
-                    port=b.port,
-                    weight=b.weight,
-                    healthy=cs.backend_health[(lb.id, lst.id, b.instance, b.port)],
-                    key=f"{b.instance}:{b.port}",
-                )
-                for b in lst.backends
-            )
-            proto = PROTO_NUMBERS[lst.protocol]
-            listeners[(proto, lst.port)] = Listener(
-                id=lst.id,
-                proto=proto,
-                port=lst.port,
-                scheduler=lst.scheduler.value,
-                backends=backends,
-                health_checked=lst.health_check.enabled,
-            )
+        listeners = lower_listeners(topo, cs, lb)
         nodes[lb.id] = Balancer(
             id=lb.id,
             label=lb.id,
