@@ -15,8 +15,7 @@ from tests.emulate.generator import variant
 from tests.emulate.shapes import shaped
 from vpcsim.control import control_timeline
 from vpcsim.emulate.plan_control import Oracle, health_flips
-from vpcsim.frontends import from_data, load
-from vpcsim.frontends.tencent.lower import compile_network
+from vpcsim.frontends import from_data, huawei, load, tencent
 from vpcsim.model import HealthCheck, Topology
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +25,7 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 def _compare(topo: Topology) -> None:
     oracle = Oracle(topo)
     states = control_timeline(topo)
-    compiled = compile_network(topo, states)
+    compiled = (huawei if topo.cloud == "huawei" else tencent).compile_network(topo, states)
     times = sorted({0.0, *oracle.change_times(), *(s.time for s in states), *(c.at for c in topo.checks)})
     for t in times:
         cs = next(s for s in reversed(states) if s.time <= t)

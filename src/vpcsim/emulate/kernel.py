@@ -605,6 +605,8 @@ class Fabric:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            if proc.stderr is not None:
+                proc.stderr.close()
         self.resolvers = []
         existing = set(list_namespaces())
         doomed = [n for n in self.created if n in existing]
