@@ -302,3 +302,44 @@ def test_arbitrary_text_loads_or_raises_one_scenario_error(text: str) -> None:
         loads(text, source="<fuzz>")
     except ScenarioError as err:
         _one_line(err)
+
+
+HUAWEI_SEEDS = sorted((ROOT / "scenarios").glob("huawei_*.yaml"))
+HUAWEI_PER_SEED = 300
+"""Mutated documents per Huawei scenario: the Huawei front-end's own keys and rules under fuzzing."""
+
+
+def test_every_mutated_huawei_document_loads_or_exits_2_with_one_message(tmp_path: Path) -> None:
+    """The same mutations on the Huawei scenarios (those that apply to their keys: the mutator's
+    value generators know the Tencent seed's sections, and skip the rest by raising)."""
+    made = loaded = 0
+    failures: list[str] = []
+    for seed in HUAWEI_SEEDS:
+        text = seed.read_text(encoding="utf-8")
+        doc = yaml.safe_load(text)
+        for index in range(HUAWEI_PER_SEED):
+            try:
+                _, data = mutator.document(doc, text, index, marker=str(tmp_path / "pwned"))
+            except (KeyError, IndexError, TypeError, ValueError):
+                continue  # a Tencent-shaped mutation with nothing to mutate here
+            made += 1
+            path = tmp_path / f"{seed.stem}-{index}.yaml"
+            path.write_bytes(data)
+            try:
+                with watchdog(WATCHDOG_S):
+                    code, _, err = _validate(path)
+                    if code == 0:
+                        loaded += 1
+                        Network(load(path)).run_checks(max_branches=8)
+            except Hang as exc:
+                failures.append(f"{path}: {exc}")
+                continue
+            except Exception as exc:
+                failures.append(f"{path}: {exc!r}")
+                continue
+            if code not in (0, 2) or (code == 2 and (err.count("\n") != 1 or not err.startswith(f"vpcsim: {path}"))):
+                failures.append(f"{path}: exit {code}: {err[:300]}")
+    assert not (tmp_path / "pwned").exists()
+    assert made >= 2 * HUAWEI_PER_SEED, made
+    assert loaded >= 20, loaded
+    assert not failures, "\n".join(failures[:20])
