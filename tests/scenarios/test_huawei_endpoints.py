@@ -118,7 +118,8 @@ def as_vm(d: Data) -> Data:
 
 
 def as_vip(d: Data) -> Data:
-    d["instances"]["ecs-s"]["virtual_ips"] = ["10.3.1.200"]
+    # Huawei wants the source/destination check off on an ECS behind a virtual IP (Q38).
+    d["instances"]["ecs-s"].update(virtual_ips=["10.3.1.200"], source_dest_check=False)
     service(d).update(server_type="VIP", vip="10.3.1.200")
     return d
 
@@ -138,6 +139,14 @@ def test_each_server_type_reaches_the_backend(shape: Any, target: str, path: tup
     assert diffs(translations(r, "vpce-c")[0])["dst"] == ("192.168.1.50", target)
     assert r.packets[0].nodes == path
     assert found(r, Delivered)[-1] == Delivered("ecs-s", "tcp", 8080)
+
+
+def test_a_virtual_ip_answers_only_with_the_source_dest_check_off() -> None:
+    d = as_vip(scenario())
+    del d["instances"]["ecs-s"]["source_dest_check"]  # on, by default
+    r = net(d).telnet("ecs-c", "vpce-c", 80)
+    assert ends(r) == (Verdict.TIMEOUT, Reason.SOURCE_DEST_CHECK)
+    assert r.blocked_at == "ecs-s"
 
 
 def test_a_vip_service_names_one_of_the_ecss_virtual_ips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
