@@ -95,6 +95,7 @@ class WarningCode(StrEnum):
     CROSS_REGION_PEERING = "cross-region-peering"
     ACL_DROPS_RETURN_TRAFFIC = "acl-drops-return-traffic"
     ENDPOINT_POLICY_DENIES = "endpoint-policy-denies"
+    BACKEND_SG_BLOCKS_LOAD_BALANCER = "backend-sg-blocks-load-balancer"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

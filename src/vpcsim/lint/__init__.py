@@ -7,6 +7,7 @@ finds, one kind of mistake per module:
 
 * :mod:`~vpcsim.lint.private_link` — groups that drop Private Link's SNAT range
 * :mod:`~vpcsim.lint.backends` — listeners and backends that cannot serve
+* :mod:`~vpcsim.lint.elb_sources` — backends whose groups drop their load balancer's own source
 * :mod:`~vpcsim.lint.missing_rules` — instances whose groups hold no rule in a direction in use
 * :mod:`~vpcsim.lint.shadowing` — rules that can never match
 * :mod:`~vpcsim.lint.endpoint_accepts` — timeline accepts that change nothing
@@ -27,6 +28,7 @@ from vpcsim.errors import ScenarioWarning
 from vpcsim.lint import (
     backends,
     checks,
+    elb_sources,
     endpoint_accepts,
     missing_rules,
     network_paths,
@@ -41,6 +43,7 @@ RULES: tuple[Callable[[Context], Iterator[ScenarioWarning]], ...] = (
     regions.check,
     private_link.check,
     backends.check,
+    elb_sources.check,
     missing_rules.check,
     shadowing.check,
     endpoint_accepts.check,
