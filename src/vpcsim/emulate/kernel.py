@@ -354,9 +354,10 @@ class Fabric:
             if nsp.listen:
                 self._listen(self.ns[key], nsp.listen)
             if nsp.listen_udp:
-                # One socket per own address: a datagram to a virtual IP is answered from it.
+                # With several own addresses (virtual IPs), one socket each: a datagram to a virtual
+                # IP is answered from it. Otherwise one socket on every address, as before.
                 own = [i.address.split("/")[0] for i in nsp.ifaces if i.address.endswith("/32")]
-                self._listen_udp(self.ns[key], nsp.listen_udp, own or ["0.0.0.0"])
+                self._listen_udp(self.ns[key], nsp.listen_udp, own if len(own) > 1 else ["0.0.0.0"])
             if nsp.resolver:
                 self._resolve(self.ns[key], nsp.resolver)
         self.build_seconds = time.perf_counter() - t0
