@@ -560,7 +560,7 @@ def _peer(net: CompiledNetwork, at: float, d: Denied) -> Peer | None:
     own = f"{d.peer}/32"
     nodes = net.state_at(at).nodes.values()
     for node in nodes:
-        if isinstance(node, Translator) and node.snat_address == address:
+        if isinstance(node, Translator | Balancer) and node.snat_address == address:
             return Peer(d.peer, node.label, node.id, node.snat_label, node.snat_pool or own)
     for node in nodes:
         if isinstance(node, Host | Balancer | Translator) and node.address == address:

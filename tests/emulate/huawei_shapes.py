@@ -59,7 +59,6 @@ class _Builder:
         self.sources: list[str] = []
         self.timeline: list[Data] = []
         self.extra: Data = {}
-        self.groups = ["sg-open", "sg-rule1", "sg-rule2"]
         self.settings: Data = {"seed": rng.randint(0, 9999)}
         if rng.random() < 0.2:
             self.settings["vpcep_cidr"] = "198.19.128.0/20"

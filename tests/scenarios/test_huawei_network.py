@@ -75,6 +75,8 @@ def test_a_shared_elbs_backend_group_must_admit_100_125_0_0_16() -> None:
     r = net(d).telnet("ecs-in", "elb-s", 80)
     assert (*ends(r), r.blocked_at) == (*SG_DENIED, "ecs-s")
     assert IPv4Address(denied_peer(r)) in IPv4Network(SHARED_ELB)
+    # What to change names the range the ELB draws from, not the one address seen.
+    assert r.ref == f"sg-backend: no accept for tcp/8080 from {SHARED_ELB}"
 
 
 def test_transfer_client_ip_makes_the_backend_see_the_client() -> None:

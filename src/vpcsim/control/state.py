@@ -335,7 +335,9 @@ def control_timeline(topo: Topology) -> list[ControlState]:
     for ev in topo.timeline:
         push(ev.at, ev.order, "event", ev)
     listener_changes = _listener_changes(topo)
-    groups_over_time = _groups_over_time(topo)
+    # Only probes that security groups judge need the groups over time.
+    probed = any(lb.probe_ip is not None for lb in topo.load_balancers.values())
+    groups_over_time = _groups_over_time(topo) if probed else []
     for lb in sorted(topo.load_balancers.values(), key=lambda x: x.id):
         for lst in lb.listeners:
             for b in lst.backends:

@@ -313,6 +313,9 @@ class Balancer:
     (from and to translators); its router checks the rest."""
     snat_address: int = 0
     """The source address backends see, with a port per connection (0: the client's own)."""
+    snat_pool: str = ""
+    """The CIDR (as text) that address is drawn from: what a backend's filter must admit. Reports
+    read it; the engine does not."""
     snat_label: str = ""
     """What the front-end calls that address, for reports."""
 

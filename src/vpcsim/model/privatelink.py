@@ -97,8 +97,6 @@ class Endpoint:
     state_reason: str
     allowed: tuple[IPv4Network, ...] | None = None
     """The sources it admits (an endpoint's access control); None admits every source."""
-    policy: str = ""
-    """Its policy document, as written (it decides requests, never packets)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

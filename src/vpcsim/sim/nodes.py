@@ -588,6 +588,15 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
             if w > best_w:
                 chosen, best_w = b, w
         cur[chosen.key] -= total
+    source, source_port = key[0], key[1]
+    if lb.snat_address:
+        # A port first: a connection that gets none is refused before the scheduler counts it.
+        sport = sim.snat.allocate(lb.snat_address)
+        if sport is None:
+            raise DropError(
+                Reason.SNAT_PORTS_EXHAUSTED, PortsExhausted(lb.id, lb.label, ip_text(lb.snat_address), sim.snat.size)
+            )
+        source, source_port = lb.snat_address, sport
     akey = (lkey, chosen.key)
     s.active[akey] = s.active.get(akey, 0) + 1
     steps.append(
@@ -623,14 +632,6 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
     )
     sim.choices.append((fl.flow_id, tuple.__new__(Choice, choice)))
     vip, vport = key[2], key[3]
-    source, source_port = key[0], key[1]
-    if lb.snat_address:
-        sport = sim.snat.allocate(lb.snat_address)
-        if sport is None:
-            raise DropError(
-                Reason.SNAT_PORTS_EXHAUSTED, PortsExhausted(lb.id, lb.label, ip_text(lb.snat_address), sim.snat.size)
-            )
-        source, source_port = lb.snat_address, sport
     backend_flow = (source, source_port, chosen.address, chosen.port)
     reply = (chosen.address, chosen.port, source, source_port)
     sess = LbSession(

@@ -35,7 +35,6 @@ from vpcsim.model import (
     RouteTable,
     SecurityGroup,
     ServiceBackend,
-    Settings,
     Topology,
     Vpc,
 )
@@ -272,24 +271,11 @@ class _Builder(Builder):
         address of 100.125.0.0/16 (the client's own address passes when it transfers it); a
         dedicated one passes the client's address and probes from its backend-subnet address,
         assigned after every written address is claimed."""
-        draft = Topology(
-            source="",
-            settings=Settings(),
-            vpcs={},
-            security_groups={},
-            instances={},
-            load_balancers=lbs,
-            endpoint_services={},
-            endpoints={},
-            ccns={},
-            timeline=(),
-            checks=(),
-        )
         out: dict[str, LoadBalancer] = {}
         for lid, lb in lbs.items():
             d = self.doc.load_balancers[lid]
             if lb.kind == "shared":
-                address = rules.shared_elb_address(draft, lid)
+                address = rules.shared_elb_address(lbs, lid)
                 passes = bool(d.transfer_client_ip)
                 out[lid] = replace(lb, source_ip=None if passes else address, probe_ip=address)
                 continue

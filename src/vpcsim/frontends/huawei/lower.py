@@ -40,7 +40,7 @@ from vpcsim.frontends.common.lower import (
 from vpcsim.frontends.common.lower import (
     subnet_filters as lower_subnet_filters,
 )
-from vpcsim.frontends.huawei.rules import SERVICE_NOUNS, endpoint_address
+from vpcsim.frontends.huawei.rules import SERVICE_NOUNS, SHARED_ELB_CIDR, endpoint_address
 from vpcsim.ir import (
     PROTO_NUMBERS,
     Balancer,
@@ -189,6 +189,7 @@ def lower_state(
             listeners=listeners,
             subnet_filter=subnet_filters.get(lb.vpc, {}).get(lb.id),
             snat_address=int(lb.source_ip) if lb.source_ip is not None else 0,
+            snat_pool=str(SHARED_ELB_CIDR) if lb.source_ip is not None else "",
             snat_label=f"{lb.kind} ELB source" if lb.source_ip is not None else "",
         )
     return ForwardingState(time=cs.time, nodes=nodes, links=_links(topo, nodes), changes=cs.changes)

@@ -12,9 +12,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Network
 
-from vpcsim.model import Action, EndpointService, EndpointState, Protocol, Rule, Topology
+from vpcsim.model import Action, EndpointService, EndpointState, LoadBalancer, Protocol, Rule, Topology
 from vpcsim.model.security import ALL_PORTS, PortRange
 
 VPCEP_RANGES = (IPv4Network("198.19.128.0/17"), IPv4Network("198.19.128.0/20"))
@@ -78,10 +79,10 @@ def vpcep_range(topo: Topology) -> IPv4Network:
     return next(iter(topo.endpoint_services.values())).snat_cidr
 
 
-def shared_elb_address(topo: Topology, elb_id: str) -> IPv4Address:
+def shared_elb_address(lbs: Mapping[str, LoadBalancer], elb_id: str) -> IPv4Address:
     """The 100.125.0.0/16 address a shared ELB forwards and probes from: one per ELB, by sorted id,
     from the range's upper half (the lower half holds the cloud services' addresses)."""
-    shared = sorted(lid for lid, lb in topo.load_balancers.items() if lb.kind == "shared")
+    shared = sorted(lid for lid, lb in lbs.items() if lb.kind == "shared")
     return SHARED_ELB_CIDR.network_address + 32768 + 1 + shared.index(elb_id)
 
 
