@@ -36,7 +36,23 @@ ALLOWED: dict[str, set[str]] = {
     "branches": {"errors", "trace"},
     # A hand-made packet walked through the engine: Scapy in, Scapy out.
     "send": {"errors", "ir", "sim", "trace"},
-    "probes": {"errors", "model", "scenario", "frontends", "ir", "sim", "trace", "report", "branches", "send"},
+    # Many connections and one bulk transfer run on the engine as probes do, in their own simulations.
+    "transfer": {"branches", "ir", "scenario", "sim", "trace"},
+    "load": {"ir", "scenario", "sim", "trace"},
+    "probes": {
+        "errors",
+        "model",
+        "scenario",
+        "frontends",
+        "ir",
+        "sim",
+        "trace",
+        "report",
+        "branches",
+        "send",
+        "transfer",
+        "load",
+    },
     "testing": {"probes", "scenario", "trace", "report"},
     "pytest_plugin": {"probes"},
     # The kernel oracle: its plan from the model alone; the runner asks the simulator; the CLI loads files.

@@ -23,7 +23,7 @@ def help_of(capsys: pytest.CaptureFixture[str], command: str) -> str:
 
 
 def test_every_subcommand_is_covered() -> None:
-    assert set(COMMANDS) == {"telnet", "nc", "ping", "check", "validate", "emulate"}
+    assert set(COMMANDS) == {"telnet", "nc", "ping", "transfer", "load", "check", "validate", "emulate"}
 
 
 @pytest.mark.parametrize("command", COMMANDS)

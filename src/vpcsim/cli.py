@@ -335,6 +335,241 @@ def ping(
     _report(result, as_json=as_json, brief=brief, pcap=pcap)
 
 
+def _size(text: str, what: str) -> int:
+    from vpcsim.scenario.values import size
+
+    try:
+        return size(text)
+    except ValueError as exc:
+        _fail_input(f"{what}: {exc}")
+        raise  # pragma: no cover - _fail_input exits
+
+
+@cli.command(
+    epilog=_epilog(
+        "vpcsim transfer scenarios/chengdu_chongqing.yaml --from cvm-vpc3 172.16.2.16 1044 --bytes 10MB",
+        "  0  every branch delivered every byte and closed\n  1  a branch did not (refused, timed out, reset)\n"
+        "  2  invalid input (one message on stderr)",
+    )
+)
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True, metavar="SOURCE", help="Instance or data-centre host to send from.")
+@click.argument("host")
+@click.argument("port", type=click.IntRange(1, 65535))
+@click.option("--bytes", "nbytes", required=True, metavar="N", help="How much to send: bytes, or '100MB', '64KiB'.")
+@_AT
+@_SEED
+@_JSON
+@click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    metavar="INSTANCE[:PORT]",
+    help="Pin a load balancer's or a router's choice instead of transferring over every branch.",
+)
+@click.option(
+    "--max-branches",
+    type=click.IntRange(1),
+    default=64,
+    show_default=True,
+    help="Most branches (combinations of load-balancer choices) to transfer over.",
+)
+@click.option(
+    "--pcap",
+    "pcap",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the first branch's packets at the capture points chosen to this pcapng file.",
+)
+@click.option(
+    "--pcap-points",
+    "points",
+    default="",
+    metavar="SEL",
+    help="Capture points to write, comma-separated glob patterns over NODE:IFACE (default: every point), "
+    "e.g. 'cvm-vpc3:*,cvm-backend*:*'.",
+)
+@click.option(
+    "--snaplen",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="Write at most this many bytes of each packet (0: all), as tcpdump -s.",
+)
+def transfer(
+    scenario: str,
+    source: str,
+    host: str,
+    port: int,
+    nbytes: str,
+    at: str,
+    seed: int | None,
+    as_json: bool,
+    backends: tuple[str, ...],
+    max_branches: int,
+    pcap: str | None,
+    points: str,
+    snaplen: int,
+) -> None:
+    """Send N bytes over one TCP connection from SOURCE to HOST PORT (`nc HOST PORT < file`), every
+    segment simulated: goodput, RTT samples, congestion window, retransmissions, completion time and
+    how busy each capped link and gateway was, on every branch the load balancers may take."""
+    from vpcsim.report import render_transfer, transfer_to_dict, write_captures
+    from vpcsim.report.progress import for_terminal
+
+    size = _size(nbytes, "--bytes")
+    net = _load(scenario)
+    start, _ = _times(scenario, at, "0", "--at")
+    with for_terminal() as progress:
+        progress.stage("bytes delivered", total=size)
+        seen = [0]
+
+        def advance(delivered: int) -> None:
+            progress.advance(delivered - seen[0])
+            seen[0] = delivered
+
+        def reset(delivered: int) -> None:
+            if delivered < seen[0]:  # the next branch started
+                seen[0] = 0
+                progress.stage("bytes delivered (next branch)", total=size)
+            advance(delivered)
+
+        try:
+            result = net.transfer(
+                source,
+                host,
+                port,
+                size,
+                at=start,
+                seed=seed,
+                capture=pcap is not None,
+                backends=backends,
+                max_branches=max_branches,
+                progress=reset,
+            )
+        except VpcsimError as exc:
+            _fail_input(f"{scenario}: {exc}")
+    if pcap is not None:
+        try:
+            write_captures(result.captures, pcap, points=[p for p in points.split(",") if p], snaplen=snaplen)
+        except OSError as exc:
+            _fail_input(f"--pcap {pcap}: {exc.strerror or exc}")
+    if as_json:
+        _dump(transfer_to_dict(result))
+    else:
+        click.echo(render_transfer(result))
+    sys.exit(EXIT_OK if all(b.completed for b in result.branches) else EXIT_FAIL)
+
+
+def _sources(net: Any, selector: str) -> list[str]:
+    """Instances and data-centre hosts named by comma-separated ids or glob patterns, in sorted order."""
+    from fnmatch import fnmatchcase
+
+    known = sorted(net.topology.host_ids())
+    chosen: list[str] = []
+    for pattern in (p.strip() for p in selector.split(",")):
+        if not pattern:
+            continue
+        hits = [h for h in known if fnmatchcase(h, pattern)]
+        if not hits:
+            _fail_input(f"--from {pattern!r} names no instance or data-centre host (known: {', '.join(known)})")
+        chosen += [h for h in hits if h not in chosen]
+    if not chosen:
+        _fail_input("--from names no instance or data-centre host")
+    return chosen
+
+
+@cli.command(
+    epilog=_epilog(
+        "vpcsim load scenarios/chengdu_chongqing.yaml --from 'cvm-vpc*' --to 172.16.2.16:1044 "
+        "--clients 2000 --rate 1000 --duration 20s --hold 1s",
+        "  0  every connection connected\n  1  some did not (refused, timed out, dropped by a limit)\n"
+        "  2  invalid input (one message on stderr)",
+    )
+)
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--from",
+    "selector",
+    required=True,
+    metavar="SEL",
+    help="Client instances: comma-separated ids or glob patterns ('cvm-vpc*'); connections take them in turn.",
+)
+@click.option("--to", "target", required=True, metavar="HOST:PORT", help="Where to connect.")
+@click.option("--clients", type=click.IntRange(1, 10_000_000), required=True, help="Connections to open.")
+@click.option(
+    "--rate", type=click.FloatRange(0, 1e7, min_open=True), required=True, help="Mean arrivals per second (Poisson)."
+)
+@click.option("--duration", required=True, metavar="T", help="No arrival after this long: seconds, or '20s', '500ms'.")
+@click.option(
+    "--hold", default=None, metavar="S", help="Each connection stays open this long, then closes (default 0)."
+)
+@click.option("--bytes", "nbytes", default=None, metavar="B", help="Each connection sends this much, then closes.")
+@_AT
+@_SEED
+@_JSON
+def load(
+    scenario: str,
+    selector: str,
+    target: str,
+    clients: int,
+    rate: float,
+    duration: str,
+    hold: str | None,
+    nbytes: str | None,
+    at: str,
+    seed: int | None,
+    as_json: bool,
+) -> None:
+    """Open many connections at once: Poisson arrivals, each connects, holds or sends, then closes.
+    Reports the connection rate, connect-latency percentiles, how the load balancers spread the
+    connections, the sessions each gateway held over time, and every drop by its reason."""
+    from vpcsim.report import load_to_dict, render_load
+    from vpcsim.report.progress import for_terminal
+    from vpcsim.scenario.values import host_port
+
+    if hold is not None and nbytes is not None:
+        _fail_input("give --hold or --bytes, not both")
+    try:
+        host, port = host_port(target)
+    except ValueError as exc:
+        _fail_input(f"--to: {exc}")
+    size = _size(nbytes, "--bytes") if nbytes is not None else 0
+    net = _load(scenario)
+    sources = _sources(net, selector)
+    start, window = _times(scenario, at, duration, "--duration")
+    _, held = _times(scenario, "0", hold or "0", "--hold")
+    with for_terminal() as progress:
+        progress.stage("connections ended", total=clients)
+        seen = [0]
+
+        def advance(ended: int) -> None:
+            progress.advance(ended - seen[0])
+            seen[0] = ended
+
+        try:
+            result = net.load(
+                sources,
+                host,
+                port,
+                clients=clients,
+                rate=rate,
+                duration=window,
+                hold=held,
+                nbytes=size,
+                at=start,
+                seed=seed,
+                progress=advance,
+            )
+        except VpcsimError as exc:
+            _fail_input(f"{scenario}: {exc}")
+    if as_json:
+        _dump(load_to_dict(result))
+    else:
+        click.echo(render_load(result))
+    connected = result.outcomes.get("connected", 0)
+    sys.exit(EXIT_OK if connected == result.started == result.clients else EXIT_FAIL)
+
+
 @cli.command(
     epilog=_epilog(
         "vpcsim check scenarios/chengdu_chongqing.yaml",

@@ -8,7 +8,7 @@ real network.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -18,10 +18,12 @@ from vpcsim.branches import DEFAULT_MAX_BRANCHES, BackendPin, Pins, explore
 from vpcsim.errors import ArgumentError, UnknownObjectError
 from vpcsim.frontends import compile_network, load
 from vpcsim.ir import Balancer, CompiledNetwork, Host, Translator
+from vpcsim.load import LoadResult, run_load
 from vpcsim.model import BranchMode, Check, Topology
 from vpcsim.report import explain
 from vpcsim.scenario.pause import paused_gc
 from vpcsim.scenario.values import duration
+from vpcsim.scenario.values import duration as duration_value
 from vpcsim.send import SendResult, send
 from vpcsim.sim import Capture, ConnectOutcome, Simulation, connect
 from vpcsim.sim.datagram import exchange, ping
@@ -39,6 +41,11 @@ from vpcsim.trace import (
     Reason,
     Verdict,
 )
+from vpcsim.transfer import TransferResult, run_transfer
+
+MAX_TRANSFER_BYTES = 10**12
+"""The largest transfer (1 TB): beyond it a run would not finish in any useful time."""
+MAX_CLIENTS = 10_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -371,6 +378,121 @@ class Network:
         if not requests:
             return []
         return run(self.compiled, requests, seed=self.compiled.seed if seed is None else seed)
+
+    def transfer(
+        self,
+        source: str,
+        host: str,
+        port: int,
+        nbytes: int,
+        *,
+        at: float | str = 0.0,
+        seed: int | None = None,
+        capture: bool = False,
+        every_branch: bool = True,
+        backends: Sequence[str] = (),
+        max_branches: int = DEFAULT_MAX_BRANCHES,
+        progress: Callable[[int], None] | None = None,
+    ) -> TransferResult:
+        """Send ``nbytes`` over one TCP connection from instance ``source`` to ``host:port``: what
+        ``nc HOST PORT < file`` does, every segment simulated (see :mod:`vpcsim.transfer`).
+
+        Branches as :meth:`telnet`: the result is the schedulers' first pick, ``result.branches``
+        the transfer over every backend a load balancer on the way may choose. ``progress`` is
+        called with the bytes delivered so far."""
+        request = self._request(source, host, port, at)
+        if type(nbytes) is not int or not 1 <= nbytes <= MAX_TRANSFER_BYTES:
+            raise ArgumentError(f"bytes must be an integer 1-{MAX_TRANSFER_BYTES}, not {nbytes!r}")
+        seed = self.compiled.seed if seed is None else seed
+        if type(max_branches) is not int or max_branches < 1:
+            raise ArgumentError(f"max_branches must be a positive integer, not {max_branches!r}")
+
+        def one(pinned: Pins, _traced: bool) -> TransferResult:
+            return run_transfer(
+                self.compiled,
+                source,
+                host,
+                request.dst,
+                port,
+                nbytes,
+                at=request.at,
+                seed=seed,
+                pins=pinned,
+                capture=capture,
+                progress=progress,
+            )
+
+        first = None
+        if not backends:
+            first = one({}, True)
+            if _no_choice(first.choices) or not every_branch:
+                return first
+        explored = explore(
+            one,
+            lambda r: r.choices,
+            what=f"transfer {source} -> {host}:{port}",
+            limit=max_branches,
+            pins=tuple(BackendPin.parse(b) for b in backends),
+            first=first,
+            others=every_branch,
+        )
+        head, *others = explored.results
+        return replace(head, other_branches=tuple(others))
+
+    def load(
+        self,
+        sources: Sequence[str],
+        host: str,
+        port: int,
+        *,
+        clients: int,
+        rate: float,
+        duration: float | str,
+        hold: float | str = 0.0,
+        nbytes: int = 0,
+        at: float | str = 0.0,
+        seed: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> LoadResult:
+        """``clients`` connections from ``sources`` (taken in turn) to ``host:port``, arriving as a
+        Poisson process of ``rate`` per second for at most ``duration``; each holds ``hold`` seconds,
+        or sends ``nbytes``, then closes (see :mod:`vpcsim.load`). ``progress`` is called with the
+        number of connections that have ended."""
+        if not sources:
+            raise ArgumentError("no source instances: give at least one")
+        requests = [self._request(s, host, port, at) for s in sources]
+        if type(clients) is not int or not 1 <= clients <= MAX_CLIENTS:
+            raise ArgumentError(f"clients must be an integer 1-{MAX_CLIENTS}, not {clients!r}")
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1e7:
+            raise ArgumentError(
+                f"rate must be a number of connections per second, more than 0 and at most 1e7, not {rate!r}"
+            )
+        try:
+            window = duration_value(duration)
+            held = duration_value(hold)
+        except ValueError as exc:
+            raise ArgumentError(f"duration or hold: {exc}") from None
+        if not 0 < window <= 86400:
+            raise ArgumentError(f"duration must be more than 0 and at most 86400 s, not {duration!r}")
+        if held and nbytes:
+            raise ArgumentError("give hold or bytes, not both: a connection either holds or sends")
+        if type(nbytes) is not int or not 0 <= nbytes <= MAX_TRANSFER_BYTES:
+            raise ArgumentError(f"bytes must be an integer 0-{MAX_TRANSFER_BYTES}, not {nbytes!r}")
+        return run_load(
+            self.compiled,
+            [r.source for r in requests],
+            host,
+            requests[0].dst,
+            port,
+            clients=clients,
+            rate=float(rate),
+            duration=window,
+            hold=held,
+            nbytes=nbytes,
+            at=requests[0].at,
+            seed=self.compiled.seed if seed is None else seed,
+            progress=progress,
+        )
 
     def run_check(
         self, check: Check, *, seed: int | None = None, max_branches: int = DEFAULT_MAX_BRANCHES

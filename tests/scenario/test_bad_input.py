@@ -277,7 +277,7 @@ SHAPES = [
     case("unknown top-level key", setter("vpc", value={}), "vpc", "unknown key 'vpc' (did you mean 'vpcs'?",
          "allowed: version, cloud, settings, vpcs"),
     case("unknown instance key", setter("instances", "cvm-vpc1", "ipp", value="172.16.2.11"), "instances.cvm-vpc1.ipp",
-         "unknown key 'ipp' (did you mean 'ip'? allowed: vpc, subnet, ip, security_groups, listen)"),
+         "unknown key 'ipp' (did you mean 'ip'? allowed: vpc, subnet, ip, security_groups, listen, link)"),
     case("'from_' for 'from'", lambda d: d["checks"][0].update(from_=d["checks"][0].pop("from")), "checks[0].from_",
          "unknown key 'from_' (did you mean 'from'?"),
     case("unknown key in a rule", setter("security_groups", "sg-client", "egress", 0, "dst", value="0.0.0.0/0"),

@@ -298,9 +298,9 @@ def test_access_control_entries_need_enable_whitelist(tmp_path: Path, capsys: py
 
 def test_the_connection_limit_per_endpoint_is_3000_unless_set() -> None:
     d = scenario()
-    assert {t.max_sessions for t in translators(d)} == {3000}
+    assert {t.limits.max_sessions if t.limits is not None else 0 for t in translators(d)} == {3000}
     d["settings"] = {"endpoint_connections": 5}
-    assert {t.max_sessions for t in translators(d)} == {5}
+    assert {t.limits.max_sessions if t.limits is not None else 0 for t in translators(d)} == {5}
 
 
 @pytest.mark.parametrize(

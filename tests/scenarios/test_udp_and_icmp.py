@@ -101,8 +101,8 @@ def test_ping_across_the_ccn_answers_when_groups_allow_icmp(seed_data: dict[str,
     r = opened.ping("cvm-vpc3", "cvm-vpc1", count=3)
     assert (r.verdict.value, r.reason.value) == ("answered", "answered")
     assert [p.kind for p in r.packets] == ["ECHO", "ECHO-REPLY"] * 3
-    # The CCN's one-way delay both ways, and each way a frame's serialisation at its 1 Gbps.
-    assert r.connect_time == pytest.approx(2 * 3.25e-3, abs=1e-6)
+    # The CCN's one-way delay both ways, and each way an 84-byte echo's serialisation at its 1 Gbps.
+    assert r.connect_time == pytest.approx(2 * (3.25e-3 + 84 * 8 / 1e9), abs=1e-12)
 
 
 def test_the_endpoint_vip_and_the_clb_vip_do_not_answer_ping(seed_data: dict[str, Any], network_of: Any) -> None:

@@ -29,7 +29,7 @@ from vpcsim.sim.packet import (
 addresses = st.integers(min_value=0, max_value=2**32 - 1)
 ports = st.integers(min_value=1, max_value=65535)
 words = st.integers(min_value=0, max_value=2**32 - 1)
-headers = st.builds(
+_segments = st.builds(
     Header,
     src=addresses,
     dst=addresses,
@@ -41,6 +41,14 @@ headers = st.builds(
     ttl=st.integers(min_value=1, max_value=255),
     proto=st.just(6),
     inner=st.none(),
+    length=st.integers(min_value=0, max_value=1460),
+    window=st.integers(min_value=0, max_value=65535),
+    mss=st.integers(min_value=536, max_value=8960),
+    wscale=st.integers(min_value=-1, max_value=14),
+)
+headers = _segments.map(
+    # Options ride on SYNs only, data on the others: what the wire can carry.
+    lambda h: h._replace(length=0) if h.flags & SYN else h._replace(mss=1460, wscale=-1)
 )
 datagrams = st.builds(
     Header,
@@ -54,6 +62,10 @@ datagrams = st.builds(
     ttl=st.integers(min_value=1, max_value=255),
     proto=st.just(UDP),
     inner=st.none(),
+    length=st.just(0),
+    window=st.just(64240),
+    mss=st.just(1460),
+    wscale=st.just(-1),
 )
 idents = st.integers(min_value=0, max_value=65535)
 echoes = st.builds(

@@ -37,6 +37,8 @@ DISPOSITIONS = {
     "source_dest_check": "discarded",
     "no_port_mapping": "discarded",
     "session_limit": "discarded",
+    "rate_limit": "discarded",
+    "queue_full": "discarded",
     "endpoint_not_active": "discarded",
     "no_listener": "discarded",
     "no_backend": "discarded",
@@ -49,11 +51,21 @@ DISPOSITIONS = {
 }
 """The disposition a packet stopped for each reason gets; a packet that arrives is delivered."""
 
-UNREACHABLE = {"snat_ports_exhausted", "no_session", "loop", "ttl_exceeded", "session_limit"}
+UNREACHABLE = {
+    "snat_ports_exhausted",
+    "no_session",
+    "loop",
+    "ttl_exceeded",
+    "session_limit",
+    "rate_limit",
+    "queue_full",
+}
 """The engine's guards against a reply without a session and a forwarding loop, an endpoint out of
 SNAT ports or over its session limit (several flows at once: ``tests/scenarios/
-test_concurrent_flows.py``) and a TTL that runs out (a hand-made packet: ``tests/test_send.py``):
-no single probe on an edit of the bundled scenario reaches them, so only the enum is checked here."""
+test_concurrent_flows.py``), a TTL that runs out (a hand-made packet: ``tests/test_send.py``), and
+capacity: a rate limit and a full queue take more than one connection (``tests/test_load.py``,
+``tests/sim/test_connection.py``): no single probe on an edit of the bundled scenario reaches them,
+so only the enum is checked here."""
 
 HUAWEI = Path(__file__).resolve().parents[2] / "scenarios" / "huawei_cross_vpc.yaml"
 

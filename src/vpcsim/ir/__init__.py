@@ -5,7 +5,7 @@ listeners; one :class:`ForwardingState` per control-plane snapshot; the delay mo
 """
 
 from vpcsim.ir.lpm import LpmTable
-from vpcsim.ir.network import CompiledNetwork, Delays, ForwardingState
+from vpcsim.ir.network import CompiledNetwork, Delays, ForwardingState, TcpStack
 from vpcsim.ir.nodes import (
     PROTO_NAMES,
     PROTO_NUMBERS,
@@ -16,6 +16,7 @@ from vpcsim.ir.nodes import (
     FilterRule,
     Gateway,
     Host,
+    Limits,
     Link,
     Listener,
     Node,
@@ -44,6 +45,7 @@ __all__ = [
     "ForwardingState",
     "Gateway",
     "Host",
+    "Limits",
     "Link",
     "Listener",
     "LpmTable",
@@ -56,6 +58,7 @@ __all__ = [
     "StaticRoute",
     "StaticTable",
     "SubnetFilter",
+    "TcpStack",
     "Translator",
     "acl_rule",
 ]

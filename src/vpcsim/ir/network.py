@@ -34,6 +34,23 @@ class Delays:
 
 
 @dataclass(frozen=True, slots=True)
+class TcpStack:
+    """Every host's TCP beyond ``connect()`` (transfers and held connections), as Linux sets it."""
+
+    congestion_control: str = "cubic"
+    initial_window: int = 10
+    min_rto: float = 0.2
+    max_rto: float = 120.0
+    retries: int = 15
+    synack_retries: int = 5
+    delayed_ack: float = 0.04
+    receive_window: int = 3 << 20
+    window_scale: int = 7
+    time_wait: float = 60.0
+    mtu: int = 1500
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledNetwork:
     """What the engine needs: forwarding states over time, delays, TCP timers, addresses."""
 
@@ -48,6 +65,7 @@ class CompiledNetwork:
     snat_ports: tuple[int, int] = (1024, 65535)
     """The ports a translator allocates to flows on its pool address."""
     ephemeral_ports: tuple[int, int] = DEFAULT_EPHEMERAL_PORTS
+    tcp: TcpStack = field(default_factory=TcpStack)
     times: tuple[float, ...] = field(init=False)
     delay_cache: dict[tuple[str, str, str, str], float] = field(default_factory=dict, compare=False)
     """Memoised one-way delays between (zone, region) pairs; bounded by the zones that exist."""

@@ -25,6 +25,25 @@ PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "all": 0}
 PROTO_NAMES = {6: "tcp", 17: "udp", 1: "icmp"}
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a gateway or load balancer can carry: a per-packet service time with a FIFO of waiting
+    packets (tail drop beyond ``queue``), at most ``max_sessions`` concurrent sessions, at most
+    ``new_per_second`` new ones in any second (a bucket of that many tokens, refilled evenly), and
+    sessions forgotten after ``idle_timeout`` without a packet. Zero means none of that limit."""
+
+    service_time: float = 0.0
+    queue: int = 0
+    max_sessions: int = 0
+    new_per_second: float = 0.0
+    idle_timeout: float = 0.0
+
+    @property
+    def tracks(self) -> bool:
+        """Whether sessions must be counted or timed (a limit or a timeout on them)."""
+        return bool(self.max_sessions or self.new_per_second or self.idle_timeout)
+
+
 class NodeKind(StrEnum):
     HOST = "host"
     ROUTER = "router"
@@ -318,6 +337,8 @@ class Balancer:
     read it; the engine does not."""
     snat_label: str = ""
     """What the front-end calls that address, for reports."""
+    limits: Limits | None = None
+    """Its capacity (None: unlimited, no service time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,8 +387,8 @@ class Translator:
     steer: bool = False
     target_label: str = ""
     """What a trace calls the target, when not its id (a service behind a router)."""
-    max_sessions: int = 0
-    """Most concurrent sessions it holds (0: no limit)."""
+    limits: Limits | None = None
+    """Its capacity (None: unlimited, no service time)."""
 
 
 class Circuit(NamedTuple):
@@ -405,6 +426,8 @@ class Gateway:
     circuits: tuple[Circuit, ...]
     region: str
     zone: str = ""
+    limits: Limits | None = None
+    """Its per-packet service time and queue (sessions: none, it keeps no state)."""
 
 
 Node = Host | Router | Translator | Balancer | Gateway
@@ -428,5 +451,20 @@ class Link:
     """The far end's region."""
     inter_region: bool = False
     bandwidth_bps: float = 0.0
+    """Serialisation rate (0: none). On a link between regions it applies to packets that cross."""
     delay: float | None = None
     """A fixed one-way delay of the crossing (a tunnel), instead of the region pair's."""
+    pair_bandwidth: Mapping[str, float] = field(default_factory=dict)
+    """On a link between regions: the region a packet comes from → the rate for that region pair,
+    where it differs from ``bandwidth_bps``."""
+    queue: int = 0
+    """Packets that may wait to be serialised (0: no limit); one more is dropped (tail drop)."""
+    overhead: int = 0
+    """Bytes each frame adds to an IP packet on this link (link-layer header, preamble, gap)."""
+    mtu: int = 0
+    """The largest IP packet it carries (0: any); a SYN crossing it has its MSS clamped to fit."""
+    latency: float = 0.0
+    """One-way delay of its own, added to the zones' or regions'."""
+    shared: str = ""
+    """Links with the same non-empty name share one queue and one rate (a gateway's bandwidth over
+    its tunnels); else each link has its own."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
+from vpcsim.model.capacity import LinkSettings
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Instance:
@@ -25,6 +27,8 @@ class Instance:
     the check on, an instance that is a route's next hop forwards nothing."""
     virtual_ips: tuple[IPv4Address, ...] = ()
     """Further addresses of its subnet it answers on (a virtual IP bound to it)."""
+    link: LinkSettings | None = None
+    """Its NIC's link, where it differs from the settings for hosts."""
 
     @property
     def sockets(self) -> frozenset[tuple[str, int]]:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address
 
+from vpcsim.model.capacity import GatewayCapacity
+
 
 class Scheduler(StrEnum):
     WRR = "wrr"
@@ -68,6 +70,8 @@ class LoadBalancer:
     probe_ip: IPv4Address | None = None
     """Where health checks come from, when the backend's security groups and subnet ACL must admit
     them; None: they are admitted without a rule (Tencent [CLB10])."""
+    capacity: GatewayCapacity | None = None
+    """Its own capacity, over the settings for load balancers."""
 
     def listener_on(self, port: int, protocol: str = "tcp") -> Listener | None:
         for listener in self.listeners:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 
+from vpcsim.model.capacity import GatewayCapacity
+
 
 class EndpointState(StrEnum):
     """Connection state of one endpoint [API1]. Only ACTIVE forwards (docs/decisions.md Q3)."""
@@ -97,6 +99,8 @@ class Endpoint:
     state_reason: str
     allowed: tuple[IPv4Network, ...] | None = None
     """The sources it admits (an endpoint's access control); None admits every source."""
+    capacity: GatewayCapacity | None = None
+    """Its own capacity, over the settings for endpoints."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from vpcsim.model.capacity import GatewayCapacity, LinkSettings
 
 DEFAULT_REGION_DELAYS: dict[frozenset[str], float] = {
     frozenset({"ap-chengdu", "ap-chongqing"}): 0.00325,
@@ -31,10 +34,26 @@ class Delays:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TcpSettings:
-    """The client's TCP connect timers, as Linux (net.ipv4.tcp_syn_retries = 6)."""
+    """Every host's TCP, as Linux sets it (docs/tcp.md names each value's source)."""
 
     syn_retries: int = 6
+    """``net.ipv4.tcp_syn_retries``: connect() gives up after 127 s."""
     initial_rto: float = 1.0
+    congestion_control: str = "cubic"
+    """``cubic`` (Linux's default) or ``reno`` (NewReno recovery)."""
+    initial_window: int = 10
+    """Segments (RFC 6928)."""
+    min_rto: float = 0.2
+    max_rto: float = 120.0
+    retries: int = 15
+    """``net.ipv4.tcp_retries2``: retransmissions of one segment before the connection is dropped."""
+    delayed_ack: float = 0.04
+    receive_window: int = 3 << 20
+    """Bytes a receiver advertises at most (its application reads at once)."""
+    window_scale: int = 7
+    time_wait: float = 60.0
+    mtu: int = 1500
+    """Every host's interface MTU: a SYN offers MSS = MTU - 40."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,3 +67,8 @@ class Settings:
     """Most concurrent connections one endpoint holds (0: no limit; Huawei: 3,000 [HW17])."""
     snat_ports: tuple[int, int] = (1024, 65535)
     """The source ports an endpoint hands out on its SNAT address, one per flow (docs/decisions.md Q5)."""
+    links: Mapping[str, LinkSettings] = field(default_factory=dict)
+    """Link kind (``host``, ``endpoint``, ``load_balancer``, ``peering``, ``vpn``, ``direct_connect``,
+    a cloud's own) → its capacity."""
+    capacity: Mapping[str, GatewayCapacity] = field(default_factory=dict)
+    """Gateway kind (``endpoint``, ``load_balancer``, ``vpn``, ``direct_connect``) → its capacity."""

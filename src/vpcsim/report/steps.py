@@ -37,6 +37,8 @@ from vpcsim.trace import (
     NotForwarded,
     Originated,
     PortsExhausted,
+    QueueFull,
+    RateLimited,
     Received,
     Relayed,
     ReturnSteered,
@@ -89,6 +91,8 @@ def cause_text(o: Originated) -> str:
         return f"answers the echo request, icmp_seq={o.number}"
     if c is Cause.HANDMADE:
         return "a packet handed in (Network.send)"
+    if c is Cause.STREAM:
+        return f"{o.number} bytes of data" if o.number else "established connection"
     if o.protocol == "udp":
         return f"nothing listens on udp/{o.number}: port unreachable"
     return f"nothing listens on {o.protocol}/{o.number}: connection refused"
@@ -371,6 +375,18 @@ def _session_limit(d: SessionLimit) -> Text:
     return f"{d.label} already holds {held}, its limit: a new one is refused", d.node
 
 
+def _rate_limited(d: RateLimited) -> Text:
+    return (
+        f"{d.label} already opened {d.per_second:g} new connections in the last second, its limit: a new one is refused",
+        d.node,
+    )
+
+
+def _queue_full(d: QueueFull) -> Text:
+    where = f"the link from {d.node} to {d.toward}" if d.toward else d.node
+    return f"the queue of {where} already holds {d.limit} packets: tail drop", d.node
+
+
 def _source_checked(d: SourceChecked) -> Text:
     return (
         f"{d.host} has its source/destination check on: it drops a packet for {d.destination}, not addressed to it",
@@ -461,6 +477,8 @@ _RENDER: dict[type[Any], Callable[[Any], Text]] = {
     NotForwarded: _not_forwarded,
     NoPortMapping: _no_mapping,
     SessionLimit: _session_limit,
+    RateLimited: _rate_limited,
+    QueueFull: _queue_full,
     SourceChecked: _source_checked,
     NoListener: _no_listener,
     AllDead: _all_dead,

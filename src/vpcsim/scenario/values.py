@@ -100,6 +100,32 @@ def bandwidth(value: Any) -> float:
     return bps
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$")
+_SIZE_UNITS = {
+    None: 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KiB": 1 << 10,
+    "MiB": 1 << 20,
+    "GiB": 1 << 30,
+    "TiB": 1 << 40,
+}
+
+
+def size(value: Any) -> int:
+    """Bytes from a whole number or ``'100MB'``, ``'64KiB'``, ``'1GB'`` (decimal and binary units)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value) <= 64 and (m := _SIZE.match(value)):
+        n = float(m.group(1)) * _SIZE_UNITS[m.group(2)]
+        if n == int(n):
+            return int(n)
+    raise ValueError(f"{shown(value)} is not a size in bytes: write a whole number, or '100MB', '64KiB', '1GB'")
+
+
 def cidr(value: Any) -> IPv4Network:
     """An IPv4 network; host bits set are an error, not something to fix silently."""
     if not isinstance(value, str):

@@ -14,18 +14,20 @@ the packet is delivered there); a drop is raised as :class:`DropError`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, NamedTuple
 
 import simpy
 
 from vpcsim.ir import PROTO_NAMES, CompiledNetwork, Host, Node, NodeKind
+from vpcsim.sim.connection import Connection, ConnKey
 from vpcsim.sim.datagram import answer_icmp, answer_udp
 from vpcsim.sim.flight import DropError, Flight
 from vpcsim.sim.nodes import HANDLERS, stateful
 from vpcsim.sim.packet import Header, ip_text
 from vpcsim.sim.ports import EphemeralPorts, SnatPorts
+from vpcsim.sim.queues import Fifo
 from vpcsim.sim.rng import SplitMix64
 from vpcsim.sim.sessions import Sessions
 from vpcsim.sim.tcp import answer as answer_tcp
@@ -39,6 +41,7 @@ from vpcsim.trace import (
     Originated,
     Outcome,
     PacketTrace,
+    QueueFull,
     Reason,
     Received,
     Step,
@@ -52,11 +55,17 @@ STACKS = {6: answer_tcp, 17: answer_udp, 1: answer_icmp}
 
 MAX_HOPS = 256
 """A guard beyond any TTL: a forwarding loop ends where the TTL runs out (``ttl_exceeded``)."""
-PACKET_BITS = 44 * 8
-"""Size of a SYN with an MSS option, for serialisation on bandwidth-capped inter-region links."""
 
 Capture = tuple[float, str, Header, str]
 """(time, capture point 'node:iface', header as seen there, packet kind)."""
+
+
+def _queue_name(key: Any) -> str:
+    """How a report names a queue: ``a->b`` for a link's, ``name a->b`` for a region pair's."""
+    if isinstance(key, tuple) and len(key) == 3:
+        base, here, there = key
+        return f"{base if isinstance(base, str) else '->'.join(base)} {here}->{there}"
+    return key if isinstance(key, str) else "->".join(key)
 
 
 def _hop(node: str, time: float, steps: list[Step]) -> Hop:
@@ -74,7 +83,6 @@ class Edge(NamedTuple):
     """The leaving node's processing (a translator's)."""
     trunk: str | None
     """For a routing domain spanning regions: the neighbour's region (crossing into it costs)."""
-    serialisation: float
     fixed: float
     """A crossing's own one-way delay (a tunnel's), or -1 when the region pair's applies."""
     home: tuple[str, str] | None
@@ -84,6 +92,19 @@ class Edge(NamedTuple):
     region: str
     out_point: str
     in_point: str
+    capped: bool
+    """Whether the link serialises, clamps or adds a delay of its own (the fields below)."""
+    bandwidth: float
+    pair_bandwidth: Mapping[str, float]
+    overhead: int
+    queue: int
+    queue_key: Any
+    latency: float
+    mss: int
+    """The largest MSS a SYN may carry across (0: any)."""
+    service: float
+    """The leaving node's per-packet service time (0: none), served by its own FIFO."""
+    node_queue: int
 
 
 class Simulation:
@@ -134,6 +155,17 @@ class Simulation:
         self._idle: simpy.Event | None = None
         self._sending = 0
         self._static = net.states[0].nodes if len(net.states) == 1 else None
+        self.queues: dict[Any, Fifo] = {}
+        """Every FIFO that carried a packet: a link's by (from, to), a shared one by its name, a
+        region pair's by (link or name, from region, to region), a node's by its id."""
+        self.queue_names: dict[Any, str] = {}
+        self.streams = False
+        """Whether hosts keep connections that carry data (listeners accept into a
+        :class:`~vpcsim.sim.connection.Connection`); connect() probes leave it off."""
+        self.connections: dict[ConnKey, Connection] = {}
+        """Open connections that carry data, by (host, local port, remote address, remote port)."""
+        self.on_accept: Callable[[Connection], None] | None = None
+        """Called with each connection a listener accepts (before its SYN-ACK leaves)."""
 
     # -- what a probe reads ------------------------------------------------------------------------
     @property
@@ -208,20 +240,35 @@ class Simulation:
             host = node.kind is NodeKind.HOST
             link = self.net.state_at(self.env._now).links[(node.id, nxt)]
             trunk = link.region if link.inter_region else None
+            limits = getattr(node, "limits", None)
             edge = edges[key] = Edge(
                 Step(StepKind.EGRESS, StepAction.TRANSMITTED, Transmitted(nxt)),
                 Step(StepKind.INGRESS, StepAction.RECEIVED, Received(node.id)),
                 node.processing_delay,
                 trunk,
-                PACKET_BITS / link.bandwidth_bps if trunk is not None and link.bandwidth_bps else 0.0,
                 -1.0 if link.delay is None else link.delay,
                 (node.zone, node.region) if host else None,
                 link.zone,
                 link.region,
                 f"{node.id}:{'eth0' if host else nxt}",
                 f"{nxt}:{'eth0' if target.kind is NodeKind.HOST else node.id}",
+                bool(link.bandwidth_bps or link.pair_bandwidth or link.latency or link.mtu),
+                link.bandwidth_bps,
+                link.pair_bandwidth,
+                link.overhead,
+                link.queue,
+                link.shared or key,
+                link.latency,
+                link.mtu - 40 if link.mtu else 0,
+                limits.service_time if limits is not None else 0.0,
+                limits.queue if limits is not None else 0,
             )
         return edge
+
+    def _fifo(self, key: Any, limit: int, name: str) -> Fifo:
+        fifo = self.queues[key] = Fifo(limit)
+        self.queue_names[key] = name
+        return fifo
 
     def _leave(self, fl: Flight, node: Node, nxt: str, arrived: float) -> None:
         """Close ``node``'s hop toward ``nxt`` and carry the packet there, now or after the delay."""
@@ -231,21 +278,49 @@ class Simulation:
         tracing = self.tracing
         while True:
             edge = edges.get((node.id, nxt)) or self._edge(node, nxt)
+            now = env._now
+            leave = now + edge.processing
+            if edge.service:
+                fifo = self.queues.get(node.id) or self._fifo(node.id, edge.node_queue, node.id)
+                leave = fifo.admit(leave, edge.service)
+                if leave < 0:
+                    self._dropped(fl, node.id, now, DropError(Reason.QUEUE_FULL, QueueFull(node.id, "", fifo.limit)))
+                    return
+            came_from = ""
+            if edge.trunk is not None and edge.trunk != fl.region:
+                # The inter-region delay covers the whole path between the two regions.
+                came_from = fl.region
+                leave += edge.fixed if edge.fixed >= 0 else net.region_delay(came_from, edge.trunk)
+                fl.zone, fl.region = "", edge.trunk
+            elif edge.home is not None:
+                fl.zone, fl.region = edge.home
+            if edge.capped:
+                h = fl.header
+                if edge.mss and h.flags & 0x02 and h.proto == 6 and h.mss > edge.mss:
+                    fl.header = h = h._replace(mss=edge.mss)  # the way clamps the SYN's MSS to its MTU
+                if came_from:  # across regions: the pair's rate, one queue per pair and direction
+                    rate = edge.pair_bandwidth.get(came_from, edge.bandwidth)
+                    qkey: Any = (edge.queue_key, came_from, edge.trunk)
+                elif edge.trunk is None:
+                    rate, qkey = edge.bandwidth, edge.queue_key
+                else:  # through a domain inside one region: only a rate set for that region applies
+                    rate = edge.pair_bandwidth.get(edge.trunk, 0.0)
+                    qkey = (edge.queue_key, edge.trunk, edge.trunk)
+                if rate:
+                    fifo = self.queues.get(qkey) or self._fifo(qkey, edge.queue, _queue_name(qkey))
+                    leave = fifo.admit(leave, (h.size + edge.overhead) * 8 / rate)
+                    if leave < 0:
+                        self._dropped(
+                            fl, node.id, now, DropError(Reason.QUEUE_FULL, QueueFull(node.id, nxt, fifo.limit))
+                        )
+                        return
+                leave += edge.latency
             steps = fl.steps
             steps.append(edge.out_step)
             if tracing:
                 fl.hops.append(tuple.__new__(Hop, (node.id, arrived, tuple(steps))))
             else:
                 fl.hop_count += 1
-            now = env._now
-            leave = now + edge.processing
-            if edge.trunk is not None and edge.trunk != fl.region:
-                # The inter-region delay covers the whole path between the two regions.
-                crossing = edge.fixed if edge.fixed >= 0 else net.region_delay(fl.region, edge.trunk)
-                leave += crossing + edge.serialisation
-                fl.zone, fl.region = "", edge.trunk
-            elif edge.home is not None:
-                fl.zone, fl.region = edge.home
             if self.captures is not None:
                 self.captures.append((leave, edge.out_point, fl.wire(), fl.kind))
             arrive = leave

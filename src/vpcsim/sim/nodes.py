@@ -16,6 +16,7 @@ from vpcsim.ir import (
     Filter,
     Gateway,
     Host,
+    Limits,
     Listener,
     Node,
     NodeKind,
@@ -26,8 +27,9 @@ from vpcsim.ir import (
     Translator,
 )
 from vpcsim.sim.flight import DropError, Flight, Handler
-from vpcsim.sim.packet import ICMP, Header, ip_text
+from vpcsim.sim.packet import FIN, ICMP, RST, SYN, TCP, Header, ip_text
 from vpcsim.sim.ports import FlowKey
+from vpcsim.sim.queues import TokenBucket
 from vpcsim.sim.sessions import LbSession, NatSession
 
 if TYPE_CHECKING:
@@ -57,6 +59,7 @@ from vpcsim.trace import (
     NotForwarded,
     Pool,
     PortsExhausted,
+    RateLimited,
     Reason,
     Relayed,
     ReturnSteered,
@@ -399,7 +402,132 @@ def _diffs(old: FlowKey, new: FlowKey) -> tuple[FlowDiff, ...]:
 
 
 def _rewrite(h: Header, src: int, dst: int, sport: int, dport: int) -> Header:
-    return Header(src, dst, sport, dport, h.flags, h.seq, h.ack, h.ttl, h.proto, h.inner)
+    return Header(
+        src, dst, sport, dport, h.flags, h.seq, h.ack, h.ttl, h.proto, h.inner, h.length, h.window, h.mss, h.wscale
+    )
+
+
+# -- sessions' lives -------------------------------------------------------------------------------------
+
+
+CLOSE_LINGER = 120.0
+"""Seconds a finished connection's translation stays after its close (Linux conntrack's TIME_WAIT):
+stray segments still in flight are translated, not dropped; the port and the entry are freed after."""
+CLOSED = 4
+"""``state[1]`` of a session whose connection finished (it only lingers)."""
+
+
+def _expired(limits: Limits | None, state: list[float], now: float) -> bool:
+    """Whether a session has been idle longer than its node's timeout (then it is gone); else it is
+    touched now."""
+    if limits is None or not limits.idle_timeout or state[1] == CLOSED:
+        return False
+    if now - state[0] > limits.idle_timeout:
+        return True
+    state[0] = now
+    return False
+
+
+def _ends(state: list[float], flags: int, reply: bool) -> bool:
+    """Whether this TCP segment finishes its connection: an RST, or the ACK after a FIN each way."""
+    if state[1] == CLOSED:
+        return False
+    if flags & RST:
+        return True
+    if flags & FIN:
+        state[1] = int(state[1]) | (2 if reply else 1)
+        return False
+    return state[1] == 3
+
+
+def _open(sim: Simulation, node: str, label: str, limits: Limits | None) -> None:
+    """Count a new session at ``node``, or refuse it when a limit says no."""
+    s = sim.sessions
+    if s.closing:
+        _reap(sim)
+    if limits is not None:
+        if limits.max_sessions and s.live.get(node, 0) >= limits.max_sessions:
+            if limits.idle_timeout:
+                _sweep(sim, node, limits)
+            if s.live.get(node, 0) >= limits.max_sessions:
+                raise DropError(Reason.SESSION_LIMIT, SessionLimit(node, label, limits.max_sessions))
+        if limits.new_per_second:
+            bucket = s.buckets.get(node)
+            if bucket is None:
+                bucket = s.buckets[node] = TokenBucket(limits.new_per_second, sim.env._now)
+            if not bucket.take(sim.env._now):
+                raise DropError(Reason.RATE_LIMIT, RateLimited(node, label, limits.new_per_second))
+    s.live[node] = s.live.get(node, 0) + 1
+    s.opened[node] = s.opened.get(node, 0) + 1
+
+
+def _sweep(sim: Simulation, node: str, limits: Limits) -> None:
+    """Forget ``node``'s sessions idle past its timeout (at its session limit: they free room)."""
+    now = sim.env._now
+    s = sim.sessions
+    idle = limits.idle_timeout
+    for nat in [x for (n, _), x in s.nat_forward.items() if n == node and now - x.state[0] > idle]:
+        close_nat(sim, nat)
+    for lb in [x for (n, _), x in s.lb_forward.items() if n == node and now - x.state[0] > idle]:
+        close_lb(sim, lb)
+
+
+def _finished(sim: Simulation, sess: NatSession | LbSession) -> None:
+    """The connection closed: it no longer counts (limits, least connections); its entries linger."""
+    s = sim.sessions
+    sess.state[1] = CLOSED
+    if isinstance(sess, LbSession):
+        s.live[sess.balancer] -= 1
+        s.active[((sess.balancer, sess.listener), sess.backend)] -= 1
+    else:
+        s.live[sess.node] -= 1
+    s.closing.append((sim.env._now + CLOSE_LINGER, sess))
+
+
+def _reap(sim: Simulation) -> None:
+    """Free the sessions whose linger is over."""
+    closing = sim.sessions.closing
+    now = sim.env._now
+    while closing and closing[0][0] <= now:
+        _, sess = closing.popleft()
+        if isinstance(sess, LbSession):
+            close_lb(sim, sess)
+        else:
+            close_nat(sim, sess)
+
+
+def close_nat(sim: Simulation, nat: NatSession) -> None:
+    """Free a translator's session: its entries, its reply steering, its port (and its count, unless
+    its connection already finished)."""
+    s = sim.sessions
+    if s.nat_forward.get((nat.node, nat.client)) is not nat:
+        return
+    del s.nat_forward[(nat.node, nat.client)]
+    tsrc, tsport, tdst, tdport = nat.translated
+    reply = (tdst, tdport, tsrc, tsport)
+    s.nat_reverse.pop((nat.node, reply), None)
+    for key in [k for k, v in s.steering.items() if v == nat.node and k[1] == reply]:
+        del s.steering[key]
+    sim.snat.release(tsrc, tsport)
+    if nat.state[1] != CLOSED:
+        s.live[nat.node] -= 1
+
+
+def close_lb(sim: Simulation, sess: LbSession) -> None:
+    """Free a load balancer's connection: its entries, its steering, its port (and its counts,
+    unless it already finished)."""
+    s = sim.sessions
+    if s.lb_forward.get((sess.balancer, sess.incoming)) is not sess:
+        return
+    del s.lb_forward[(sess.balancer, sess.incoming)]
+    reply = (sess.backend_address, sess.backend_port, sess.source, sess.source_port)
+    s.lb_reverse.pop((sess.balancer, reply), None)
+    s.steering.pop((sess.gateway, reply), None)
+    if sess.source != sess.incoming[0]:
+        sim.snat.release(sess.source, sess.source_port)
+    if sess.state[1] != CLOSED:
+        s.active[((sess.balancer, sess.listener), sess.backend)] -= 1
+        s.live[sess.balancer] -= 1
 
 
 def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
@@ -416,17 +544,30 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
         raise DropError(Reason.NOT_FORWARDED, NotForwarded(t.id, t.label, t.noun, "icmp", what))
     if h.dst == t.snat_address:  # a reply: flows toward the target leave from this address
         nat = s.nat_reverse.get((t.id, (h.src, h.sport, h.dst, h.dport)))
+        if nat is not None and _expired(t.limits, nat.state, sim.env._now):
+            close_nat(sim, nat)
+            nat = None
         if nat is None:
             raise DropError(Reason.NO_SESSION, NoSession(t.id, t.label, h.summary()))
         steps.append(Step(StepKind.SESSION, StepAction.MATCHED, SessionEvent(t.id, t.label, False, True)))
         steps.append(nat.reverse_step)
         csrc, csport, cdst, cdport = nat.client
         fl.header = _rewrite(h, cdst, csrc, cdport, csport)
+        if h.flags & 0x15 and h.proto == TCP and _ends(nat.state, h.flags, True):
+            _finished(sim, nat)
         return t.gateway
     if t.filter is not None:
         check(t.filter, t.id, t.label, h.src, h, steps)
     key: FlowKey = (h.src, h.sport, h.dst, h.dport)
     nat = s.nat_forward.get((t.id, key))
+    if nat is not None and nat.state[1] == CLOSED and h.flags & SYN and h.proto == TCP:
+        close_nat(sim, nat)  # the port is used again for a new connection: a new session
+        nat = None
+    if nat is not None and _expired(t.limits, nat.state, sim.env._now):
+        close_nat(sim, nat)
+        if h.proto == TCP and not h.flags & SYN:  # the rest of a forgotten flow: nothing to map it to
+            raise DropError(Reason.NO_SESSION, NoSession(t.id, t.label, h.summary()))
+        nat = None
     if nat is None:
         dport = h.dport
         if t.ports is not None:
@@ -436,13 +577,10 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
                 ports = tuple(sorted(p for pr, p in t.ports if pr == h.proto))
                 raise DropError(Reason.NO_PORT_MAPPING, NoPortMapping(t.id, t.label, proto, dport, ports))
             dport = mapped
-        if t.max_sessions:
-            opened = s.nat_count.get(t.id, 0)
-            if opened >= t.max_sessions:
-                raise DropError(Reason.SESSION_LIMIT, SessionLimit(t.id, t.label, t.max_sessions))
-            s.nat_count[t.id] = opened + 1
+        _open(sim, t.id, t.label, t.limits)
         sport = sim.snat.allocate(t.snat_address)
         if sport is None:
+            s.live[t.id] -= 1
             raise DropError(
                 Reason.SNAT_PORTS_EXHAUSTED, PortsExhausted(t.id, t.label, ip_text(t.snat_address), sim.snat.size)
             )
@@ -472,6 +610,7 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
                 StepAction.TRANSFORMED,
                 Translated(t.id, t.noun, True, "", "", "", "", _diffs(reply, (h.dst, h.dport, h.src, h.sport))),
             ),
+            [sim.env._now, 0],
         )
         s.nat_forward[(t.id, key)] = nat
         s.nat_reverse[(t.id, reply)] = nat
@@ -483,6 +622,8 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
     steps.append(nat.forward_step)
     tsrc, tsport, tdst, tdport = nat.translated
     fl.header = _rewrite(h, tsrc, tdst, tsport, tdport)
+    if h.flags & 0x15 and h.proto == TCP and _ends(nat.state, h.flags, False):
+        _finished(sim, nat)
     return t.target
 
 
@@ -503,6 +644,9 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
         subnet_check(sim, lb.gateway, sf, sf.ingress, h.src, h, steps, lb.id)
     if h.dst != lb.address:
         sess = s.lb_reverse.get((lb.id, (h.src, h.sport, h.dst, h.dport)))
+        if sess is not None and _expired(lb.limits, sess.state, sim.env._now):
+            close_lb(sim, sess)
+            sess = None
         if sess is None:
             raise DropError(Reason.NO_SESSION, NoSession(lb.id, lb.label, h.summary()))
         steps.append(
@@ -513,6 +657,8 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
         fl.header = _rewrite(h, vip, client, vport, client_port)
         if sf is not None and sess.return_to != lb.gateway and (h.dst & sf.mask) != sf.net:
             subnet_check(sim, lb.gateway, sf, sf.egress, h.dst, fl.header, steps, lb.id)
+        if h.flags & 0x15 and h.proto == TCP and _ends(sess.state, h.flags, True):
+            _finished(sim, sess)
         return sess.return_to
     listener = lb.listeners.get((h.proto, h.dport))
     if listener is None:
@@ -522,6 +668,14 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
         check(lb.filter, lb.id, lb.label, h.src, h, steps)
     key: FlowKey = (h.src, h.sport, h.dst, h.dport)
     sess = s.lb_forward.get((lb.id, key))
+    if sess is not None and sess.state[1] == CLOSED and h.flags & SYN and h.proto == TCP:
+        close_lb(sim, sess)  # the port is used again for a new connection: a new session
+        sess = None
+    if sess is not None and _expired(lb.limits, sess.state, sim.env._now):
+        close_lb(sim, sess)
+        if h.proto == TCP and not h.flags & SYN:  # the rest of a forgotten flow: nothing to map it to
+            raise DropError(Reason.NO_SESSION, NoSession(lb.id, lb.label, h.summary()))
+        sess = None
     if sess is None:
         sess = _schedule(sim, lb, listener, key, prev, fl)
     else:
@@ -537,6 +691,8 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
         raise DropError(Reason.LB_LOOPBACK, SelfBackend(lb.id, sess.listener, sess.backend))
     steps.append(sess.forward_step)
     fl.header = _rewrite(h, sess.source, sess.backend_address, sess.source_port, sess.backend_port)
+    if h.flags & 0x15 and h.proto == TCP and _ends(sess.state, h.flags, False):
+        _finished(sim, sess)
     return lb.gateway
 
 
@@ -563,6 +719,7 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
         # "Requests go to all servers": the scheduler weighs them as usual, but a connection may
         # reach any bound backend, weight 0 included, so every one is a branch.
         candidates, keys = listener.backends, listener.backend_keys
+    _open(sim, lb.id, lb.label, lb.limits)
     lkey = (lb.id, listener.id)
     pinned = None
     if sim.pins:
@@ -593,6 +750,7 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
         # A port first: a connection that gets none is refused before the scheduler counts it.
         sport = sim.snat.allocate(lb.snat_address)
         if sport is None:
+            s.live[lb.id] -= 1
             raise DropError(
                 Reason.SNAT_PORTS_EXHAUSTED, PortsExhausted(lb.id, lb.label, ip_text(lb.snat_address), sim.snat.size)
             )
@@ -654,6 +812,8 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
             StepAction.TRANSFORMED,
             Translated(lb.id, lb.noun, True, "", "", "", listener.id, _diffs(reply, (vip, vport, key[0], key[1]))),
         ),
+        [sim.env._now, 0],
+        chosen.gateway,
     )
     s.lb_forward[(lb.id, key)] = sess
     s.lb_reverse[(lb.id, reply)] = sess

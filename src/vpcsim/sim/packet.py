@@ -14,11 +14,14 @@ from functools import cache
 from ipaddress import IPv4Address
 from typing import Any, NamedTuple
 
+FIN = 0x01
 SYN = 0x02
 RST = 0x04
+PSH = 0x08
 ACK = 0x10
 SYN_ACK = SYN | ACK
 RST_ACK = RST | ACK
+FIN_ACK = FIN | ACK
 
 TCP, UDP, ICMP = 6, 17, 1
 
@@ -27,7 +30,16 @@ ECHO_REPLY = 0
 PORT_UNREACHABLE = (3 << 8) | 3
 """ICMP type and code, as ``flags`` holds them (``type << 8 | code``)."""
 
-KIND_BY_FLAGS = {SYN: "SYN", SYN_ACK: "SYN-ACK", ACK: "ACK", RST: "RST", RST_ACK: "RST"}
+KIND_BY_FLAGS = {
+    SYN: "SYN",
+    SYN_ACK: "SYN-ACK",
+    ACK: "ACK",
+    RST: "RST",
+    RST_ACK: "RST",
+    FIN_ACK: "FIN",
+    ACK | PSH: "DATA",
+    FIN_ACK | PSH: "FIN",
+}
 ICMP_KINDS = {ECHO_REQUEST: "ECHO", ECHO_REPLY: "ECHO-REPLY", PORT_UNREACHABLE: "UNREACHABLE"}
 
 UDP_PAYLOAD = b"vpcsim\n"
@@ -55,10 +67,32 @@ class Header(NamedTuple):
     """The IP protocol number (6 TCP, 17 UDP, 1 ICMP)."""
     inner: Header | None = None
     """An ICMP error's quoted packet (its IP header and first 8 bytes)."""
+    length: int = 0
+    """TCP payload bytes (a data segment's); the payload itself is not carried, only its size."""
+    window: int = 64240
+    """The TCP receive window field as sent (scaled by the sender's window-scale shift)."""
+    mss: int = 1460
+    """The MSS option of a SYN or SYN-ACK (a gateway on the way may clamp it)."""
+    wscale: int = -1
+    """The window-scale option of a SYN or SYN-ACK (-1: not sent, as by ``connect()`` probes)."""
+
+    @property
+    def size(self) -> int:
+        """Bytes of the IP packet on the wire (what serialisation on a link counts)."""
+        if self.proto == TCP:
+            options = (4 + (4 if self.wscale >= 0 else 0)) if self.flags & SYN else 0
+            return 40 + options + self.length
+        if self.proto == UDP:
+            return 28 + len(UDP_PAYLOAD)
+        if self.inner is not None:
+            return 28 + 28  # the quoted IP header and 8 bytes
+        return 84  # ping's 56 bytes of data
 
     @property
     def kind(self) -> str:
         if self.proto == TCP:
+            if self.length and not self.flags & (FIN | SYN | RST):
+                return "DATA"
             return KIND_BY_FLAGS.get(self.flags, f"flags=0x{self.flags:02x}")
         if self.proto == UDP:
             return "UDP"
@@ -76,13 +110,15 @@ def ip_text(address: int) -> str:
 
 
 @cache
-def _template(proto: int, flags: int) -> bytes:
+def _template(proto: int, flags: int, wscale: bool = False) -> bytes:
     # Imported here: Scapy costs ~0.7 s to import and only pcap/rendering need it.
     from scapy.layers import inet
 
     ip = inet.IP(src="0.0.0.0", dst="0.0.0.0", ttl=64, id=0, flags="DF")
     if proto == TCP:
         options: list[tuple[str, Any]] = [("MSS", 1460)] if flags & SYN else []
+        if flags & SYN and wscale:
+            options += [("NOP", None), ("WScale", 0)]
         pkt = ip / inet.TCP(sport=1, dport=1, flags=flags, seq=0, ack=0, window=64240, options=options)
     elif proto == UDP:
         pkt = ip / inet.UDP(sport=1, dport=1) / UDP_PAYLOAD
@@ -102,10 +138,22 @@ def _checksum(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
-def to_bytes(h: Header) -> bytes:
-    """The packet as it is on the wire: a template with ``h`` patched in, every checksum valid."""
-    raw = bytearray(_template(h.proto, h.flags))
+def to_bytes(h: Header, snaplen: int = 0) -> bytes:
+    """The packet as it is on the wire: a template with ``h`` patched in, every checksum valid.
+
+    A data segment carries ``h.length`` zero bytes; ``snaplen`` (when set) cuts what is returned to
+    that many bytes, after the checksums are computed over the whole packet, as a capture does."""
+    tcp = h.proto == TCP
+    raw = bytearray(_template(h.proto, h.flags, tcp and h.wscale >= 0 and bool(h.flags & SYN)))
     ihl = (raw[0] & 0x0F) * 4
+    if tcp:
+        if h.length:
+            raw += bytes(h.length)
+        struct.pack_into("!H", raw, ihl + 14, h.window & 0xFFFF)
+        if h.flags & SYN:
+            struct.pack_into("!H", raw, ihl + 22, h.mss)  # the MSS option's value
+            if h.wscale >= 0:
+                raw[ihl + 27] = h.wscale
     if h.proto == ICMP and h.inner is not None:
         # An error quotes the IP header and the first 8 bytes of the packet it answers (RFC 792).
         quoted = to_bytes(h.inner)
@@ -130,7 +178,7 @@ def to_bytes(h: Header) -> bytes:
     raw[at : at + 2] = b"\0\0"
     pseudo = struct.pack("!IIBBH", h.src, h.dst, 0, pseudo_proto, len(raw) - ihl)
     struct.pack_into("!H", raw, at, _checksum(pseudo + bytes(raw[ihl:])))
-    return bytes(raw)
+    return bytes(raw[:snaplen] if snaplen else raw)
 
 
 def from_bytes(raw: bytes) -> Header:
@@ -140,7 +188,24 @@ def from_bytes(raw: bytes) -> Header:
     proto = raw[9]
     if proto == TCP:
         sport, dport, seq, ack = struct.unpack_from("!HHII", raw, ihl)
-        return Header(src, dst, sport, dport, raw[ihl + 13], seq, ack, raw[8], proto)
+        flags, window = raw[ihl + 13], struct.unpack_from("!H", raw, ihl + 14)[0]
+        doff = (raw[ihl + 12] >> 4) * 4
+        length = struct.unpack_from("!H", raw, 2)[0] - ihl - doff
+        mss, wscale = 1460, -1
+        at = ihl + 20
+        while at < ihl + doff:  # the options: MSS and window scale are what the header keeps
+            kind = raw[at]
+            if kind == 0:
+                break
+            if kind == 1:
+                at += 1
+                continue
+            if kind == 2:
+                mss = struct.unpack_from("!H", raw, at + 2)[0]
+            elif kind == 3:
+                wscale = raw[at + 2]
+            at += max(raw[at + 1], 2)
+        return Header(src, dst, sport, dport, flags, seq, ack, raw[8], proto, None, length, window, mss, wscale)
     if proto == UDP:
         sport, dport = struct.unpack_from("!HH", raw, ihl)
         return Header(src, dst, sport, dport, 0, 0, 0, raw[8], proto)

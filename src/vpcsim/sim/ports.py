@@ -49,6 +49,12 @@ class EphemeralPorts:
                     return port
         return None
 
+    def release(self, src: int, dst: int, dport: int, port: int) -> None:
+        """The connection on ``port`` is gone (closed, TIME_WAIT over): the port may be used again."""
+        used = self._used.get((src, dst, dport))
+        if used is not None:
+            used.discard(port)
+
 
 class SnatPorts:
     """Source ports a translator hands out on each of its pool addresses, one per flow, in order
@@ -78,3 +84,9 @@ class SnatPorts:
         used.add(port)
         self._next[address] = self._low + (port - self._low + 1) % size
         return port
+
+    def release(self, address: int, port: int) -> None:
+        """The flow on ``address:port`` ended: the port may be handed out again."""
+        used = self._used.get(address)
+        if used is not None:
+            used.discard(port)

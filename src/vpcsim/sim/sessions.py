@@ -4,10 +4,12 @@ simulations independent; flows inside one simulation share it, as they share a r
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from vpcsim.sim.ports import FlowKey
+from vpcsim.sim.queues import TokenBucket
 from vpcsim.trace import Step
 
 
@@ -23,6 +25,8 @@ class NatSession(NamedTuple):
     translated: FlowKey
     forward_step: Step
     reverse_step: Step
+    state: list[float]
+    """[last packet's time, FINs seen (1: from the client, 2: toward it)]: what ends it."""
 
 
 class LbSession(NamedTuple):
@@ -40,6 +44,10 @@ class LbSession(NamedTuple):
     return_to: str
     forward_step: Step
     reverse_step: Step
+    state: list[float]
+    """[last packet's time, FINs seen (1: from the client, 2: toward it)]: what ends it."""
+    gateway: str
+    """The router of the backend's network (where its replies are steered back)."""
 
 
 @dataclass(slots=True)
@@ -63,5 +71,11 @@ class Sessions:
     """Connections opened per ((load balancer, listener), backend key), for least-connections."""
     acl_flows: dict[tuple[str, int, int], set[FlowKey]] = field(default_factory=dict)
     """Per (network, subnet net, mask) of a filter that tracks connections: the flows it admitted."""
-    nat_count: dict[str, int] = field(default_factory=dict)
-    """Sessions opened per translator (for its limit)."""
+    live: dict[str, int] = field(default_factory=dict)
+    """Sessions open now, per translator or load balancer (for its limit and occupancy)."""
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    """Per node with a new-connection rate limit: its tokens."""
+    opened: dict[str, int] = field(default_factory=dict)
+    """Sessions opened so far, per translator or load balancer."""
+    closing: deque[tuple[float, NatSession | LbSession]] = field(default_factory=deque)
+    """Sessions whose connection finished, with when their linger ends (in that order)."""

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from vpcsim.sim.packet import ACK, RST_ACK, SYN, SYN_ACK, TCP, Header
+from vpcsim.sim.connection import accept
+from vpcsim.sim.packet import ACK, FIN, RST, RST_ACK, SYN, SYN_ACK, TCP, Header
 from vpcsim.trace import Cause, Originated
 
 if TYPE_CHECKING:
@@ -103,8 +104,16 @@ def _expire(wake: Any, _timer: Any) -> None:
 
 def answer(sim: Simulation, host: str, h: Header, flow_id: int) -> None:
     """What the kernel of ``host`` does with a delivered TCP segment (of flow ``flow_id``)."""
+    if sim.connections:
+        conn = sim.connections.get((host, h.dport, h.src, h.sport))
+        if conn is not None:
+            conn.receive(h)
+            return
     if h.flags == SYN:
         node = sim.host(host)
+        if sim.streams and (h.proto, h.dport) in node.listening:
+            accept(sim, host, h, flow_id)
+            return
         if (h.proto, h.dport) in node.listening:
             isn = sim.rng.getrandbits(32)
             sim.send(
@@ -124,6 +133,17 @@ def answer(sim: Simulation, host: str, h: Header, flow_id: int) -> None:
             )
         return
     pending = sim.sockets.get((host, TCP, h.dport))
+    if pending is None and sim.streams and not h.flags & RST:
+        # No socket: the kernel answers RST (a segment of a connection it no longer has).
+        ack = h.seq + h.length + (1 if h.flags & (SYN | FIN) else 0)
+        sim.send(
+            Header(h.dst, h.src, h.dport, h.sport, RST_ACK, h.ack, ack),
+            host,
+            Originated(host, "RST", Cause.CLOSED, h.dport),
+            attempt=0,
+            flow_id=flow_id,
+        )
+        return
     if pending is None or pending.wake.triggered or h.flags not in (SYN_ACK, RST_ACK):
         return
     # Linux completes (or refuses) the connect only for an answer from the peer it dialled that

@@ -74,6 +74,8 @@ class Cause(StrEnum):
     """The kernel answers an echo request."""
     HANDMADE = "handmade"
     """A packet handed in whole (``Network.send``)."""
+    STREAM = "stream"
+    """A segment of an established connection: data (``number`` bytes), an ACK, a FIN."""
 
 
 class Originated(NamedTuple):
@@ -430,10 +432,27 @@ class NoPortMapping(NamedTuple):
 
 
 class SessionLimit(NamedTuple):
-    """A translator holds as many concurrent sessions as it may: a new flow is refused."""
+    """A translator or load balancer holds as many concurrent sessions as it may: a new flow is refused."""
 
     node: str
     label: str
+    limit: int
+
+
+class RateLimited(NamedTuple):
+    """A translator or load balancer opened as many new sessions in the last second as it may."""
+
+    node: str
+    label: str
+    per_second: float
+
+
+class QueueFull(NamedTuple):
+    """A FIFO was full when the packet arrived: a link's (``node`` toward ``toward``) or a node's own
+    (``toward`` empty), holding ``limit`` packets."""
+
+    node: str
+    toward: str
     limit: int
 
 
@@ -557,6 +576,8 @@ StepData = (
     | NotForwarded
     | NoPortMapping
     | SessionLimit
+    | RateLimited
+    | QueueFull
     | SourceChecked
     | NoListener
     | Chosen

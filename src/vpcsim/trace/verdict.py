@@ -70,7 +70,11 @@ class Reason(StrEnum):
     NO_PORT_MAPPING = "no_port_mapping"
     """The endpoint's service maps no server port to the port the client used."""
     SESSION_LIMIT = "session_limit"
-    """The endpoint already holds as many concurrent connections as it may."""
+    """The endpoint or load balancer already holds as many concurrent connections as it may."""
+    RATE_LIMIT = "rate_limit"
+    """The endpoint or load balancer already opened as many new connections this second as it may."""
+    QUEUE_FULL = "queue_full"
+    """A link's or a gateway's queue was full when the packet arrived (tail drop)."""
     ENDPOINT_NOT_ACTIVE = "endpoint_not_active"
     """The endpoint is PENDING, ACCEPTING, REJECTED or FAILED: only ACTIVE endpoints forward."""
     NO_LISTENER = "no_listener"
@@ -118,6 +122,8 @@ _DISPOSITION = {
     Reason.SOURCE_DEST_CHECK: Disposition.DISCARDED,
     Reason.NO_PORT_MAPPING: Disposition.DISCARDED,
     Reason.SESSION_LIMIT: Disposition.DISCARDED,
+    Reason.RATE_LIMIT: Disposition.DISCARDED,
+    Reason.QUEUE_FULL: Disposition.DISCARDED,
     Reason.ENDPOINT_NOT_ACTIVE: Disposition.DISCARDED,
     Reason.NO_LISTENER: Disposition.DISCARDED,
     Reason.NO_BACKEND: Disposition.DISCARDED,

@@ -44,6 +44,7 @@ from vpcsim.model import (
     Topology,
     Vpc,
 )
+from vpcsim.model.capacity import GatewayCapacity, LinkSettings
 from vpcsim.model.checks import DEFAULT_WAIT, EXPECTATIONS
 from vpcsim.model.security import ALL_PORTS
 from vpcsim.model.settings import DEFAULT_REGION_DELAYS
@@ -136,12 +137,30 @@ class Builder(NetworkSections):
             privatelink=base.privatelink if d.delays.privatelink is None else d.delays.privatelink,
             regions=regions,
         )
+        t = d.tcp
+        if t.min_rto > t.max_rto:
+            raise self.err(("settings", "tcp", "min_rto"), f"min_rto {t.min_rto:g} s is above max_rto {t.max_rto:g} s")
         return Settings(
             seed=d.seed,
             delays=delays,
-            tcp=TcpSettings(syn_retries=d.tcp.syn_retries, initial_rto=d.tcp.initial_rto),
+            tcp=TcpSettings(
+                syn_retries=t.syn_retries,
+                initial_rto=t.initial_rto,
+                congestion_control=t.congestion_control,
+                initial_window=t.initial_window,
+                min_rto=t.min_rto,
+                max_rto=t.max_rto,
+                retries=t.retries,
+                delayed_ack=t.delayed_ack,
+                receive_window=t.receive_window,
+                window_scale=t.window_scale,
+                time_wait=t.time_wait,
+                mtu=t.mtu,
+            ),
             endpoint_accept_delay=d.endpoint_accept_delay,
             snat_ports=(1024, 65535) if d.snat_ports is None else (d.snat_ports.low, d.snat_ports.high),
+            links={k: link for k, v in d.links if (link := link_settings(v)) is not None},
+            capacity={k: cap for k, v in d.capacity if (cap := gateway_capacity(v)) is not None},
         )
 
     # -- networks --------------------------------------------------------------------------
@@ -301,6 +320,7 @@ class Builder(NetworkSections):
             security_groups=sgs,
             listen=frozenset(p for proto, p in d.listen if proto == "tcp"),
             listen_udp=frozenset(p for proto, p in d.listen if proto == "udp"),
+            link=link_settings(d.link),
         )
 
     def _listeners(
@@ -555,3 +575,23 @@ def first_free(
         if (vpc, ip) not in owners:
             return ip
     return None
+
+
+def link_settings(d: s.LinkDoc | None) -> LinkSettings | None:
+    """A link section as the model keeps it (None: nothing set)."""
+    if d is None:
+        return None
+    return LinkSettings(bandwidth_bps=d.bandwidth, queue=d.queue, overhead=d.overhead, mtu=d.mtu, delay=d.delay)
+
+
+def gateway_capacity(d: s.CapacityDoc | None) -> GatewayCapacity | None:
+    """A capacity section as the model keeps it (None: nothing set)."""
+    if d is None:
+        return None
+    return GatewayCapacity(
+        service_time=d.service_time,
+        queue=d.queue,
+        max_sessions=d.max_sessions,
+        new_per_second=d.new_per_second,
+        idle_timeout=d.idle_timeout,
+    )

@@ -7,8 +7,9 @@ balancers, endpoints, its routing domains) and names them in its words (:class:`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from ipaddress import IPv4Network
+from typing import Any
 
 from vpcsim.control import ControlState
 from vpcsim.ir import (
@@ -32,9 +33,10 @@ from vpcsim.ir import (
     StaticRoute,
     StaticTable,
     SubnetFilter,
+    TcpStack,
     acl_rule,
 )
-from vpcsim.ir.nodes import filter_rule
+from vpcsim.ir.nodes import Limits, filter_rule
 from vpcsim.model import (
     Action,
     Firewall,
@@ -44,12 +46,14 @@ from vpcsim.model import (
     Protocol,
     Rule,
     SecurityGroup,
+    Settings,
     Topology,
     TunnelState,
 )
 from vpcsim.model import (
     RouteTable as ModelRouteTable,
 )
+from vpcsim.model.capacity import DEFAULT_QUEUE_PACKETS, GatewayCapacity, LinkSettings
 from vpcsim.model.routing import KIND_NOUNS, RANK
 from vpcsim.model.security import ALL_PORTS
 from vpcsim.model.settings import LINUX_EPHEMERAL_PORTS
@@ -82,6 +86,7 @@ def compiled(topo: Topology, states: tuple[ForwardingState, ...]) -> CompiledNet
     for sid, cs in topo.cloud_services.items():
         addresses[sid] = int(cs.ip)
     d = topo.settings.delays
+    t = topo.settings.tcp
     return CompiledNetwork(
         source=topo.source,
         states=states,
@@ -92,6 +97,18 @@ def compiled(topo: Topology, states: tuple[ForwardingState, ...]) -> CompiledNet
         addresses=addresses,
         snat_ports=topo.settings.snat_ports,
         ephemeral_ports=LINUX_EPHEMERAL_PORTS,
+        tcp=TcpStack(
+            congestion_control=t.congestion_control,
+            initial_window=t.initial_window,
+            min_rto=t.min_rto,
+            max_rto=t.max_rto,
+            retries=t.retries,
+            delayed_ack=t.delayed_ack,
+            receive_window=t.receive_window,
+            window_scale=t.window_scale,
+            time_wait=t.time_wait,
+            mtu=t.mtu,
+        ),
     )
 
 
@@ -209,6 +226,7 @@ def network_nodes(
             near=gw.vpc or str(gw.ccn),
             circuits=tuple(circuits),
             region=gw.region,
+            limits=gateway_limits(topo.settings, GATEWAY_LINKS[gw.kind]),
         )
     return nodes
 
@@ -252,40 +270,109 @@ def vpc_routers(
     return out
 
 
+def link_capacity(settings: Settings, kind: str, own: LinkSettings | None = None) -> dict[str, Any]:
+    """A link's capacity fields (for :class:`Link`) from the settings of its kind, overridden by the
+    object's own: nothing set leaves the link uncapped."""
+    base = settings.links.get(kind)
+    ls = own.over(base) if own is not None else base
+    if ls is None:
+        return {"queue": DEFAULT_QUEUE_PACKETS}
+    return {
+        "bandwidth_bps": ls.bandwidth_bps or 0.0,
+        "queue": DEFAULT_QUEUE_PACKETS if ls.queue is None else ls.queue,
+        "overhead": ls.overhead or 0,
+        "mtu": ls.mtu or 0,
+        "latency": ls.delay or 0.0,
+    }
+
+
+def trunk_capacity(settings: Settings, kind: str) -> dict[str, Any]:
+    """A link between regions: its bandwidth is its object's; the kind's settings add the rest."""
+    fields = link_capacity(settings, kind)
+    fields.pop("bandwidth_bps", None)
+    return fields
+
+
+def gateway_limits(settings: Settings, kind: str, own: GatewayCapacity | None = None, **preset: Any) -> Limits | None:
+    """A gateway's limits from its kind's settings and its own (its own win), over a cloud's
+    ``preset`` values: None when nothing is limited."""
+    base = settings.capacity.get(kind)
+    cap = own.over(base) if own is not None else base
+    values = {
+        "service_time": 0.0,
+        "queue": 0,
+        "max_sessions": 0,
+        "new_per_second": 0.0,
+        "idle_timeout": 0.0,
+        **preset,
+    }
+    if cap is not None:
+        values.update({k: v for k, v in asdict(cap).items() if v is not None})
+    limits = Limits(**values)
+    return None if limits == Limits() else limits
+
+
 def network_links(
-    topo: Topology, nodes: Mapping[str, Node], pairs: list[tuple[str, str]]
+    topo: Topology, nodes: Mapping[str, Node], pairs: list[tuple[str, str, str]]
 ) -> dict[tuple[str, str], Link]:
-    """Every edge of the shared objects, both ways, and of the cloud's own ``pairs``: an instance,
-    endpoint or load balancer with its VPC's router, a data-centre host with its data centre, a
-    gateway with its VPC. A peering connection's links carry the region pair's delay and its
-    bandwidth; a gateway's, its line's own delay. Everything else is the zones' business."""
-    pairs = [(i.id, i.vpc) for i in topo.instances.values()] + pairs
-    pairs += [(ep.id, ep.vpc) for ep in topo.endpoints.values()]
-    pairs += [(lb.id, lb.vpc) for lb in topo.load_balancers.values()]
-    pairs += [(h.id, h.idc) for h in topo.idc_hosts.values()]
-    pairs += [(gw.id, gw.vpc) for gw in topo.gateways.values() if gw.vpc is not None]
+    """Every edge of the shared objects, both ways, and of the cloud's own ``pairs`` (a, b, link
+    kind): an instance, endpoint or load balancer with its VPC's router, a data-centre host with its
+    data centre, a gateway with its VPC. A peering connection's links carry the region pair's delay
+    and its bandwidth; a gateway's, its line's own delay and its bandwidth, per direction. Everything
+    else is the zones' business, and the capacity its kind's settings give it."""
+    settings = topo.settings
     links: dict[tuple[str, str], Link] = {}
-    for a, b in pairs:
+    for i in topo.instances.values():
+        cap = link_capacity(settings, "host", i.link)
+        for here, there in ((i.id, i.vpc), (i.vpc, i.id)):
+            node = nodes[there]
+            links[(here, there)] = Link(zone=node.zone, region=node.region, **cap)
+    shared = [(ep.id, ep.vpc, "endpoint") for ep in topo.endpoints.values()]
+    shared += [(lb.id, lb.vpc, "load_balancer") for lb in topo.load_balancers.values()]
+    shared += [(h.id, h.idc, "host") for h in topo.idc_hosts.values()]
+    shared += [(gw.id, gw.vpc, GATEWAY_LINKS[gw.kind]) for gw in topo.gateways.values() if gw.vpc is not None]
+    for a, b, kind in shared + pairs:
+        cap = link_capacity(settings, kind)
         for here, there in ((a, b), (b, a)):
             node = nodes[there]
-            links[(here, there)] = Link(zone=node.zone, region=node.region)
+            links[(here, there)] = Link(zone=node.zone, region=node.region, **cap)
+    peering = trunk_capacity(settings, "peering")
     for p in topo.peerings.values():
         for vid in p.vpcs:
             region = topo.vpcs[vid].region
             links[(vid, p.id)] = Link(zone="", region=region)
-            links[(p.id, vid)] = Link(zone="", region=region, inter_region=True, bandwidth_bps=p.bandwidth_bps)
+            links[(p.id, vid)] = Link(
+                zone="", region=region, inter_region=True, bandwidth_bps=p.bandwidth_bps, shared=p.id, **peering
+            )
     for gw in topo.gateways.values():
         # Crossing the tunnel or line costs its own delay, either way; the gateway sits in its region.
         near = gw.vpc or str(gw.ccn)
+        line = trunk_capacity(settings, GATEWAY_LINKS[gw.kind])
         links[(gw.id, near)] = Link(
-            zone="", region=gw.region, inter_region=True, bandwidth_bps=gw.bandwidth_bps, delay=gw.delay
+            zone="",
+            region=gw.region,
+            inter_region=True,
+            bandwidth_bps=gw.bandwidth_bps,
+            delay=gw.delay,
+            shared=gw.id,
+            **line,
         )
         for idc in gw.idcs:
             links[(idc, gw.id)] = Link(zone="", region=gw.region)
             links[(gw.id, idc)] = Link(
-                zone="", region=premises(idc), inter_region=True, bandwidth_bps=gw.bandwidth_bps, delay=gw.delay
+                zone="",
+                region=premises(idc),
+                inter_region=True,
+                bandwidth_bps=gw.bandwidth_bps,
+                delay=gw.delay,
+                shared=gw.id,
+                **line,
             )
     return links
+
+
+GATEWAY_LINKS = {"vpn": "vpn", "dc": "direct_connect"}
+"""A gateway's kind → the kind of its links and capacity settings."""
 
 
 def lower_listeners(topo: Topology, cs: ControlState, lb: LoadBalancer) -> dict[tuple[int, int], Listener]:

@@ -89,6 +89,58 @@ class DelaysDoc(Doc):
 class TcpDoc(Doc):
     syn_retries: Annotated[int, Field(ge=0, le=15)] = 6
     initial_rto: Rto = 1.0
+    congestion_control: Literal["cubic", "reno"] = "cubic"
+    initial_window: Annotated[int, Field(ge=1, le=100)] = 10
+    min_rto: Annotated[float, BeforeValidator(values.duration_between(0, 60, above=True))] = 0.2
+    max_rto: Annotated[float, BeforeValidator(values.duration_between(0, 600, above=True))] = 120.0
+    retries: Annotated[int, Field(ge=1, le=30)] = 15
+    delayed_ack: Annotated[float, BeforeValidator(values.duration_between(0, 1))] = 0.04
+    receive_window: Annotated[int, Field(ge=1024, le=1 << 30)] = 3 << 20
+    window_scale: Annotated[int, Field(ge=0, le=14)] = 7
+    time_wait: Annotated[float, BeforeValidator(values.duration_between(0, 3600))] = 60.0
+    mtu: Annotated[int, Field(ge=576, le=9000)] = 1500
+
+
+LinkDelay = Annotated[float, BeforeValidator(values.duration_between(0, 10))]
+ServiceTime = Annotated[float, BeforeValidator(values.duration_between(0, 1, above=True))]
+IdleTimeout = Annotated[float, BeforeValidator(values.duration_between(0, 864000, above=True))]
+
+
+class LinkDoc(Doc):
+    bandwidth: Bandwidth | None = None
+    queue: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    overhead: Annotated[int, Field(ge=0, le=1000)] | None = None
+    mtu: Annotated[int, Field(ge=576, le=9000)] | None = None
+    delay: LinkDelay | None = None
+
+
+class CapacityDoc(Doc):
+    service_time: ServiceTime | None = None
+    queue: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    max_sessions: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    new_per_second: Annotated[float, Field(ge=0, le=1e9)] | None = None
+    idle_timeout: IdleTimeout | None = None
+
+
+LINK_KINDS = ("host", "endpoint", "load_balancer", "peering", "vpn", "direct_connect")
+"""The kinds of link every cloud has (a front-end may add its own)."""
+CAPACITY_KINDS = ("endpoint", "load_balancer", "vpn", "direct_connect")
+
+
+class LinksDoc(Doc):
+    host: LinkDoc | None = None
+    endpoint: LinkDoc | None = None
+    load_balancer: LinkDoc | None = None
+    peering: LinkDoc | None = None
+    vpn: LinkDoc | None = None
+    direct_connect: LinkDoc | None = None
+
+
+class CapacitiesDoc(Doc):
+    endpoint: CapacityDoc | None = None
+    load_balancer: CapacityDoc | None = None
+    vpn: CapacityDoc | None = None
+    direct_connect: CapacityDoc | None = None
 
 
 class SettingsDoc(Doc):
@@ -97,6 +149,8 @@ class SettingsDoc(Doc):
     tcp: TcpDoc = Field(default_factory=TcpDoc)
     endpoint_accept_delay: AcceptDelay = 2.0
     snat_ports: Ports | None = None
+    links: LinksDoc = Field(default_factory=LinksDoc)
+    capacity: CapacitiesDoc = Field(default_factory=CapacitiesDoc)
 
 
 class SubnetDoc(Doc):
@@ -145,6 +199,8 @@ class InstanceDoc(Doc):
     security_groups: list[Id] = Field(default_factory=list, max_length=100)
     listen: list[Socket] = Field(default_factory=list, max_length=1000)
     """Ports (TCP), or ``udp/PORT`` / ``tcp/PORT``."""
+    link: LinkDoc | None = None
+    """Its NIC's link (over ``settings.links.host``)."""
 
 
 class HealthCheckDoc(Doc):
@@ -343,5 +399,9 @@ NOUNS: dict[type[BaseModel], str] = {
     DcGatewayDoc: "Direct Connect gateway",
     EventDoc: "timeline event",
     CheckDoc: "check",
+    LinkDoc: "link settings",
+    LinksDoc: "link settings",
+    CapacityDoc: "capacity settings",
+    CapacitiesDoc: "capacity settings",
 }
 """What a message calls each shared part of the document (each cloud adds its own)."""

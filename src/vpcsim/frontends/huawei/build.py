@@ -16,7 +16,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
 from vpcsim.errors import WarningCode
-from vpcsim.frontends.common.build import Builder, first_free
+from vpcsim.frontends.common.build import Builder, first_free, gateway_capacity
 from vpcsim.frontends.common.words import known as _known
 from vpcsim.frontends.huawei import rules
 from vpcsim.frontends.huawei import schema as hs
@@ -230,7 +230,14 @@ class _Builder(Builder):
                         (*path, key), f"a shared ELB has no {key!r}: it reaches backends from 100.125.0.0/16"
                     )
             return LoadBalancer(
-                id=lid, vpc=d.vpc, subnet=d.subnet, vip=d.vip, security_groups=(), listeners=listeners, kind="shared"
+                id=lid,
+                vpc=d.vpc,
+                subnet=d.subnet,
+                vip=d.vip,
+                security_groups=(),
+                listeners=listeners,
+                kind="shared",
+                capacity=gateway_capacity(d.capacity),
             )
         if d.transfer_client_ip is False:
             raise self.err(
@@ -262,6 +269,7 @@ class _Builder(Builder):
             kind="dedicated",
             probe_ip=d.backend_ip,
             backend_subnet=backend_subnet,
+            capacity=gateway_capacity(d.capacity),
         )
 
     def _elb_addresses(
@@ -482,6 +490,7 @@ class _Builder(Builder):
                 initial_state=state,
                 state_reason=why,
                 allowed=tuple(d.whitelist) if d.enable_whitelist else None,
+                capacity=gateway_capacity(d.capacity),
             )
         room = self._vpcep_range().num_addresses - 2
         if len(interface) + len(gateway) > room:

@@ -30,6 +30,7 @@ from vpcsim.frontends.common.lower import (
     Nouns,
     compiled,
     endpoints_closed_to_peers,
+    gateway_limits,
     lower_listeners,
     lower_route_table,
     lower_rules,
@@ -142,7 +143,7 @@ def lower_state(
             if svc.ports or svc.backend_kind is not ServiceBackend.CLOUD_SERVICE
             else None,
             steer=steer,
-            max_sessions=sessions,
+            limits=gateway_limits(topo.settings, "endpoint", ep.capacity, max_sessions=sessions),
             target_label=shown,
         )
     for gep in topo.gateway_endpoints.values():
@@ -173,7 +174,7 @@ def lower_state(
             keep_destination=True,
             steer=True,
             target_label=f"{SERVICE_NOUNS[service.kind]} {service.id}",
-            max_sessions=sessions,
+            limits=gateway_limits(topo.settings, "endpoint", None, max_sessions=sessions),
         )
     for lb in topo.load_balancers.values():
         listeners = lower_listeners(topo, cs, lb)
@@ -191,6 +192,7 @@ def lower_state(
             snat_address=int(lb.source_ip) if lb.source_ip is not None else 0,
             snat_pool=str(SHARED_ELB_CIDR) if lb.source_ip is not None else "",
             snat_label=f"{lb.kind} ELB source" if lb.source_ip is not None else "",
+            limits=gateway_limits(topo.settings, "load_balancer", lb.capacity),
         )
     return ForwardingState(time=cs.time, nodes=nodes, links=_links(topo, nodes), changes=cs.changes)
 
@@ -284,9 +286,9 @@ def _links(topo: Topology, nodes: Mapping[str, Node]) -> dict[tuple[str, str], L
     """The shared links; an endpoint with what it forwards to (an ELB, or the router of the ECS's
     VPC or of the cloud services), a gateway endpoint with its VPC and the cloud services' router,
     and each cloud service with its router."""
-    pairs = [(ep.id, _backend(topo, ep.service)[0]) for ep in topo.endpoints.values()]
+    pairs = [(ep.id, _backend(topo, ep.service)[0], "endpoint") for ep in topo.endpoints.values()]
     for gep in topo.gateway_endpoints.values():
         service = topo.cloud_services[topo.endpoint_services[gep.service].backend]
-        pairs += [(gep.id, gep.vpc), (gep.id, cloud_router(service.region))]
-    pairs += [(s.id, cloud_router(s.region)) for s in topo.cloud_services.values()]
+        pairs += [(gep.id, gep.vpc, "endpoint"), (gep.id, cloud_router(service.region), "endpoint")]
+    pairs += [(s.id, cloud_router(s.region), "host") for s in topo.cloud_services.values()]
     return network_links(topo, nodes, pairs)

@@ -19,6 +19,7 @@ from vpcsim.frontends.common.schema import (
 )
 from vpcsim.frontends.common.schema import (
     Address,
+    CapacityDoc,
     Cidr,
     Description,
     Doc,
@@ -66,6 +67,7 @@ class ElbDoc(Doc):
     backend_ip: Address | None = None
     """The address of the backend subnet it probes and forwards from (assigned when not given)."""
     listeners: Annotated[dict[Id, ListenerDoc], Many] = Field(default_factory=dict)
+    capacity: CapacityDoc | None = None
 
 
 class PortMappingDoc(Doc):
@@ -120,6 +122,7 @@ class EndpointDoc(Doc):
     whitelist: list[Cidr] = Field(default_factory=list, max_length=MAX_ALLOWED_SOURCES)
     policy_statement: list[PolicyStatementDoc] | None = Field(default=None, max_length=100)
     enable_dns: bool = False
+    capacity: CapacityDoc | None = None
 
 
 class CloudServiceDoc(Doc):

@@ -15,8 +15,9 @@ from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
 from vpcsim.errors import WarningCode
-from vpcsim.frontends.common.build import Builder, first_free
+from vpcsim.frontends.common.build import Builder, first_free, gateway_capacity
 from vpcsim.frontends.common.words import known as _known
+from vpcsim.frontends.tencent import rules
 from vpcsim.frontends.tencent import schema as ts
 from vpcsim.frontends.tencent.rules import SNAT_CIDR, admission
 from vpcsim.model import (
@@ -112,7 +113,15 @@ class _Builder(Builder):
         self._claim(owners, d.vpc, d.vip, f"load balancer {lid}", (*path, "vip"))
         sgs = self._groups_exist(d.security_groups, groups, (*path, "security_groups"))
         listeners = self._listeners(path, d.vpc, d.listeners, instances)
-        return LoadBalancer(id=lid, vpc=d.vpc, subnet=d.subnet, vip=d.vip, security_groups=sgs, listeners=listeners)
+        return LoadBalancer(
+            id=lid,
+            vpc=d.vpc,
+            subnet=d.subnet,
+            vip=d.vip,
+            security_groups=sgs,
+            listeners=listeners,
+            capacity=gateway_capacity(d.capacity),
+        )
 
     # -- private link ----------------------------------------------------------------------
     def _services(self, vpcs: Mapping[str, Vpc], lbs: Mapping[str, LoadBalancer]) -> dict[str, EndpointService]:
@@ -202,10 +211,44 @@ class _Builder(Builder):
                 security_groups=sgs,
                 initial_state=state,
                 state_reason=why,
+                capacity=gateway_capacity(d.capacity),
             )
         return out
 
     # -- ccn -------------------------------------------------------------------------------
+    def _ccn(self, cid: str, d: ts.CcnDoc, vpcs: Mapping[str, Vpc]) -> Ccn:
+        """A CCN with its bandwidths: one cap for every region pair when postpaid, the bandwidth bought
+        per pair when prepaid (docs/tencent.md#capacity)."""
+        path: Path = ("ccns", cid)
+        regions = {vpcs[v].region for v in d.attachments}
+        pairs: dict[frozenset[str], float] = {}
+        for key, rate in d.region_bandwidths.items():
+            parts = key.split("/")
+            if len(parts) != 2 or not all(parts):
+                raise self.err((*path, "region_bandwidths", key), "key must name two regions: 'REGION_A/REGION_B'")
+            unknown = [r for r in parts if r not in regions]
+            if unknown:
+                raise self.err(
+                    (*path, "region_bandwidths", key),
+                    f"no VPC attached to {cid} is in {unknown[0]} (its regions: {', '.join(sorted(regions)) or 'none'})",
+                )
+            pair = frozenset(parts)
+            if pair in pairs:
+                raise self.err(
+                    (*path, "region_bandwidths", key), f"the bandwidth of {key} is already given: give it once"
+                )
+            pairs[pair] = rate
+        if d.billing == "prepaid":
+            if d.bandwidth is not None:
+                raise self.err(
+                    (*path, "bandwidth"), "a prepaid CCN buys bandwidth per region pair: give region_bandwidths"
+                )
+            return Ccn(
+                id=cid, attachments=tuple(d.attachments), bandwidth_bps=rules.PREPAID_UNBOUGHT_BPS, pair_bandwidth=pairs
+            )
+        cap = rules.POSTPAID_DEFAULT_CAP_BPS if d.bandwidth is None else d.bandwidth
+        return Ccn(id=cid, attachments=tuple(d.attachments), bandwidth_bps=cap, pair_bandwidth=pairs)
+
     def _ccns(self, vpcs: Mapping[str, Vpc], settings: Settings) -> dict[str, Ccn]:
         out: dict[str, Ccn] = {}
         for cid, d in sorted(self.doc.ccns.items()):
@@ -215,7 +258,7 @@ class _Builder(Builder):
                     raise self.err((*path, "attachments", i), f"unknown VPC {vid!r}" + _known(vpcs))
                 if d.attachments.index(vid) != i:
                     raise self.err((*path, "attachments", i), f"VPC {vid} is attached twice")
-            out[cid] = Ccn(id=cid, attachments=tuple(d.attachments), bandwidth_bps=d.bandwidth)
+            out[cid] = self._ccn(cid, d, vpcs)
         # A VPC may sit in several CCNs in the model only if it never needs two next hops: keep one.
         member: dict[str, str] = {}
         for cid, c in out.items():

@@ -24,9 +24,11 @@ from vpcsim.frontends.common.lower import (
     Nouns,
     compiled,
     endpoints_closed_to_peers,
+    gateway_limits,
     lower_listeners,
     network_links,
     network_nodes,
+    trunk_capacity,
     vpc_routers,
 )
 from vpcsim.frontends.common.lower import (
@@ -116,6 +118,7 @@ def lower_state(
             processing_delay=topo.settings.delays.privatelink,
             snat_pool=str(svc.snat_cidr),
             snat_label="Private Link SNAT",
+            limits=gateway_limits(topo.settings, "endpoint", ep.capacity),
         )
     for lb in topo.load_balancers.values():
         listeners = lower_listeners(topo, cs, lb)
@@ -128,6 +131,7 @@ def lower_state(
             zone=topo.zone_of(lb.vpc, lb.subnet),
             region=topo.vpcs[lb.vpc].region,
             filter=filters.get(lb.security_groups, "ingress") if lb.security_groups else None,
+            limits=gateway_limits(topo.settings, "load_balancer", lb.capacity),
             listeners=listeners,
             subnet_filter=subnet_filters.get(lb.vpc, {}).get(lb.id),
         )
@@ -137,15 +141,30 @@ def lower_state(
 def _links(topo: Topology, cs: ControlState, nodes: Mapping[str, Node]) -> dict[tuple[str, str], Link]:
     """The shared links, an endpoint with its service's CLB, and a VPC with its CCN while attached
     (the region pair's delay and the CCN's bandwidth)."""
-    pairs = [(ep.id, topo.endpoint_services[ep.service].backend) for ep in topo.endpoints.values()]
+    pairs = [(ep.id, topo.endpoint_services[ep.service].backend, "endpoint") for ep in topo.endpoints.values()]
     links = network_links(topo, nodes, pairs)
+    line = trunk_capacity(topo.settings, "ccn")
     for cid, table in cs.ccn_tables.items():
-        bandwidth = topo.ccns[cid].bandwidth_bps
+        ccn = topo.ccns[cid]
         for vid in table.attachments:
             region = nodes[vid].region
             # A CCN-type gateway's way into the CCN is its line, with the line's delay (set above).
             links.setdefault((vid, cid), Link(zone="", region=region))
-            links[(cid, vid)] = Link(zone="", region=region, inter_region=True, bandwidth_bps=bandwidth)
+            # Into a region: the rate of the pair the packet crosses (one queue per pair and direction).
+            pairs_in = {
+                (next(iter(pair - {region}), region)): rate
+                for pair, rate in ccn.pair_bandwidth.items()
+                if region in pair
+            }
+            links[(cid, vid)] = Link(
+                zone="",
+                region=region,
+                inter_region=True,
+                bandwidth_bps=ccn.bandwidth_bps,
+                pair_bandwidth=pairs_in,
+                shared=cid,
+                **line,
+            )
     return links
 
 

@@ -3,6 +3,8 @@
 - Private Link source-NATs consumer traffic into **11.163.0.0/16**, which backend security groups
   must admit [PL1][PL11]; each endpoint takes one address of the pool (docs/decisions.md Q5).
 - An endpoint's state at creation follows from the accounts, the whitelist and auto-accept [PL6][PL4].
+- CCN bandwidth: a postpaid CCN caps traffic between two regions at 1 Gbps unless set; a prepaid one
+  carries 10 Kbps between two regions with no bandwidth bought [CCN9].
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from vpcsim.model import EndpointService, EndpointState, Topology
 
 SNAT_CIDR = IPv4Network("11.163.0.0/16")
 """Private Link's source-NAT range [PL1][PL11]."""
+
+POSTPAID_DEFAULT_CAP_BPS = 1e9
+"""A postpaid CCN's default cap between two regions [CCN9]."""
+PREPAID_UNBOUGHT_BPS = 10e3
+"""What a prepaid CCN carries between two regions with no bandwidth bought [CCN9]."""
 
 
 def snat_address(topo: Topology, endpoint_id: str) -> int:

@@ -1,0 +1,609 @@
+"""A TCP connection that carries data: handshake, bulk transfer, teardown, as a Linux host does it.
+
+Every segment walks the network like any other packet (translators, load balancers, queues), and
+the connection reacts to what arrives, when it arrives. What is modelled (docs/tcp.md says where
+each choice comes from):
+
+- Handshake: SYN with MSS and window-scale options, SYN-ACK, ACK; SYN retransmissions on a doubling
+  timer (``syn_retries``), SYN-ACK retransmissions (``synack_retries``). The MSS is the smaller of
+  what each side offers (MTU - 40), after gateways on the way clamp it to their links' MTU.
+- Sending: at most ``min(cwnd, peer's window)`` bytes in flight, full-sized segments.
+- Congestion control: slow start from ``initial_window`` segments, Reno or CUBIC congestion
+  avoidance (:mod:`vpcsim.sim.congestion`), fast retransmit on the third duplicate ACK and NewReno
+  fast recovery (RFC 6582: window inflation, partial ACKs retransmit the next hole).
+- Retransmission timer: RFC 6298 with Linux's floor (``RTO = SRTT + max(4 RTTVAR, min_rto)``), one
+  RTT sample per round trip, none from retransmitted data (Karn), exponential backoff to
+  ``max_rto``, go-back-N from the first unacknowledged byte, the connection dropped after
+  ``retries`` expiries in a row.
+- Receiving: cumulative ACKs; out-of-order segments are kept and answered by an immediate
+  duplicate ACK; in-order data is acknowledged every second full segment or after ``delayed_ack``;
+  the advertised window is ``receive_window`` less what waits out of order (the application reads
+  at once), scaled by ``window_scale``.
+- Teardown: FIN each way; the side that closes first waits in TIME_WAIT for ``time_wait`` before its
+  port is free again. An RST ends the connection at once.
+
+Not modelled: SACK, timestamps, PRR, RACK, HyStart, pacing, Nagle (every segment is full until the
+last), receive-buffer autotuning, urgent data, simultaneous open.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from vpcsim.sim.congestion import ALGORITHMS
+from vpcsim.sim.packet import ACK, FIN, PSH, RST, SYN, SYN_ACK, TCP, Header
+from vpcsim.trace import Cause, Originated
+
+if TYPE_CHECKING:
+    from vpcsim.sim.engine import Simulation
+
+MAX_WINDOW_FIELD = 0xFFFF
+
+
+class State(StrEnum):
+    SYN_SENT = "SYN_SENT"
+    SYN_RECV = "SYN_RECV"
+    ESTABLISHED = "ESTABLISHED"
+    FIN_WAIT_1 = "FIN_WAIT_1"
+    FIN_WAIT_2 = "FIN_WAIT_2"
+    CLOSING = "CLOSING"
+    TIME_WAIT = "TIME_WAIT"
+    CLOSE_WAIT = "CLOSE_WAIT"
+    LAST_ACK = "LAST_ACK"
+    CLOSED = "CLOSED"
+
+
+ConnKey = tuple[str, int, int, int]
+"""(host, local port, remote address, remote port): how a host finds a connection's segments."""
+
+
+class Connection:
+    """One end of a TCP connection on ``host``. A client is made by :meth:`open`, a server end by a
+    listening host's stack when a SYN arrives (:func:`vpcsim.sim.tcp.answer`).
+
+    The application drives it with :meth:`write` and :meth:`close`; it learns what happens through
+    the callbacks ``on_established``, ``on_delivered`` (in-order bytes received), ``on_acked``
+    (everything written acknowledged) and ``on_closed`` (with ``error``: ``""``, ``refused``,
+    ``timeout`` or ``reset``).
+    """
+
+    def __init__(
+        self,
+        sim: Simulation,
+        host: str,
+        local: int,
+        local_port: int,
+        remote: int,
+        remote_port: int,
+        flow_id: int,
+        *,
+        client: bool,
+    ) -> None:
+        cfg = sim.net.tcp
+        self.sim = sim
+        self.cfg = cfg
+        self.host = host
+        self.local, self.local_port, self.remote, self.remote_port = local, local_port, remote, remote_port
+        self.flow_id = flow_id
+        self.client = client
+        self.key: ConnKey = (host, local_port, remote, remote_port)
+        self.state = State.CLOSED
+        self.error = ""
+        self.cc = ALGORITHMS[cfg.congestion_control](cfg.initial_window)
+        self.mss = cfg.mtu - 40
+        self.iss = sim.rng.getrandbits(32)
+        self.snd_una = self.snd_nxt = self.snd_max = self.iss
+        self.app_end = self.iss + 1
+        """The sequence number after the last byte the application wrote."""
+        self.fin_wanted = False
+        self.snd_wnd = 0
+        self.peer_scale = 0
+        self.scaling = False
+        """Whether both SYNs carried a window scale (RFC 7323): only then are windows scaled."""
+        self.dupacks = 0
+        self.recovering = False
+        self.recover = self.iss
+        self.srtt = 0.0
+        self.rttvar = 0.0
+        self.rto = sim.net.initial_rto
+        self.expiries = 0
+        self.timed: tuple[int, float] | None = None
+        """(sequence that ends the timed segment, when it left): one RTT sample per round trip."""
+        self.rto_at: float | None = None
+        self._rto_due: float | None = None
+        self._rto_gen = 0
+        self.attempts = 0
+        # receiving
+        self.rcv_nxt = 0
+        self.ooo: list[list[int]] = []
+        self.ooo_bytes = 0
+        self.unacked_segments = 0
+        self.delack_at: float | None = None
+        self._delack_due: float | None = None
+        self.fin_received = False
+        self.delivered = 0
+        # what happened, for reports
+        self.started_at = sim.env._now
+        self.established_at: float | None = None
+        self.acked_at: float | None = None
+        """When everything written was first acknowledged."""
+        self.closed_at: float | None = None
+        self.retransmissions = 0
+        self.timeouts = 0
+        self.fast_retransmits = 0
+        self.rtt_samples: list[tuple[float, float]] = []
+        self.cwnd_log: list[tuple[float, int]] = []
+        self.progress: list[tuple[float, int]] = []
+        """(time, bytes delivered in order so far), at every advance (receivers)."""
+        self.on_established: Callable[[Connection], None] | None = None
+        self.on_delivered: Callable[[Connection], None] | None = None
+        self.on_acked: Callable[[Connection], None] | None = None
+        self.on_closed: Callable[[Connection], None] | None = None
+
+    # -- the application's side -------------------------------------------------------------------
+    @classmethod
+    def open(cls, sim: Simulation, host: str, dst: int, dport: int, flow_id: int) -> Connection | None:
+        """``connect()``: a client connection from ``host`` to ``dst:dport``, its SYN sent now (None
+        when no local port is free)."""
+        src = sim.net.addresses[host]
+        sport = sim.ephemeral.allocate(src, dst, dport)
+        if sport is None:
+            return None
+        conn = cls(sim, host, src, sport, dst, dport, flow_id, client=True)
+        sim.connections[conn.key] = conn
+        conn.state = State.SYN_SENT
+        conn._send_syn()
+        return conn
+
+    def write(self, nbytes: int) -> None:
+        """Queue ``nbytes`` more to send."""
+        self.app_end += nbytes
+        if self.state in (State.ESTABLISHED, State.CLOSE_WAIT):
+            self._send_more()
+
+    def close(self) -> None:
+        """``close()``: a FIN after what was written."""
+        if self.fin_wanted or self.state is State.CLOSED:
+            return
+        self.fin_wanted = True
+        if self.state is State.ESTABLISHED:
+            self.state = State.FIN_WAIT_1
+        elif self.state is State.CLOSE_WAIT:
+            self.state = State.LAST_ACK
+        if self.state in (State.FIN_WAIT_1, State.LAST_ACK):
+            self._send_more()
+
+    @property
+    def alive(self) -> bool:
+        """Not yet CLOSED (an ACK may have just closed it)."""
+        return self.state is not State.CLOSED
+
+    @property
+    def cwnd_bytes(self) -> int:
+        return int(self.cc.cwnd * self.mss)
+
+    # -- segments out -------------------------------------------------------------------------------
+    def _window_field(self) -> int:
+        room = max(0, self.cfg.receive_window - self.ooo_bytes)
+        return min(room >> self.cfg.window_scale if self.scaling else room, MAX_WINDOW_FIELD)
+
+    def _emit(self, flags: int, seq: int, length: int, kind: str, cause: Cause, number: int = 0) -> None:
+        sim = self.sim
+        window = self._window_field() if not flags & SYN else min(self.cfg.receive_window, MAX_WINDOW_FIELD)
+        h = Header(
+            self.local,
+            self.remote,
+            self.local_port,
+            self.remote_port,
+            flags,
+            seq,
+            self.rcv_nxt if flags & ACK else 0,
+            64,
+            TCP,
+            None,
+            length,
+            window,
+            self.cfg.mtu - 40 if flags & SYN else 1460,
+            self.cfg.window_scale if flags & SYN and (self.client or self.scaling) else -1,
+        )
+        sim.send(h, self.host, Originated(self.host, kind, cause, number), attempt=self.attempts, flow_id=self.flow_id)
+
+    def _send_syn(self) -> None:
+        self.attempts += 1
+        if self.attempts == 1:
+            cause, number = (Cause.CONNECT, 0) if self.client else (Cause.LISTENING, self.local_port)
+        else:
+            cause, number = Cause.RETRANSMISSION, self.attempts - 1
+        self.snd_nxt = self.snd_max = self.iss + 1
+        self.timed = (self.iss + 1, self.sim.env._now) if self.attempts == 1 else None
+        self._emit(SYN if self.client else SYN_ACK, self.iss, 0, "SYN" if self.client else "SYN-ACK", cause, number)
+        self._arm_rto()
+
+    def _ack_now(self) -> None:
+        self.unacked_segments = 0
+        self.delack_at = None
+        self._emit(ACK, self.snd_nxt, 0, "ACK", Cause.STREAM)
+
+    def _segment(self, seq: int) -> None:
+        """Send the segment that starts at ``seq`` (data, or the FIN)."""
+        now = self.sim.env._now
+        retransmission = seq < self.snd_max
+        if seq < self.app_end:
+            n = min(self.mss, self.app_end - seq)
+            end = seq + n
+            flags = ACK | PSH if end == self.app_end else ACK
+            kind = "DATA"
+        else:
+            n, end, flags, kind = 0, seq + 1, FIN | ACK, "FIN"
+        if retransmission:
+            self.retransmissions += 1
+            if self.timed is not None and self.timed[0] > seq:
+                self.timed = None  # Karn: no sample from a round that retransmitted
+        elif self.timed is None:
+            self.timed = (end, now)
+        self.unacked_segments = 0  # the ACK rides on this segment
+        self.delack_at = None
+        self._emit(flags, seq, n, kind, Cause.RETRANSMISSION if retransmission else Cause.STREAM, n)
+        if end > self.snd_nxt:
+            self.snd_nxt = end
+        if end > self.snd_max:
+            self.snd_max = end
+        if self.rto_at is None:
+            self._arm_rto()
+
+    def _send_more(self) -> None:
+        """Send what the windows allow: data up to the end of what was written, then the FIN."""
+        if self.state in (State.SYN_SENT, State.SYN_RECV, State.CLOSED, State.TIME_WAIT):
+            return
+        while True:
+            nxt = self.snd_nxt
+            if nxt < self.app_end:
+                n = min(self.mss, self.app_end - nxt)
+                limit = self.snd_una + min(self.cwnd_bytes, self.snd_wnd)
+                if nxt + n > limit:
+                    return
+                self._segment(nxt)
+            elif self.fin_wanted and nxt == self.app_end:
+                self._segment(nxt)
+                return
+            else:
+                return
+
+    # -- timers (one SimPy event at a time per timer: a later deadline re-arms when the early one fires)
+    def _arm_rto(self) -> None:
+        now = self.sim.env._now
+        self.rto_at = now + self.rto
+        if self._rto_due is None or self._rto_due > self.rto_at:
+            self._schedule_rto(self.rto_at)
+
+    def _schedule_rto(self, at: float) -> None:
+        env = self.sim.env
+        self._rto_due = at
+        self._rto_gen += 1
+        gen = self._rto_gen
+        env.timeout(at - env._now).callbacks.append(lambda _e: self._rto_fired(gen))
+
+    def _rto_fired(self, gen: int) -> None:
+        if gen != self._rto_gen:
+            return
+        self._rto_due = None
+        if self.rto_at is None or self.state is State.CLOSED:
+            return
+        if self.sim.env._now < self.rto_at:
+            self._schedule_rto(self.rto_at)
+            return
+        self.rto_at = None
+        self._on_timeout()
+
+    def _arm_delack(self) -> None:
+        env = self.sim.env
+        self.delack_at = env._now + self.cfg.delayed_ack
+        if self._delack_due is None:
+            self._delack_due = self.delack_at
+            env.timeout(self.cfg.delayed_ack).callbacks.append(self._delack_fired)
+
+    def _delack_fired(self, _event: object) -> None:
+        self._delack_due = None
+        if self.delack_at is None or self.state is State.CLOSED:
+            return
+        env = self.sim.env
+        if env._now < self.delack_at:
+            self._delack_due = self.delack_at
+            env.timeout(self.delack_at - env._now).callbacks.append(self._delack_fired)
+            return
+        self._ack_now()
+
+    def _on_timeout(self) -> None:
+        now = self.sim.env._now
+        self.timeouts += 1
+        if self.state in (State.SYN_SENT, State.SYN_RECV):
+            limit = self.sim.net.syn_retries if self.client else self.cfg.synack_retries
+            if self.attempts > limit:
+                self._finish("timeout")
+                return
+            self.rto = min(self.rto * 2, self.cfg.max_rto)
+            self._send_syn()
+            return
+        self.expiries += 1
+        if self.expiries > self.cfg.retries:
+            self._finish("timeout")
+            return
+        self.cc.on_timeout(now)
+        self._log_cwnd(now)
+        self.recovering = False
+        self.dupacks = 0
+        self.recover = self.snd_max
+        self.timed = None
+        self.rto = min(self.rto * 2, self.cfg.max_rto)
+        self.snd_nxt = self.snd_una  # go back N: everything unacknowledged is sent again
+        self._arm_rto()
+        self._send_more()
+
+    # -- segments in --------------------------------------------------------------------------------
+    def receive(self, h: Header) -> None:
+        """A segment of this connection was delivered to its host."""
+        if self.state is State.CLOSED:
+            return
+        flags = h.flags
+        if flags & RST:
+            self._finish("refused" if self.state is State.SYN_SENT else "reset")
+            return
+        if self.state is State.SYN_SENT:
+            if flags & SYN_ACK == SYN_ACK and h.ack == self.iss + 1:
+                self.rcv_nxt = h.seq + 1
+                self._handshake_done(h)
+                self._ack_now()
+                if self.on_established is not None:
+                    self.on_established(self)
+                self._send_more()
+            return
+        if flags & SYN:
+            if self.client:
+                self._ack_now()  # our ACK was lost: the server sent its SYN-ACK again
+            elif not flags & ACK and self.state is State.SYN_RECV:
+                self._emit(SYN_ACK, self.iss, 0, "SYN-ACK", Cause.RETRANSMISSION, self.attempts)
+            return
+        if self.state is State.SYN_RECV:
+            if not flags & ACK or h.ack != self.iss + 1:
+                return
+            self._handshake_done(h)
+            if self.on_established is not None:
+                self.on_established(self)
+        if flags & ACK:
+            self._on_ack(h)
+        if (h.length or flags & FIN) and self.alive:
+            self._on_data(h)
+
+    def _handshake_done(self, h: Header) -> None:
+        now = self.sim.env._now
+        self.state = State.ESTABLISHED if not self.fin_wanted else State.FIN_WAIT_1
+        self.established_at = now
+        self.snd_una = self.iss + 1
+        self.rto_at = None
+        if self.timed is not None:
+            self._sample(now - self.timed[1])
+        self.timed = None
+        self.expiries = 0
+        self.rto = self._rto_from_samples()
+        if h.flags & SYN:  # the SYN-ACK's options: the client learns the server's
+            self.scaling = h.wscale >= 0
+            self.peer_scale = h.wscale if self.scaling else 0
+            self.mss = min(self.mss, h.mss)
+            self.snd_wnd = h.window
+        else:
+            self.snd_wnd = h.window << self.peer_scale
+        self._log_cwnd(now)
+
+    def _sample(self, rtt: float) -> None:
+        if not self.srtt:
+            self.srtt, self.rttvar = rtt, rtt / 2
+        else:
+            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
+            self.srtt = 0.875 * self.srtt + 0.125 * rtt
+        self.rtt_samples.append((self.sim.env._now, rtt))
+
+    def _rto_from_samples(self) -> float:
+        if not self.srtt:
+            return self.sim.net.initial_rto
+        return min(self.srtt + max(4 * self.rttvar, self.cfg.min_rto), self.cfg.max_rto)
+
+    def _log_cwnd(self, now: float) -> None:
+        log = self.cwnd_log
+        value = self.cwnd_bytes
+        if log and log[-1][0] == now:
+            log[-1] = (now, value)
+        elif not log or log[-1][1] != value:
+            log.append((now, value))
+
+    def _on_ack(self, h: Header) -> None:
+        now = self.sim.env._now
+        ack = h.ack
+        if ack > self.snd_max:
+            return
+        window = h.window << self.peer_scale
+        if ack > self.snd_una:
+            acked = ack - self.snd_una
+            self.snd_una = ack
+            if self.snd_nxt < ack:
+                self.snd_nxt = ack
+            self.snd_wnd = window
+            self.expiries = 0
+            if self.timed is not None and ack >= self.timed[0]:
+                self._sample(now - self.timed[1])
+                self.timed = None
+            self.rto = self._rto_from_samples()
+            self.dupacks = 0
+            if self.recovering:
+                if ack >= self.recover:  # a full ACK: recovery ends, the window deflates
+                    self.recovering = False
+                    self.cc.cwnd = self.cc.ssthresh
+                else:  # a partial ACK: the next hole is lost too (RFC 6582)
+                    self._segment(ack)
+                    self.cc.cwnd = max(self.cc.cwnd - acked / self.mss + 1.0, 1.0)
+            else:
+                # The window grows only while it limits sending (Linux's tcp_is_cwnd_limited): a
+                # flow held back by the receiver's window does not inflate it.
+                flight = self.snd_nxt - (ack - acked)
+                cwnd = self.cwnd_bytes
+                if flight >= cwnd - self.mss or (self.cc.cwnd < self.cc.ssthresh and cwnd < 2 * flight):
+                    self.cc.on_ack(acked / self.mss, now, self.srtt)
+            self._log_cwnd(now)
+            if ack == self.snd_max:
+                self.rto_at = None
+            else:
+                self._arm_rto()
+            if ack >= self.app_end and self.acked_at is None:
+                self.acked_at = now
+            fin_acked = self.fin_wanted and ack == self.app_end + 1
+            if fin_acked:
+                self._our_fin_acked()
+                if self.state is State.CLOSED:
+                    return
+            elif ack >= self.app_end and self.on_acked is not None and not self.fin_wanted:
+                self.on_acked(self)
+            self._send_more()
+            return
+        if ack == self.snd_una and self.snd_max > self.snd_una and not h.length and not h.flags & FIN:
+            if window != self.snd_wnd:
+                self.snd_wnd = window  # a window update, not a duplicate
+                self._send_more()
+                return
+            self.dupacks += 1
+            if self.dupacks == 3 and not self.recovering and self.snd_una >= self.recover:
+                self.fast_retransmits += 1
+                self.cc.on_loss(now)
+                self.recover = self.snd_max
+                self.recovering = True
+                self.timed = None
+                self._segment(self.snd_una)
+                self.cc.cwnd = self.cc.ssthresh + 3.0
+                self._log_cwnd(now)
+            elif self.recovering:
+                self.cc.cwnd += 1.0
+                self._send_more()
+        elif window > self.snd_wnd:
+            self.snd_wnd = window
+            self._send_more()
+
+    def _our_fin_acked(self) -> None:
+        if self.state is State.FIN_WAIT_1:
+            self.state = State.FIN_WAIT_2
+        elif self.state is State.CLOSING:
+            self._time_wait()
+        elif self.state is State.LAST_ACK:
+            self._finish("")
+
+    def _on_data(self, h: Header) -> None:
+        seq, n = h.seq, h.length
+        now = self.sim.env._now
+        before = self.rcv_nxt
+        quick = False
+        if n:
+            end = seq + n
+            if end <= self.rcv_nxt:
+                quick = True  # an old duplicate: say again what we have
+            elif seq <= self.rcv_nxt:
+                filled = bool(self.ooo)
+                self.rcv_nxt = end
+                while self.ooo and self.ooo[0][0] <= self.rcv_nxt:
+                    start, stop = self.ooo.pop(0)
+                    self.ooo_bytes -= stop - start
+                    if stop > self.rcv_nxt:
+                        self.rcv_nxt = stop
+                quick = filled
+            else:
+                self._hold(seq, end)
+                quick = True
+        if h.flags & FIN and seq + n == self.rcv_nxt and not self.fin_received:
+            self.fin_received = True
+            self.rcv_nxt += 1
+            quick = True
+        if self.rcv_nxt > before:
+            self.delivered += self.rcv_nxt - before - (1 if self.fin_received and h.flags & FIN else 0)
+            self.progress.append((now, self.delivered))
+            if self.on_delivered is not None:
+                self.on_delivered(self)
+        if self.fin_received and h.flags & FIN:
+            self._peer_closed()
+            return
+        if quick:
+            self._ack_now()
+            return
+        self.unacked_segments += 1
+        if self.unacked_segments >= 2:
+            self._ack_now()
+        elif self.delack_at is None:
+            self._arm_delack()
+
+    def _hold(self, start: int, end: int) -> None:
+        """Keep an out-of-order segment (merged with what it touches)."""
+        insort(self.ooo, [start, end])
+        merged: list[list[int]] = []
+        for s, e in self.ooo:
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        self.ooo = merged
+        self.ooo_bytes = sum(e - s for s, e in merged)
+
+    def _peer_closed(self) -> None:
+        """The peer's FIN arrived in order."""
+        if self.state is State.ESTABLISHED:
+            self.state = State.CLOSE_WAIT
+            # The application reads the end of the stream and closes at once: the FIN carries the ACK.
+            self.close()
+            if self.snd_nxt <= self.app_end:
+                self._ack_now()
+        elif self.state is State.FIN_WAIT_1:
+            self.state = State.CLOSING
+            self._ack_now()
+        elif self.state is State.FIN_WAIT_2:
+            self._ack_now()
+            self._time_wait()
+        else:
+            self._ack_now()  # a FIN again (our ACK was lost)
+
+    def _time_wait(self) -> None:
+        self.state = State.TIME_WAIT
+        self.rto_at = None
+        self.closed_at = self.sim.env._now
+        if self.on_closed is not None:
+            self.on_closed(self)
+        self.sim.env.timeout(self.cfg.time_wait).callbacks.append(lambda _e: self._release())
+
+    def _finish(self, error: str) -> None:
+        self.error = error
+        self.state = State.CLOSED
+        self.rto_at = None
+        self.delack_at = None
+        if self.closed_at is None:
+            self.closed_at = self.sim.env._now
+            if self.on_closed is not None:
+                self.on_closed(self)
+        self._release()
+
+    def _release(self) -> None:
+        self.state = State.CLOSED
+        if self.sim.connections.get(self.key) is self:
+            del self.sim.connections[self.key]
+        if self.client:
+            self.sim.ephemeral.release(self.local, self.remote, self.remote_port, self.local_port)
+
+
+def accept(sim: Simulation, host: str, h: Header, flow_id: int) -> Connection:
+    """A listening ``host`` answers SYN ``h``: a server connection in SYN_RECV, its SYN-ACK sent."""
+    conn = Connection(sim, host, h.dst, h.dport, h.src, h.sport, flow_id, client=False)
+    sim.connections[conn.key] = conn
+    conn.state = State.SYN_RECV
+    conn.rcv_nxt = h.seq + 1
+    conn.scaling = h.wscale >= 0
+    conn.peer_scale = h.wscale if conn.scaling else 0
+    conn.mss = min(conn.mss, h.mss)
+    if sim.on_accept is not None:
+        sim.on_accept(conn)
+    conn._send_syn()
+    return conn
