@@ -8,6 +8,10 @@ tens of kilobytes queued behind it reach the application in one read when the re
 it. What the reads can be held to is the same bound counted from the connect, and the whole
 transfer's goodput.
 
+The tbf sits either on the client's own veth (``sender``) or on a router's egress toward the server
+(``router``); at the router every drop is a hole in the network, which the sender learns of only from
+the ACKs and must fill with a retransmission.
+
 The pure tests (windows, arguments) run anywhere; the ``kernel`` ones need root, iproute2 and the
 kernel's tbf, and skip without them (fail with CI=true).
 """
@@ -25,6 +29,7 @@ from vpcsim.emulate.capacity import (
     ETH_HEADER,
     KernelTransfer,
     TransferTimeoutError,
+    Where,
     capped_transfer,
     default_burst,
     max_bytes_in_windows,
@@ -32,6 +37,8 @@ from vpcsim.emulate.capacity import (
 from vpcsim.emulate.kernel import CannotEmulateError, KernelError, list_namespaces
 
 NBYTES = 4_000_000
+ROUTED_NBYTES = 1_000_000
+"""Shorter through the router (0.42 s at the cap), to keep this file's run under ten seconds."""
 RATE = 20e6
 LIMIT = 30_000
 """About 20 full frames, 12 ms at the cap: small enough that the queue overflows and tbf drops."""
@@ -108,6 +115,11 @@ def test_settings_tbf_would_silently_misbehave_with_are_refused(kwargs: dict[str
         )
 
 
+def test_a_tbf_is_only_on_the_sender_or_the_router() -> None:
+    with pytest.raises(ValueError, match="where must be one of sender, router"):
+        capped_transfer(NBYTES, RATE, limit_bytes=LIMIT, where="server")  # type: ignore[arg-type]
+
+
 # -- the kernel -------------------------------------------------------------------------------------
 
 
@@ -123,13 +135,43 @@ def test_a_capped_transfer_arrives_whole_at_the_cap(congestion: str) -> None:
         raise
     _report(t)
     assert t.congestion == congestion
-    assert (t.sent, t.received, t.intact) == (NBYTES, NBYTES, True)
+    assert t.where == "sender"
+    _assert_whole_at_the_cap(t, NBYTES)
+
+    # A 30 KB queue overflows: tbf tail-drops, and TCP still delivers every byte.
+    assert t.drops > 0
+    assert t.retransmits >= 0
+
+
+@pytest.mark.kernel
+@pytest.mark.usefixtures("tbf_ready", "nothing_left_behind")
+@pytest.mark.parametrize("congestion", ["cubic", "reno"])
+def test_a_transfer_capped_at_a_router_arrives_whole_at_the_cap(congestion: str) -> None:
+    try:
+        t = capped_transfer(ROUTED_NBYTES, RATE, limit_bytes=LIMIT, congestion=congestion, where="router")
+    except ValueError as exc:
+        if "not available" in str(exc):
+            pytest.skip(str(exc))
+        raise
+    _report(t)
+    assert (t.congestion, t.where) == (congestion, "router")
+    _assert_whole_at_the_cap(t, ROUTED_NBYTES)
+
+    # The router's 30 KB queue overflows. No drop there reaches the sender but through the ACKs:
+    # each one is a hole it has to fill by sending the segment again.
+    assert t.drops > 0
+    assert t.retransmits >= t.drops
+
+
+def _assert_whole_at_the_cap(t: KernelTransfer, nbytes: int) -> None:
+    """Every byte arrived, in order, and neither the link nor the reads beat the cap."""
+    assert (t.sent, t.received, t.intact) == (nbytes, nbytes, True)
     assert t.rate_bps == RATE
     assert t.burst_bytes >= FRAME
 
     # The cap, where tbf applies it.
     assert t.wire, "the capture at the server's veth missed frames"
-    assert t.wire[-1][1] >= NBYTES
+    assert t.wire[-1][1] >= nbytes
     frame_time = FRAME * 8 / RATE
     for frames in WINDOWS:
         window = frames * frame_time
@@ -144,30 +186,28 @@ def test_a_capped_transfer_arrives_whole_at_the_cap(congestion: str) -> None:
     assert t.goodput_bps <= RATE
     assert t.goodput_bps >= 0.7 * RATE, f"goodput {t.goodput_bps / 1e6:.2f} Mbit/s at a cap of {RATE / 1e6:g}"
 
-    # A 30 KB queue overflows: tbf tail-drops, and TCP still delivers every byte.
-    assert t.drops > 0
-    assert t.retransmits >= 0
-
 
 @pytest.mark.kernel
 @pytest.mark.usefixtures("tbf_ready", "nothing_left_behind")
-def test_a_transfer_that_overruns_its_time_limit_is_abandoned(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("where", ["sender", "router"])
+def test_a_transfer_that_overruns_its_time_limit_is_abandoned(monkeypatch: pytest.MonkeyPatch, where: Where) -> None:
     # 1 MB at 10 Mbit/s takes 0.8 s; allowed a quarter of that, it cannot finish.
     monkeypatch.setattr(capacity, "SLOW_FACTOR", 0.25)
     monkeypatch.setattr(capacity, "SLACK_SECONDS", 0.0)
     with pytest.raises(TransferTimeoutError, match=r"the limit is 0\.25"):
-        capped_transfer(1_000_000, 10e6, limit_bytes=LIMIT)
+        capped_transfer(1_000_000, 10e6, limit_bytes=LIMIT, where=where)
 
 
 @pytest.mark.kernel
 @pytest.mark.usefixtures("tbf_ready", "nothing_left_behind")
-def test_a_failure_halfway_still_deletes_everything(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(ns: str) -> dict[str, int] | None:
-        raise KernelError(f"planted failure in {ns}")
+@pytest.mark.parametrize("where", ["sender", "router"])
+def test_a_failure_halfway_still_deletes_everything(monkeypatch: pytest.MonkeyPatch, where: Where) -> None:
+    def broken(ns: str, dev: str) -> dict[str, int] | None:
+        raise KernelError(f"planted failure in {ns} on {dev}")
 
     monkeypatch.setattr(capacity, "_tbf_stats", broken)
     with pytest.raises(KernelError, match="planted failure"):
-        capped_transfer(NBYTES, RATE, limit_bytes=LIMIT)
+        capped_transfer(NBYTES, RATE, limit_bytes=LIMIT, where=where)
 
 
 def _report(t: KernelTransfer) -> None:
@@ -175,7 +215,8 @@ def _report(t: KernelTransfer) -> None:
     over = max(max_bytes_in_windows(t.wire, k * frame_time) - t.rate_bps * k * frame_time / 8 for k in WINDOWS)
     summaries.add(
         "vpcsim capacity oracle (kernel)",
-        f"{t.sent / 1e6:g} MB at {t.rate_bps / 1e6:g} Mbit/s, tbf limit {LIMIT} B, burst {t.burst_bytes} B, "
+        f"{t.sent / 1e6:g} MB at {t.rate_bps / 1e6:g} Mbit/s, tbf at the {t.where}, limit {LIMIT} B, "
+        f"burst {t.burst_bytes} B, "
         f"{t.congestion}: goodput {t.goodput_bps / 1e6:.2f} Mbit/s ({t.goodput_bps / t.rate_bps:.1%} of the cap) "
         f"in {t.duration:.2f} s, {t.drops} tbf drops, {t.retransmits} retransmissions; busiest window "
         f"{over:.0f} B over the rate (allowed: burst + a frame, {t.burst_bytes + FRAME} B)",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 MSS = 1460
-SYN_BYTES = 48
-"""A SYN or SYN-ACK of a connection that carries data: IP and TCP headers, MSS and window-scale options."""
+SYN_BYTES = 52
+"""A SYN or SYN-ACK of a connection that carries data: IP and TCP headers; MSS, SACK-permitted and window-scale options."""
 ETHERNET = 38
 """The frame overhead these networks set: Ethernet header 14, FCS 4, preamble 8, gap 12."""
 

@@ -45,10 +45,11 @@ _segments = st.builds(
     window=st.integers(min_value=0, max_value=65535),
     mss=st.integers(min_value=536, max_value=8960),
     wscale=st.integers(min_value=-1, max_value=14),
+    sack=st.lists(st.tuples(words, words), max_size=4).map(tuple),
 )
 headers = _segments.map(
-    # Options ride on SYNs only, data on the others: what the wire can carry.
-    lambda h: h._replace(length=0) if h.flags & SYN else h._replace(mss=1460, wscale=-1)
+    # MSS and window scale ride on SYNs only; data and SACK blocks on the others.
+    lambda h: h._replace(length=0, sack=()) if h.flags & SYN else h._replace(mss=1460, wscale=-1)
 )
 datagrams = st.builds(
     Header,
@@ -66,6 +67,7 @@ datagrams = st.builds(
     window=st.just(64240),
     mss=st.just(1460),
     wscale=st.just(-1),
+    sack=st.just(()),
 )
 idents = st.integers(min_value=0, max_value=65535)
 echoes = st.builds(

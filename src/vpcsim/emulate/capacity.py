@@ -1,16 +1,30 @@
 """The kernel half of the capacity oracle: real Linux TCP through a ``tbf``-shaped veth.
 
-A transfer runs between two network namespaces of their own, ``vpcsim-<pid>-<n>-0`` (the client)
-and ``vpcsim-<pid>-<n>-1`` (the server), joined by one veth pair created from inside the client's
-namespace straight into the server's (the host namespace is never touched):
+A transfer runs in network namespaces of its own, each veth pair created from inside one namespace
+straight into the next (the host namespace is never touched). Where the token-bucket filter sits is
+chosen per transfer (``where``):
+
+``sender`` (the default), two namespaces, ``vpcsim-<pid>-<n>-0`` (the client) and ``-1`` (the
+server), the tbf on the client's own egress:
 
     client  cap0 10.255.0.1/30  ──tbf──▶  cap1 10.255.0.2/30  server
 
-The addresses are one private /30 that exists only inside these two namespaces, so it cannot clash
-with the host's networks, nor with another build's (each namespace has its own routing). The
-token-bucket filter sits on the client's egress, the direction the data flows; ACKs come back
-unshaped. Everything is deleted afterwards, on exceptions too: the namespaces go, and their veths
-and qdiscs with them.
+``router``, three namespaces, ``-0`` (the client), ``-1`` (a router, IPv4 forwarding on) and ``-2``
+(the server), the tbf on the router's egress toward the server:
+
+    client  cap0 10.255.0.1/30 ──▶ rtr0 10.255.0.2/30  router  rtr1 10.255.0.5/30 ──tbf──▶ cap1 10.255.0.6/30  server
+
+The difference is who hears of a drop. On the sender's own veth, tbf's queue holds the client
+socket's packets: TCP Small Queues keeps the queue short, and a packet refused at the qdisc is
+reported to the sending TCP at once. At a router the packets have left the sending host (the
+router's IP layer orphans them from their socket on arrival), so the sender fills the queue like
+any other FIFO in the network and learns of a tail drop only from the ACKs, as a simulator's
+bottleneck router models it.
+
+The addresses are private /30s that exist only inside these namespaces, so they cannot clash with
+the host's networks, nor with another build's (each namespace has its own routing). Only the
+direction the data flows is shaped; ACKs come back unshaped. Everything is deleted afterwards, on
+exceptions too: the namespaces go, and their veths and qdiscs with them.
 
 What a transfer measures is the kernel's answer to "how much does TCP carry through a cap of B":
 the bytes the server read, when, whether they were the bytes sent, the frames that crossed the
@@ -25,6 +39,7 @@ import ctypes
 import errno
 import fcntl
 import hashlib
+import ipaddress
 import json
 import math
 import os
@@ -37,6 +52,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from vpcsim.emulate import kernel
 from vpcsim.emulate.kernel import (
@@ -50,10 +66,22 @@ from vpcsim.emulate.kernel import (
     machine_lock,
 )
 
+Where = Literal["sender", "router"]
+"""Where the tbf sits: on the client's own egress, or on a router's egress toward the server."""
+WHERE: tuple[Where, ...] = ("sender", "router")
 CLIENT_IF = "cap0"
 SERVER_IF = "cap1"
 CLIENT_ADDR = "10.255.0.1"
 SERVER_ADDR = "10.255.0.2"
+"""The server's address when the tbf is on the sender (one /30 between client and server)."""
+ROUTER_IN_IF = "rtr0"
+"""The router's veth toward the client, ``ROUTER_IN_ADDR`` on the client's /30."""
+ROUTER_OUT_IF = "rtr1"
+"""The router's veth toward the server, where its tbf sits."""
+ROUTER_IN_ADDR = "10.255.0.2"
+ROUTER_OUT_ADDR = "10.255.0.5"
+ROUTED_SERVER_ADDR = "10.255.0.6"
+"""The server's address behind the router (a second /30, 10.255.0.4/30)."""
 PREFIX_LEN = 30
 PORT = 5201
 ETH_HEADER = 14
@@ -106,12 +134,13 @@ class KernelTransfer:
     samples: tuple[tuple[float, int], ...]
     """(seconds since connect, cumulative bytes read by the server), one per ``recv()``."""
     drops: int
-    """Packets the tbf qdisc dropped (its ``tc -s`` counter), or -1 if that could not be read. The
-    qdisc is on the sender's own veth: some drops reach the sending TCP as a local error (it backs
-    off and sends the segment again, no hole), others do not and leave a hole the receiver sees,
-    recovered by a retransmission (see :attr:`retransmits`). Seen on Linux 6.18: with BBR the
-    retransmissions can outnumber this counter although no segment crosses the link twice, so
-    some segments are lost before the wire without being counted here."""
+    """Packets the tbf qdisc dropped (its ``tc -s`` counter), or -1 if that could not be read. With
+    the qdisc on the sender's own veth (:attr:`where` ``sender``), some drops reach the sending TCP
+    as a local error (it backs off and sends the segment again, no hole), others do not and leave a
+    hole the receiver sees, recovered by a retransmission (see :attr:`retransmits`). Seen on Linux
+    6.18: with BBR the retransmissions can outnumber this counter although no segment crosses the
+    link twice, so some segments are lost before the wire without being counted here. With the
+    qdisc on the router (``router``), every drop is a hole the sender learns of from the ACKs."""
     rate_bps: float
     """The cap applied, as the kernel reports it back (tc keeps whole bytes per second)."""
     burst_bytes: int = 0
@@ -126,6 +155,9 @@ class KernelTransfer:
     it; empty if the capture missed frames. Unlike :attr:`samples` it is not bunched by loss
     recovery: bytes held in the receiver's out-of-order queue until a retransmission fills the hole
     are read all at once, long after they crossed the link. The cap is checked on this."""
+    where: Where = "sender"
+    """Where the tbf sat: on the client's own egress (``sender``), or on a router's egress toward
+    the server (``router``), a queue in the network."""
 
 
 class TransferTimeoutError(KernelError):
@@ -178,15 +210,18 @@ def capped_transfer(
     burst_bytes: int | None = None,
     mtu: int = 1500,
     congestion: str | None = None,
+    where: Where = "sender",
 ) -> KernelTransfer:
     """Send ``nbytes`` over real TCP through a veth capped at ``rate_bps`` by tbf; return what arrived.
 
     ``limit_bytes`` is tbf's queue (bytes waiting for tokens; more are tail-dropped),
-    ``burst_bytes`` its bucket depth (default :func:`default_burst`), ``mtu`` both veth ends'.
+    ``burst_bytes`` its bucket depth (default :func:`default_burst`), ``mtu`` every veth end's.
     ``congestion`` names a congestion control for the sending socket (``cubic``, ``bbr``, ...);
-    None keeps the namespace's default, which is the host's.
+    None keeps the namespace's default, which is the host's. ``where`` puts the tbf on the client's
+    own egress (``sender``) or on a router's egress toward the server (``router``): see the module's
+    description for what that changes.
 
-    Segmentation offloads are turned off on both ends (the ``SIOCETHTOOL`` requests behind
+    Segmentation offloads are turned off on every veth end (the ``SIOCETHTOOL`` requests behind
     ``ethtool -K <dev> tso off gso off gro off``, made directly, so ethtool need not be installed).
     With them on, TCP hands the qdisc multi-segment GSO packets (as many segments as its pacing
     allows, up to 64 KB); tbf cuts one up itself (``tbf_segment``) only when it exceeds the bucket,
@@ -210,14 +245,22 @@ def capped_transfer(
         raise ValueError(f"burst {burst} B is below one full frame ({frame} B): tbf would drop every full-size packet")
     if limit_bytes < frame:
         raise ValueError(f"limit {limit_bytes} B is below one full frame ({frame} B): tbf would queue nothing")
+    if where not in WHERE:
+        raise ValueError(f"where must be one of {', '.join(WHERE)}, not {where!r}")
     preflight()
     limit = SLOW_FACTOR * nbytes * 8 / rate_bps + SLACK_SECONDS
     payload, digest = _payload(nbytes)
-    with machine_lock(), _namespaces(2) as (client_ns, server_ns):
-        _link(client_ns, server_ns, mtu)
-        _run(["tc", "-n", client_ns, "qdisc", "add", "dev", CLIENT_IF, "root", "tbf", "rate", f"{round(rate_bps)}bit",
+    with machine_lock(), _namespaces(2 if where == "sender" else 3) as names:
+        client_ns, server_ns = names[0], names[-1]
+        if where == "sender":
+            shaped_ns, shaped_if, server_addr = client_ns, CLIENT_IF, SERVER_ADDR
+            _veth(client_ns, CLIENT_IF, CLIENT_ADDR, server_ns, SERVER_IF, SERVER_ADDR, mtu)
+        else:
+            shaped_ns, shaped_if, server_addr = names[1], ROUTER_OUT_IF, ROUTED_SERVER_ADDR
+            _routed(client_ns, names[1], server_ns, mtu)
+        _run(["tc", "-n", shaped_ns, "qdisc", "add", "dev", shaped_if, "root", "tbf", "rate", f"{round(rate_bps)}bit",
               "burst", str(burst), "limit", str(limit_bytes)])  # fmt: skip
-        applied = _tbf_stats(client_ns)
+        applied = _tbf_stats(shaped_ns, shaped_if)
         applied_rate = float(applied["rate"]) * 8 if applied and "rate" in applied else float(round(rate_bps))
         applied_burst = int(applied["burst"]) if applied and "burst" in applied else burst
         if applied_burst < frame:
@@ -236,7 +279,7 @@ def capped_transfer(
             server = _Server(listener, deadline)
             capture = _Capture(tap)
             sockets.callback(_stop, server, capture)
-            listener.bind((SERVER_ADDR, PORT))
+            listener.bind((server_addr, PORT))
             listener.listen(1)
             capture.open()
             if congestion is not None:
@@ -248,7 +291,7 @@ def capped_transfer(
             capture.start()
             server.start()
             client.settimeout(limit)
-            client.connect((SERVER_ADDR, PORT))
+            client.connect((server_addr, PORT))
             connected = time.perf_counter()
             try:
                 client.sendall(payload)
@@ -270,7 +313,7 @@ def capped_transfer(
                 )
             if server.error is not None:
                 raise KernelError(f"the server side of the transfer failed: {server.error}") from server.error
-            stats = _tbf_stats(client_ns)
+            stats = _tbf_stats(shaped_ns, shaped_if)
             retransmits = _total_retrans(client)
     times = server.times
     received = server.count
@@ -291,6 +334,7 @@ def capped_transfer(
         wire=tuple((t - connected, c) for t, c in zip(capture.times, capture.counts, strict=True))
         if capture.complete
         else (),
+        where=where,
     )
 
 
@@ -377,20 +421,36 @@ def _namespaces(count: int) -> Iterator[tuple[str, ...]]:
             delete_namespaces(doomed)
 
 
-def _link(client_ns: str, server_ns: str, mtu: int) -> None:
-    """The veth pair, made from the client's namespace straight into the server's, addressed, up,
-    at ``mtu``, with segmentation offloads off at both ends."""
+def _veth(a_ns: str, a_if: str, a_addr: str, b_ns: str, b_if: str, b_addr: str, mtu: int) -> None:
+    """A veth pair, made from ``a_ns`` straight into ``b_ns``, each end addressed (a /30), up, at
+    ``mtu``, with segmentation offloads off; loopback up on both sides."""
     _run(
-        ["ip", "-n", client_ns, "-batch", "-"],
-        f"link add name {CLIENT_IF} mtu {mtu} type veth peer name {SERVER_IF} mtu {mtu} netns {server_ns}\n",
+        ["ip", "-n", a_ns, "-batch", "-"],
+        f"link add name {a_if} mtu {mtu} type veth peer name {b_if} mtu {mtu} netns {b_ns}\n",
     )
-    for ns, dev in ((client_ns, CLIENT_IF), (server_ns, SERVER_IF)):
+    for ns, dev in ((a_ns, a_if), (b_ns, b_if)):
         _offloads_off(ns, dev)
-    for ns, dev, addr in ((client_ns, CLIENT_IF, CLIENT_ADDR), (server_ns, SERVER_IF, SERVER_ADDR)):
+    for ns, dev, addr in ((a_ns, a_if, a_addr), (b_ns, b_if, b_addr)):
         _run(
             ["ip", "-n", ns, "-batch", "-"],
             f"link set dev lo up\naddr add {addr}/{PREFIX_LEN} dev {dev}\nlink set dev {dev} up\n",
         )
+
+
+def _routed(client_ns: str, router_ns: str, server_ns: str, mtu: int) -> None:
+    """Client and server on /30s of their own either side of a forwarding router, each routed to the
+    other's /30 through it (the router knows both as connected networks)."""
+    _veth(client_ns, CLIENT_IF, CLIENT_ADDR, router_ns, ROUTER_IN_IF, ROUTER_IN_ADDR, mtu)
+    _veth(router_ns, ROUTER_OUT_IF, ROUTER_OUT_ADDR, server_ns, SERVER_IF, ROUTED_SERVER_ADDR, mtu)
+    with in_netns(router_ns), open("/proc/sys/net/ipv4/ip_forward", "w", encoding="ascii") as fh:
+        fh.write("1")
+    _run(["ip", "-n", client_ns, "route", "add", _subnet(ROUTED_SERVER_ADDR), "via", ROUTER_IN_ADDR])
+    _run(["ip", "-n", server_ns, "route", "add", _subnet(CLIENT_ADDR), "via", ROUTER_OUT_ADDR])
+
+
+def _subnet(addr: str) -> str:
+    """The /``PREFIX_LEN`` network ``addr`` is on, as ip route wants it (``10.255.0.4/30``)."""
+    return str(ipaddress.ip_interface(f"{addr}/{PREFIX_LEN}").network)
 
 
 def _offloads_off(ns: str, dev: str) -> None:
@@ -431,11 +491,11 @@ def _total_retrans(s: socket.socket) -> int:
 _TEXT_DROPS = re.compile(r"qdisc tbf .*?\(dropped (\d+),", re.S)
 
 
-def _tbf_stats(ns: str) -> dict[str, int] | None:
-    """The client veth's tbf as tc reports it: ``rate`` (bytes/s), ``burst`` (bytes), ``drops``;
-    None if tc says nothing readable."""
+def _tbf_stats(ns: str, dev: str) -> dict[str, int] | None:
+    """The tbf on ``dev`` in ``ns`` as tc reports it: ``rate`` (bytes/s), ``burst`` (bytes),
+    ``drops``; None if tc says nothing readable."""
     proc = subprocess.run(
-        ["tc", "-n", ns, "-s", "-j", "qdisc", "show", "dev", CLIENT_IF],
+        ["tc", "-n", ns, "-s", "-j", "qdisc", "show", "dev", dev],
         capture_output=True,
         text=True,
         check=False,
@@ -449,14 +509,14 @@ def _tbf_stats(ns: str) -> dict[str, int] | None:
         if "drops" in tbf:
             out["drops"] = int(tbf["drops"])
     except (ValueError, TypeError, KeyError, StopIteration):
-        return _tbf_text_stats(ns)
+        return _tbf_text_stats(ns, dev)
     return out
 
 
-def _tbf_text_stats(ns: str) -> dict[str, int] | None:
+def _tbf_text_stats(ns: str, dev: str) -> dict[str, int] | None:
     """The drop counter from tc's text output, for a tc whose JSON could not be read."""
     proc = subprocess.run(
-        ["tc", "-n", ns, "-s", "qdisc", "show", "dev", CLIENT_IF], capture_output=True, text=True, check=False
+        ["tc", "-n", ns, "-s", "qdisc", "show", "dev", dev], capture_output=True, text=True, check=False
     )
     m = _TEXT_DROPS.search(proc.stdout) if proc.returncode == 0 else None
     return {"drops": int(m.group(1))} if m else None

@@ -38,6 +38,7 @@ class TcpStack:
     """Every host's TCP beyond ``connect()`` (transfers and held connections), as Linux sets it."""
 
     congestion_control: str = "cubic"
+    sack: bool = True
     initial_window: int = 10
     min_rto: float = 0.2
     max_rto: float = 120.0

@@ -40,7 +40,10 @@ class TcpSettings:
     """``net.ipv4.tcp_syn_retries``: connect() gives up after 127 s."""
     initial_rto: float = 1.0
     congestion_control: str = "cubic"
-    """``cubic`` (Linux's default) or ``reno`` (NewReno recovery)."""
+    """``cubic`` (Linux's default) or ``reno``."""
+    sack: bool = True
+    """Selective acknowledgements (RFC 2018, recovery by RFC 6675), as Linux's ``tcp_sack``; off:
+    NewReno recovery (RFC 6582)."""
     initial_window: int = 10
     """Segments (RFC 6928)."""
     min_rto: float = 0.2

@@ -28,13 +28,15 @@ last), receive-buffer autotuning, urgent data, simultaneous open.
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_right
+from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from vpcsim.sim.congestion import ALGORITHMS
 from vpcsim.sim.packet import ACK, FIN, PSH, RST, SYN, SYN_ACK, TCP, Header
+from vpcsim.sim.spans import Spans
 from vpcsim.trace import Cause, Originated
 
 if TYPE_CHECKING:
@@ -103,6 +105,18 @@ class Connection:
         self.peer_scale = 0
         self.scaling = False
         """Whether both SYNs carried a window scale (RFC 7323): only then are windows scaled."""
+        self.sack_ok = False
+        """Whether both SYNs carried SACK-permitted (and this stack uses SACK)."""
+        self.sacked = Spans()
+        """The scoreboard: ranges above ``snd_una`` the peer holds."""
+        self.rexmit = Spans()
+        """Ranges sent again in the current recovery and not known delivered."""
+        self.resend_from = self.iss
+        """Where the search for the next lost range resumes in this recovery."""
+        self.resent_marks: deque[tuple[int, int, int]] = deque()
+        """(highest sequence sent then, start, end) of each range resent in this recovery, in order."""
+        self.last_ooo: tuple[int, int] | None = None
+        """The out-of-order range the last segment landed in (first SACK block, RFC 2018)."""
         self.dupacks = 0
         self.recovering = False
         self.recover = self.iss
@@ -118,8 +132,8 @@ class Connection:
         self.attempts = 0
         # receiving
         self.rcv_nxt = 0
-        self.ooo: list[list[int]] = []
-        self.ooo_bytes = 0
+        self.ooo = Spans()
+        """What arrived above ``rcv_nxt`` (held out of order)."""
         self.unacked_segments = 0
         self.delack_at: float | None = None
         self._delack_due: float | None = None
@@ -187,7 +201,7 @@ class Connection:
 
     # -- segments out -------------------------------------------------------------------------------
     def _window_field(self) -> int:
-        room = max(0, self.cfg.receive_window - self.ooo_bytes)
+        room = max(0, self.cfg.receive_window - self.ooo.total)
         return min(room >> self.cfg.window_scale if self.scaling else room, MAX_WINDOW_FIELD)
 
     def _emit(self, flags: int, seq: int, length: int, kind: str, cause: Cause, number: int = 0) -> None:
@@ -208,8 +222,29 @@ class Connection:
             window,
             self.cfg.mtu - 40 if flags & SYN else 1460,
             self.cfg.window_scale if flags & SYN and (self.client or self.scaling) else -1,
+            self._sack_blocks() if self.ooo and self.sack_ok and not flags & SYN else (),
         )
         sim.send(h, self.host, Originated(self.host, kind, cause, number), attempt=self.attempts, flow_id=self.flow_id)
+
+    def _sack_blocks(self) -> tuple[tuple[int, int], ...]:
+        """What we hold out of order, at most four blocks: the range of the latest arrival first,
+        then the highest others (RFC 2018)."""
+        starts, ends = self.ooo.starts, self.ooo.ends
+        blocks: list[tuple[int, int]] = []
+        if self.last_ooo is not None:
+            end = self.ooo.end_of(self.last_ooo[0])
+            if end is not None:
+                blocks.append((self._start_of(self.last_ooo[0]), end))
+        k = len(starts) - 1
+        while k >= 0 and len(blocks) < 4:
+            if (starts[k], ends[k]) not in blocks:
+                blocks.append((starts[k], ends[k]))
+            k -= 1
+        return tuple(blocks)
+
+    def _start_of(self, seq: int) -> int:
+        i = bisect_right(self.ooo.starts, seq) - 1
+        return self.ooo.starts[i]
 
     def _send_syn(self) -> None:
         self.attempts += 1
@@ -227,12 +262,12 @@ class Connection:
         self.delack_at = None
         self._emit(ACK, self.snd_nxt, 0, "ACK", Cause.STREAM)
 
-    def _segment(self, seq: int) -> None:
-        """Send the segment that starts at ``seq`` (data, or the FIN)."""
+    def _segment(self, seq: int, size: int = 0) -> None:
+        """Send the segment that starts at ``seq`` (data, or the FIN); at most ``size`` bytes when set."""
         now = self.sim.env._now
         retransmission = seq < self.snd_max
         if seq < self.app_end:
-            n = min(self.mss, self.app_end - seq)
+            n = min(self.mss, self.app_end - seq, size or self.mss)
             end = seq + n
             flags = ACK | PSH if end == self.app_end else ACK
             kind = "DATA"
@@ -258,8 +293,16 @@ class Connection:
         """Send what the windows allow: data up to the end of what was written, then the FIN."""
         if self.state in (State.SYN_SENT, State.SYN_RECV, State.CLOSED, State.TIME_WAIT):
             return
+        if self.recovering and self.sack_ok:
+            self._sack_recovery()
+            return
         while True:
             nxt = self.snd_nxt
+            if self.sacked and nxt < self.snd_max:
+                nxt = self._skip_sacked(nxt)  # going back after a timeout: what the peer holds is not sent again
+                if nxt != self.snd_nxt:
+                    self.snd_nxt = nxt
+                    continue
             if nxt < self.app_end:
                 n = min(self.mss, self.app_end - nxt)
                 limit = self.snd_una + min(self.cwnd_bytes, self.snd_wnd)
@@ -271,6 +314,128 @@ class Connection:
                 return
             else:
                 return
+
+    # -- selective acknowledgements (RFC 2018, RFC 6675) -----------------------------------------------
+    def _note_sacked(self, blocks: tuple[tuple[int, int], ...], ack: int) -> None:
+        """Merge the peer's SACK blocks into the scoreboard (what it holds above ``ack``)."""
+        for left, right in blocks:
+            if ack < right <= self.snd_max:
+                left = max(left, ack)
+                self.sacked.add(left, right)
+                if self.rexmit:
+                    self.rexmit.cut(left, right)  # delivered: no longer in flight
+        marks = self.resent_marks
+        if marks and self.sacked:
+            # A resent range is lost again once data first sent after it is SACKed well past it
+            # (as Linux's lost-retransmit detection): it may go out once more.
+            highest = self.sacked.ends[-1]
+            while marks and highest > marks[0][0] + 2 * self.mss:
+                _, start, end = marks.popleft()
+                if self.rexmit.end_of(start) is not None:
+                    self.rexmit.cut(start, end)
+                    self.resend_from = min(self.resend_from, start)
+
+    def _forget_below(self, ack: int) -> None:
+        self.sacked.drop_below(ack)
+        self.rexmit.drop_below(ack)
+
+    def _lost(self, seq: int) -> bool:
+        """RFC 6675 IsLost: three discontiguous SACKed blocks, or more than two segments' worth of
+        SACKed bytes, above ``seq``."""
+        starts, ends = self.sacked.starts, self.sacked.ends
+        total = 0
+        top = len(starts) - 1
+        for k in range(top, -1, -1):
+            if ends[k] <= seq:
+                break
+            total += ends[k] - max(starts[k], seq)
+            if top - k >= 2 or total > 2 * self.mss:
+                return True
+        return False
+
+    def _lost_below(self) -> tuple[int, int]:
+        """(where the holes taken as lost end, their bytes): every hole below the highest SACKed block
+        with three blocks or more than two segments SACKed above it."""
+        starts, ends = self.sacked.starts, self.sacked.ends
+        total = 0
+        for k in range(len(starts) - 1, -1, -1):
+            total += ends[k] - starts[k]
+            if len(starts) - k >= 3 or total > 2 * self.mss:
+                below = self.sacked.total - total
+                return starts[k], starts[k] - self.snd_una - below
+        return self.snd_una, 0
+
+    def _pipe(self) -> int:
+        """RFC 6675: bytes believed in the network (outstanding, less SACKed and lost, plus resent)."""
+        _, lost = self._lost_below()
+        outstanding = self.snd_max - self.snd_una
+        return max(outstanding - self.sacked.total - lost + self.rexmit.total, 0)
+
+    def _next_hole(self) -> int | None:
+        """The first byte of the first lost range not yet sent again in this recovery."""
+        limit, _ = self._lost_below()
+        at = max(self.resend_from, self.snd_una)
+        while at < limit:
+            end = self.sacked.end_of(at) or self.rexmit.end_of(at)
+            if end is None:
+                return at
+            at = end
+        return None
+
+    def _skip_sacked(self, seq: int) -> int:
+        return self.sacked.end_of(seq) or seq
+
+    def _enter_recovery(self, now: float) -> None:
+        self.fast_retransmits += 1
+        self.cc.on_loss(now)
+        self.recover = self.snd_max
+        self.recovering = True
+        self.timed = None
+        self.rexmit = Spans()
+        self.resent_marks.clear()
+        self.resend_from = self.snd_una
+        self.cc.cwnd = self.cc.ssthresh
+        self._log_cwnd(now)
+        first = self._next_hole()
+        self._resend(self.snd_una if first is None else first)  # the first loss goes at once, whatever the pipe
+        self._sack_recovery()
+
+    def _resend(self, seq: int) -> None:
+        n = min(self.mss, self.app_end - seq) if seq < self.app_end else 1
+        above = self.sacked.first_at_or_above(seq)  # not into what the peer already holds
+        if above is not None:
+            n = min(n, above - seq)
+        self._segment(seq, n)
+        self.rexmit.add(seq, seq + n)
+        self.resent_marks.append((self.snd_max, seq, seq + n))
+        self.resend_from = seq + n
+
+    def _sack_recovery(self) -> None:
+        """Send while the pipe is below the window: lost ranges first, then new data (RFC 6675)."""
+        while self.cwnd_bytes - self._pipe() >= self.mss:
+            hole = self._next_hole()
+            if hole is not None:
+                self._resend(hole)
+                continue
+            nxt = self.snd_max
+            if nxt < self.app_end:
+                n = min(self.mss, self.app_end - nxt)
+                if nxt + n > self.snd_una + self.snd_wnd:
+                    return
+                self._segment(nxt)
+            elif self.fin_wanted and nxt == self.app_end:
+                self._segment(nxt)
+                return
+            else:
+                return
+
+    def _limited_transmit(self) -> None:
+        """RFC 3042: on the first two duplicate ACKs, one new segment each, if the peer's window allows."""
+        nxt = self.snd_max
+        if nxt < self.app_end and self.snd_nxt == nxt:
+            n = min(self.mss, self.app_end - nxt)
+            if nxt + n <= self.snd_una + self.snd_wnd and nxt - self.snd_una <= self.cwnd_bytes + 2 * self.mss:
+                self._segment(nxt)
 
     # -- timers (one SimPy event at a time per timer: a later deadline re-arms when the early one fires)
     def _arm_rto(self) -> None:
@@ -334,6 +499,7 @@ class Connection:
         self.cc.on_timeout(now)
         self._log_cwnd(now)
         self.recovering = False
+        self.rexmit = Spans()
         self.dupacks = 0
         self.recover = self.snd_max
         self.timed = None
@@ -389,6 +555,7 @@ class Connection:
         self.expiries = 0
         self.rto = self._rto_from_samples()
         if h.flags & SYN:  # the SYN-ACK's options: the client learns the server's
+            self.sack_ok = self.cfg.sack and h.wscale >= 0
             self.scaling = h.wscale >= 0
             self.peer_scale = h.wscale if self.scaling else 0
             self.mss = min(self.mss, h.mss)
@@ -424,9 +591,13 @@ class Connection:
         if ack > self.snd_max:
             return
         window = h.window << self.peer_scale
+        if self.sack_ok and h.sack:
+            self._note_sacked(h.sack, ack)
         if ack > self.snd_una:
             acked = ack - self.snd_una
             self.snd_una = ack
+            if self.sacked or self.rexmit:
+                self._forget_below(ack)
             if self.snd_nxt < ack:
                 self.snd_nxt = ack
             self.snd_wnd = window
@@ -439,10 +610,13 @@ class Connection:
             if self.recovering:
                 if ack >= self.recover:  # a full ACK: recovery ends, the window deflates
                     self.recovering = False
+                    self.rexmit = Spans()
                     self.cc.cwnd = self.cc.ssthresh
-                else:  # a partial ACK: the next hole is lost too (RFC 6582)
+                elif not self.sack_ok:  # a partial ACK: the next hole is lost too (RFC 6582)
                     self._segment(ack)
                     self.cc.cwnd = max(self.cc.cwnd - acked / self.mss + 1.0, 1.0)
+            elif self.sack_ok and self.sacked and self.snd_una >= self.recover and self._lost(self.snd_una):
+                self._enter_recovery(now)
             else:
                 # The window grows only while it limits sending (Linux's tcp_is_cwnd_limited): a
                 # flow held back by the receiver's window does not inflate it.
@@ -467,11 +641,23 @@ class Connection:
             self._send_more()
             return
         if ack == self.snd_una and self.snd_max > self.snd_una and not h.length and not h.flags & FIN:
-            if window != self.snd_wnd:
+            if window != self.snd_wnd and not h.sack:
                 self.snd_wnd = window  # a window update, not a duplicate
                 self._send_more()
                 return
             self.dupacks += 1
+            if self.sack_ok:
+                if (
+                    not self.recovering
+                    and self.snd_una >= self.recover
+                    and (self.dupacks >= 3 or self._lost(self.snd_una))
+                ):
+                    self._enter_recovery(now)
+                elif self.recovering:
+                    self._send_more()
+                elif self.dupacks < 3:
+                    self._limited_transmit()
+                return
             if self.dupacks == 3 and not self.recovering and self.snd_una >= self.recover:
                 self.fast_retransmits += 1
                 self.cc.on_loss(now)
@@ -484,6 +670,8 @@ class Connection:
             elif self.recovering:
                 self.cc.cwnd += 1.0
                 self._send_more()
+            elif self.dupacks < 3:
+                self._limited_transmit()
         elif window > self.snd_wnd:
             self.snd_wnd = window
             self._send_more()
@@ -508,14 +696,14 @@ class Connection:
             elif seq <= self.rcv_nxt:
                 filled = bool(self.ooo)
                 self.rcv_nxt = end
-                while self.ooo and self.ooo[0][0] <= self.rcv_nxt:
-                    start, stop = self.ooo.pop(0)
-                    self.ooo_bytes -= stop - start
+                while self.ooo and self.ooo.starts[0] <= self.rcv_nxt:
+                    _, stop = self.ooo.pop_first()
                     if stop > self.rcv_nxt:
                         self.rcv_nxt = stop
                 quick = filled
             else:
-                self._hold(seq, end)
+                self.ooo.add(seq, end)
+                self.last_ooo = (seq, end)
                 quick = True
         if h.flags & FIN and seq + n == self.rcv_nxt and not self.fin_received:
             self.fin_received = True
@@ -537,18 +725,6 @@ class Connection:
             self._ack_now()
         elif self.delack_at is None:
             self._arm_delack()
-
-    def _hold(self, start: int, end: int) -> None:
-        """Keep an out-of-order segment (merged with what it touches)."""
-        insort(self.ooo, [start, end])
-        merged: list[list[int]] = []
-        for s, e in self.ooo:
-            if merged and s <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], e)
-            else:
-                merged.append([s, e])
-        self.ooo = merged
-        self.ooo_bytes = sum(e - s for s, e in merged)
 
     def _peer_closed(self) -> None:
         """The peer's FIN arrived in order."""
@@ -601,6 +777,7 @@ def accept(sim: Simulation, host: str, h: Header, flow_id: int) -> Connection:
     conn.state = State.SYN_RECV
     conn.rcv_nxt = h.seq + 1
     conn.scaling = h.wscale >= 0
+    conn.sack_ok = sim.net.tcp.sack and h.wscale >= 0
     conn.peer_scale = h.wscale if conn.scaling else 0
     conn.mss = min(conn.mss, h.mss)
     if sim.on_accept is not None:

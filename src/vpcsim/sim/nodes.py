@@ -403,7 +403,21 @@ def _diffs(old: FlowKey, new: FlowKey) -> tuple[FlowDiff, ...]:
 
 def _rewrite(h: Header, src: int, dst: int, sport: int, dport: int) -> Header:
     return Header(
-        src, dst, sport, dport, h.flags, h.seq, h.ack, h.ttl, h.proto, h.inner, h.length, h.window, h.mss, h.wscale
+        src,
+        dst,
+        sport,
+        dport,
+        h.flags,
+        h.seq,
+        h.ack,
+        h.ttl,
+        h.proto,
+        h.inner,
+        h.length,
+        h.window,
+        h.mss,
+        h.wscale,
+        h.sack,
     )
 
 

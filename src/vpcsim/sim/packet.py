@@ -74,13 +74,19 @@ class Header(NamedTuple):
     mss: int = 1460
     """The MSS option of a SYN or SYN-ACK (a gateway on the way may clamp it)."""
     wscale: int = -1
-    """The window-scale option of a SYN or SYN-ACK (-1: not sent, as by ``connect()`` probes)."""
+    """The window-scale option of a SYN or SYN-ACK (-1: not sent, as by ``connect()`` probes). A SYN
+    that carries it carries SACK-permitted too (a connection that carries data offers both)."""
+    sack: tuple[tuple[int, int], ...] = ()
+    """SACK blocks of an ACK (RFC 2018): (left edge, right edge) of data held out of order."""
 
     @property
     def size(self) -> int:
         """Bytes of the IP packet on the wire (what serialisation on a link counts)."""
         if self.proto == TCP:
-            options = (4 + (4 if self.wscale >= 0 else 0)) if self.flags & SYN else 0
+            if self.flags & SYN:
+                options = 12 if self.wscale >= 0 else 4  # MSS; with SACK-permitted and window scale
+            else:
+                options = 4 + 8 * len(self.sack) if self.sack else 0
             return 40 + options + self.length
         if self.proto == UDP:
             return 28 + len(UDP_PAYLOAD)
@@ -117,8 +123,8 @@ def _template(proto: int, flags: int, wscale: bool = False) -> bytes:
     ip = inet.IP(src="0.0.0.0", dst="0.0.0.0", ttl=64, id=0, flags="DF")
     if proto == TCP:
         options: list[tuple[str, Any]] = [("MSS", 1460)] if flags & SYN else []
-        if flags & SYN and wscale:
-            options += [("NOP", None), ("WScale", 0)]
+        if flags & SYN and wscale:  # Linux's order without timestamps
+            options += [("NOP", None), ("NOP", None), ("SAckOK", b""), ("NOP", None), ("WScale", 0)]
         pkt = ip / inet.TCP(sport=1, dport=1, flags=flags, seq=0, ack=0, window=64240, options=options)
     elif proto == UDP:
         pkt = ip / inet.UDP(sport=1, dport=1) / UDP_PAYLOAD
@@ -147,13 +153,17 @@ def to_bytes(h: Header, snaplen: int = 0) -> bytes:
     raw = bytearray(_template(h.proto, h.flags, tcp and h.wscale >= 0 and bool(h.flags & SYN)))
     ihl = (raw[0] & 0x0F) * 4
     if tcp:
+        if h.sack and not h.flags & SYN:
+            blocks = b"".join(struct.pack("!II", a & 0xFFFFFFFF, b & 0xFFFFFFFF) for a, b in h.sack)
+            raw[ihl + 20 : ihl + 20] = b"\x01\x01\x05" + bytes([2 + len(blocks)]) + blocks
+            raw[ihl + 12] = ((20 + 4 + len(blocks)) // 4) << 4
         if h.length:
             raw += bytes(h.length)
         struct.pack_into("!H", raw, ihl + 14, h.window & 0xFFFF)
         if h.flags & SYN:
             struct.pack_into("!H", raw, ihl + 22, h.mss)  # the MSS option's value
             if h.wscale >= 0:
-                raw[ihl + 27] = h.wscale
+                raw[ihl + 31] = h.wscale
     if h.proto == ICMP and h.inner is not None:
         # An error quotes the IP header and the first 8 bytes of the packet it answers (RFC 792).
         quoted = to_bytes(h.inner)
@@ -192,6 +202,7 @@ def from_bytes(raw: bytes) -> Header:
         doff = (raw[ihl + 12] >> 4) * 4
         length = struct.unpack_from("!H", raw, 2)[0] - ihl - doff
         mss, wscale = 1460, -1
+        sack: list[tuple[int, int]] = []
         at = ihl + 20
         while at < ihl + doff:  # the options: MSS and window scale are what the header keeps
             kind = raw[at]
@@ -204,8 +215,12 @@ def from_bytes(raw: bytes) -> Header:
                 mss = struct.unpack_from("!H", raw, at + 2)[0]
             elif kind == 3:
                 wscale = raw[at + 2]
+            elif kind == 5:
+                sack += [struct.unpack_from("!II", raw, b) for b in range(at + 2, at + raw[at + 1], 8)]
             at += max(raw[at + 1], 2)
-        return Header(src, dst, sport, dport, flags, seq, ack, raw[8], proto, None, length, window, mss, wscale)
+        return Header(
+            src, dst, sport, dport, flags, seq, ack, raw[8], proto, None, length, window, mss, wscale, tuple(sack)
+        )
     if proto == UDP:
         sport, dport = struct.unpack_from("!HH", raw, ihl)
         return Header(src, dst, sport, dport, 0, 0, 0, raw[8], proto)

@@ -147,6 +147,7 @@ class Builder(NetworkSections):
                 syn_retries=t.syn_retries,
                 initial_rto=t.initial_rto,
                 congestion_control=t.congestion_control,
+                sack=t.sack,
                 initial_window=t.initial_window,
                 min_rto=t.min_rto,
                 max_rto=t.max_rto,

@@ -99,6 +99,7 @@ def compiled(topo: Topology, states: tuple[ForwardingState, ...]) -> CompiledNet
         ephemeral_ports=LINUX_EPHEMERAL_PORTS,
         tcp=TcpStack(
             congestion_control=t.congestion_control,
+            sack=t.sack,
             initial_window=t.initial_window,
             min_rto=t.min_rto,
             max_rto=t.max_rto,

@@ -90,6 +90,7 @@ class TcpDoc(Doc):
     syn_retries: Annotated[int, Field(ge=0, le=15)] = 6
     initial_rto: Rto = 1.0
     congestion_control: Literal["cubic", "reno"] = "cubic"
+    sack: bool = True
     initial_window: Annotated[int, Field(ge=1, le=100)] = 10
     min_rto: Annotated[float, BeforeValidator(values.duration_between(0, 60, above=True))] = 0.2
     max_rto: Annotated[float, BeforeValidator(values.duration_between(0, 600, above=True))] = 120.0
