@@ -23,18 +23,19 @@ from referencing import Registry, Resource
 
 from tests.conftest import ROOT, SCENARIOS, SEED, read_data
 from tests.test_readable_failures import run, timeout_variants, without_snat_accept, write
-from vpcsim.cli import SCHEMAS
+from vpcsim.cli import SCHEMAS, main
 from vpcsim.emulate.runner import SCHEMA as EMULATE_SCHEMA
 from vpcsim.emulate.runner import CheckEmulation, EmulationReport, prepare, report
 from vpcsim.errors import WarningCode
 from vpcsim.frontends import load
+from vpcsim.report.capacity import LOAD_SCHEMA, TRANSFER_SCHEMA
 from vpcsim.report.json import SCHEMA as TELNET_SCHEMA
 from vpcsim.report.json import record_name
 from vpcsim.trace import Disposition, Reason, StepAction, StepData, StepKind
 
 SCHEMA_DIR = ROOT / "schemas"
 CROSS = SCENARIOS / "chengdu_chongqing_cross_account.yaml"
-NAMES = ("telnet", "check", "validate", "emulate")
+NAMES = ("telnet", "check", "validate", "emulate", "transfer", "load")
 
 
 def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
@@ -90,6 +91,66 @@ def test_the_schemas_name_exactly_the_codes_records_and_versions_of_the_code() -
     assert DOCS["check"]["properties"]["schema"]["const"] == SCHEMAS["check"]
     assert DOCS["validate"]["properties"]["schema"]["const"] == SCHEMAS["validate"]
     assert DOCS["emulate"]["$defs"]["report"]["properties"]["schema"]["const"] == EMULATE_SCHEMA
+    assert DOCS["transfer"]["properties"]["schema"]["const"] == TRANSFER_SCHEMA
+    assert DOCS["load"]["properties"]["schema"]["const"] == LOAD_SCHEMA
+
+
+# -- transfer and load -----------------------------------------------------------------------------------
+
+
+def test_transfer_and_load_outputs_validate(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    closed = read_data(SEED)
+    closed["instances"]["cvm-backend1"]["listen"] = []
+    closed["instances"]["cvm-backend2"]["listen"] = []
+    refused = str(write(tmp_path / "closed.yaml", closed))
+    runs = [
+        ("transfer", [str(SEED), "--from", "cvm-vpc3", "172.16.2.16", "1044", "--bytes", "3MB"]),
+        ("transfer", [refused, "--from", "cvm-vpc3", "172.16.2.16", "1044", "--bytes", "3MB"]),
+        (
+            "load",
+            [
+                str(SEED),
+                "--from",
+                "cvm-vpc*",
+                "--to",
+                "172.16.2.16:1044",
+                "--clients",
+                "200",
+                "--rate",
+                "100",
+                "--duration",
+                "10s",
+                "--hold",
+                "1s",
+            ],
+        ),
+        (
+            "load",
+            [
+                refused,
+                "--from",
+                "cvm-vpc1",
+                "--to",
+                "172.16.2.16:1044",
+                "--clients",
+                "20",
+                "--rate",
+                "100",
+                "--duration",
+                "10s",
+                "--bytes",
+                "10KB",
+            ],
+        ),
+    ]
+    for command, args in runs:
+        with pytest.raises(SystemExit):
+            main([command, *args, "--json"])
+        out = json.loads(capsys.readouterr().out)
+        validator(command).validate(out)
+        broken = {**out, "extra": 1}
+        with pytest.raises(ValidationError):
+            validator(command).validate(broken)
 
 
 # -- telnet ------------------------------------------------------------------------------------------------
