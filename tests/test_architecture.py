@@ -58,7 +58,7 @@ ALLOWED: dict[str, set[str]] = {
     # The kernel oracle: its plan from the model alone; the runner asks the simulator; the CLI loads files.
     "emulate": {"errors", "model", "scenario", "frontends", "trace", "probes", "report", "cli"},
     "cli": {"errors", "probes", "report", "scenario", "frontends", "emulate", "lint"},
-    "__init__": {"errors", "model", "probes", "scenario", "frontends", "testing", "trace", "send"},
+    "__init__": {"errors", "model", "probes", "scenario", "frontends", "testing", "trace", "send", "transfer", "load"},
     "__main__": {"cli"},
 }
 

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from vpcsim.errors import ArgumentError, ScenarioError, UnknownObjectError, VpcsimError
     from vpcsim.frontends import load, loads
+    from vpcsim.load import LoadResult
     from vpcsim.model import Topology
     from vpcsim.probes import CheckResult, Flow, Network, ProbeResult
     from vpcsim.scenario import Limits
     from vpcsim.send import SendResult
     from vpcsim.testing import assert_reachable, assert_unreachable
     from vpcsim.trace import Reason, Verdict
+    from vpcsim.transfer import TransferResult
 
 _HOME = {
     "Flow": "vpcsim.probes",
@@ -35,6 +37,8 @@ _HOME = {
     "Reason": "vpcsim.trace",
     "ScenarioError": "vpcsim.errors",
     "SendResult": "vpcsim.send",
+    "TransferResult": "vpcsim.transfer",
+    "LoadResult": "vpcsim.load",
     "Topology": "vpcsim.model",
     "UnknownObjectError": "vpcsim.errors",
     "Verdict": "vpcsim.trace",
@@ -50,12 +54,14 @@ __all__ = [
     "CheckResult",
     "Flow",
     "Limits",
+    "LoadResult",
     "Network",
     "ProbeResult",
     "Reason",
     "ScenarioError",
     "SendResult",
     "Topology",
+    "TransferResult",
     "UnknownObjectError",
     "Verdict",
     "VpcsimError",
