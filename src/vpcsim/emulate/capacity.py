@@ -12,14 +12,17 @@ server), the tbf on the client's own egress:
 ``router``, three namespaces, ``-0`` (the client), ``-1`` (a router, IPv4 forwarding on) and ``-2``
 (the server), the tbf on the router's egress toward the server:
 
-    client  cap0 10.255.0.1/30 ──▶ rtr0 10.255.0.2/30  router  rtr1 10.255.0.5/30 ──tbf──▶ cap1 10.255.0.6/30  server
+    client  cap0 10.255.0.1/30  ───────▶  rtr0 10.255.0.2/30  router
+    router  rtr1 10.255.0.5/30  ──tbf──▶  cap1 10.255.0.6/30  server
 
-The difference is who hears of a drop. On the sender's own veth, tbf's queue holds the client
-socket's packets: TCP Small Queues keeps the queue short, and a packet refused at the qdisc is
-reported to the sending TCP at once. At a router the packets have left the sending host (the
-router's IP layer orphans them from their socket on arrival), so the sender fills the queue like
-any other FIFO in the network and learns of a tail drop only from the ACKs, as a simulator's
-bottleneck router models it.
+The difference is who hears of a drop. On the sender's own veth the queued packets still belong to
+the client's socket (TCP Small Queues counts them, and a packet the qdisc refuses can be reported
+to the sending TCP at once: see :attr:`KernelTransfer.drops`). At the router they have left the
+sending host (the router's IP layer orphans them from their socket on arrival), so a tail drop
+there is a hole the sender learns of only from the ACKs, as at a simulator's bottleneck router.
+Seen on Linux 6.18, with no delay but the queue's: with a small limit (30 KB) both queues fill and
+drop alike; with a large one (300 KB) the sender's own levels off near 100-150 KB, where the
+receiver's advertised window stops growing, and never drops, while the router's fills to the limit.
 
 The addresses are private /30s that exist only inside these namespaces, so they cannot clash with
 the host's networks, nor with another build's (each namespace has its own routing). Only the

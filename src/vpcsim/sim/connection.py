@@ -113,6 +113,8 @@ class Connection:
         """Ranges sent again in the current recovery and not known delivered."""
         self.resend_from = self.iss
         """Where the search for the next lost range resumes in this recovery."""
+        self.rescued = False
+        """The rescue retransmission of this recovery went out (RFC 6675 NextSeg rule 4)."""
         self.resent_marks: deque[tuple[int, int, int]] = deque()
         """(highest sequence sent then, start, end) of each range resent in this recovery, in order."""
         self.last_ooo: tuple[int, int] | None = None
@@ -371,9 +373,11 @@ class Connection:
         outstanding = self.snd_max - self.snd_una
         return max(outstanding - self.sacked.total - lost + self.rexmit.total, 0)
 
-    def _next_hole(self) -> int | None:
-        """The first byte of the first lost range not yet sent again in this recovery."""
-        limit, _ = self._lost_below()
+    def _next_hole(self, limit: int | None = None) -> int | None:
+        """The first byte of the first lost range (below ``limit``, when given, lost or not) not yet
+        sent again in this recovery."""
+        if limit is None:
+            limit, _ = self._lost_below()
         at = max(self.resend_from, self.snd_una)
         while at < limit:
             end = self.sacked.end_of(at) or self.rexmit.end_of(at)
@@ -394,13 +398,14 @@ class Connection:
         self.rexmit = Spans()
         self.resent_marks.clear()
         self.resend_from = self.snd_una
+        self.rescued = False
         self.cc.cwnd = self.cc.ssthresh
         self._log_cwnd(now)
         first = self._next_hole()
         self._resend(self.snd_una if first is None else first)  # the first loss goes at once, whatever the pipe
         self._sack_recovery()
 
-    def _resend(self, seq: int) -> None:
+    def _resend(self, seq: int, rescue: bool = False) -> None:
         n = min(self.mss, self.app_end - seq) if seq < self.app_end else 1
         above = self.sacked.first_at_or_above(seq)  # not into what the peer already holds
         if above is not None:
@@ -408,7 +413,8 @@ class Connection:
         self._segment(seq, n)
         self.rexmit.add(seq, seq + n)
         self.resent_marks.append((self.snd_max, seq, seq + n))
-        self.resend_from = seq + n
+        if not rescue:  # a rescue jumps to the top: the holes below it still wait their turn
+            self.resend_from = seq + n
 
     def _sack_recovery(self) -> None:
         """Send while the pipe is below the window: lost ranges first, then new data (RFC 6675)."""
@@ -427,7 +433,30 @@ class Connection:
                 self._segment(nxt)
                 return
             else:
+                self._last_resorts()
                 return
+
+    def _last_resorts(self) -> None:
+        """RFC 6675 NextSeg rules 3 and 4, when nothing is lost and nothing new is left: a hole below
+        the highest SACKed byte, else once per recovery the highest unSACKed segment (a rescue)."""
+        if self.sacked:
+            hole = self._next_hole(self.sacked.ends[-1])
+            if hole is not None:
+                self._resend(hole)
+                return
+        if not self.rescued and self.snd_max > self.snd_una:
+            self.rescued = True
+            top = self.snd_max - 1
+            starts, ends = self.sacked.starts, self.sacked.ends
+            while top >= self.snd_una:  # down past the SACKed ranges to the highest byte not held
+                i = bisect_right(starts, top) - 1
+                if i < 0 or top >= ends[i]:
+                    break
+                top = starts[i] - 1
+            if top < self.snd_una:
+                return
+            start = self.app_end if top >= self.app_end else max(self.snd_una, top - self.mss + 1)
+            self._resend(start, rescue=True)
 
     def _limited_transmit(self) -> None:
         """RFC 3042: on the first two duplicate ACKs, one new segment each, if the peer's window allows."""
@@ -709,8 +738,9 @@ class Connection:
             self.fin_received = True
             self.rcv_nxt += 1
             quick = True
-        if self.rcv_nxt > before:
-            self.delivered += self.rcv_nxt - before - (1 if self.fin_received and h.flags & FIN else 0)
+        data = self.rcv_nxt - before - (1 if self.fin_received and h.flags & FIN and self.rcv_nxt > before else 0)
+        if data > 0:  # the FIN's own sequence number is no data
+            self.delivered += data
             self.progress.append((now, self.delivered))
             if self.on_delivered is not None:
                 self.on_delivered(self)
