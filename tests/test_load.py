@@ -123,3 +123,84 @@ def test_bad_arguments_get_one_clear_error(seed_net: Network, kwargs: dict[str, 
     args: dict[str, Any] = {"clients": 10, "rate": 10, "duration": 10, **kwargs}
     with pytest.raises(ArgumentError, match=message):
         seed_net.load(["cvm-vpc1"], VIP, 1044, **args)
+
+
+def test_the_cli_takes_glob_sources_and_exits_1_when_a_limit_drops_clients(
+    seed_data: dict[str, Any], tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    from tests.conftest import SEED
+    from vpcsim.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(
+            [
+                "load",
+                str(SEED),
+                "--from",
+                "cvm-vpc*",
+                "--to",
+                f"{VIP}:1044",
+                "--clients",
+                "100",
+                "--rate",
+                "100",
+                "--duration",
+                "10s",
+                "--hold",
+                "100ms",
+            ]
+        )
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    assert "load cvm-vpc1, cvm-vpc3 -> 172.16.2.16:1044" in out
+    assert "connections: connected 100" in out
+    seed_data["load_balancers"]["lb-service"]["capacity"] = {"max_sessions": 5}
+    seed_data["settings"]["tcp"] = {"syn_retries": 0, "initial_rto": "50ms"}
+    limited = tmp_path / "limited.yaml"
+    limited.write_text(yaml.safe_dump(seed_data), encoding="utf-8")
+    with pytest.raises(SystemExit) as done:
+        main(
+            [
+                "load",
+                str(limited),
+                "--from",
+                "cvm-vpc1",
+                "--to",
+                f"{VIP}:1044",
+                "--clients",
+                "50",
+                "--rate",
+                "500",
+                "--duration",
+                "10s",
+                "--hold",
+                "2s",
+            ]
+        )
+    out = capsys.readouterr().out
+    assert done.value.code == 1
+    assert "failed by reason: session_limit" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "nobody*"], "--from 'nobody*' names no instance"),
+        (["--from", "cvm-vpc1", "--hold", "1s", "--bytes", "1KB"], "give --hold or --bytes, not both"),
+        (["--from", "cvm-vpc1", "--bytes", "lots"], "--bytes: 'lots' is not a size in bytes"),
+    ],
+)
+def test_the_cli_refuses_bad_input_with_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import SEED
+    from vpcsim.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["load", str(SEED), "--to", f"{VIP}:1044", "--clients", "10", "--rate", "10", "--duration", "1s", *args])
+    err = capsys.readouterr().err
+    assert done.value.code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1

@@ -137,6 +137,12 @@ class Builder(NetworkSections):
             privatelink=base.privatelink if d.delays.privatelink is None else d.delays.privatelink,
             regions=regions,
         )
+        for kind, link in d.links:
+            if kind in CROSSINGS and link is not None and link.bandwidth is not None:
+                raise self.err(
+                    ("settings", "links", kind, "bandwidth"),
+                    f"a {CROSSINGS[kind]}'s bandwidth is its own: set 'bandwidth' on each {CROSSINGS[kind]}",
+                )
         t = d.tcp
         if t.min_rto > t.max_rto:
             raise self.err(("settings", "tcp", "min_rto"), f"min_rto {t.min_rto:g} s is above max_rto {t.max_rto:g} s")
@@ -576,6 +582,15 @@ def first_free(
         if (vpc, ip) not in owners:
             return ip
     return None
+
+
+CROSSINGS = {
+    "peering": "peering connection",
+    "vpn": "VPN gateway",
+    "direct_connect": "Direct Connect gateway",
+    "ccn": "CCN",
+}
+"""Link kinds whose bandwidth belongs to their object (the kind's settings give the rest)."""
 
 
 def link_settings(d: s.LinkDoc | None) -> LinkSettings | None:
