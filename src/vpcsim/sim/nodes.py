@@ -558,7 +558,7 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
         raise DropError(Reason.NOT_FORWARDED, NotForwarded(t.id, t.label, t.noun, "icmp", what))
     if h.dst == t.snat_address:  # a reply: flows toward the target leave from this address
         nat = s.nat_reverse.get((t.id, (h.src, h.sport, h.dst, h.dport)))
-        if nat is not None and _expired(t.limits, nat.state, sim.env._now):
+        if nat is not None and t.limits is not None and _expired(t.limits, nat.state, sim.env._now):
             close_nat(sim, nat)
             nat = None
         if nat is None:
@@ -567,7 +567,7 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
         steps.append(nat.reverse_step)
         csrc, csport, cdst, cdport = nat.client
         fl.header = _rewrite(h, cdst, csrc, cdport, csport)
-        if h.flags & 0x15 and h.proto == TCP and _ends(nat.state, h.flags, True):
+        if (h.flags & 5 or nat.state[1] == 3) and h.proto == TCP and _ends(nat.state, h.flags, True):
             _finished(sim, nat)
         return t.gateway
     if t.filter is not None:
@@ -577,7 +577,7 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
     if nat is not None and nat.state[1] == CLOSED and h.flags & SYN and h.proto == TCP:
         close_nat(sim, nat)  # the port is used again for a new connection: a new session
         nat = None
-    if nat is not None and _expired(t.limits, nat.state, sim.env._now):
+    if nat is not None and t.limits is not None and _expired(t.limits, nat.state, sim.env._now):
         close_nat(sim, nat)
         if h.proto == TCP and not h.flags & SYN:  # the rest of a forgotten flow: nothing to map it to
             raise DropError(Reason.NO_SESSION, NoSession(t.id, t.label, h.summary()))
@@ -636,7 +636,7 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
     steps.append(nat.forward_step)
     tsrc, tsport, tdst, tdport = nat.translated
     fl.header = _rewrite(h, tsrc, tdst, tsport, tdport)
-    if h.flags & 0x15 and h.proto == TCP and _ends(nat.state, h.flags, False):
+    if (h.flags & 5 or nat.state[1] == 3) and h.proto == TCP and _ends(nat.state, h.flags, False):
         _finished(sim, nat)
     return t.target
 
@@ -658,7 +658,7 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
         subnet_check(sim, lb.gateway, sf, sf.ingress, h.src, h, steps, lb.id)
     if h.dst != lb.address:
         sess = s.lb_reverse.get((lb.id, (h.src, h.sport, h.dst, h.dport)))
-        if sess is not None and _expired(lb.limits, sess.state, sim.env._now):
+        if sess is not None and lb.limits is not None and _expired(lb.limits, sess.state, sim.env._now):
             close_lb(sim, sess)
             sess = None
         if sess is None:
@@ -671,7 +671,7 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
         fl.header = _rewrite(h, vip, client, vport, client_port)
         if sf is not None and sess.return_to != lb.gateway and (h.dst & sf.mask) != sf.net:
             subnet_check(sim, lb.gateway, sf, sf.egress, h.dst, fl.header, steps, lb.id)
-        if h.flags & 0x15 and h.proto == TCP and _ends(sess.state, h.flags, True):
+        if (h.flags & 5 or sess.state[1] == 3) and h.proto == TCP and _ends(sess.state, h.flags, True):
             _finished(sim, sess)
         return sess.return_to
     listener = lb.listeners.get((h.proto, h.dport))
@@ -685,7 +685,7 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
     if sess is not None and sess.state[1] == CLOSED and h.flags & SYN and h.proto == TCP:
         close_lb(sim, sess)  # the port is used again for a new connection: a new session
         sess = None
-    if sess is not None and _expired(lb.limits, sess.state, sim.env._now):
+    if sess is not None and lb.limits is not None and _expired(lb.limits, sess.state, sim.env._now):
         close_lb(sim, sess)
         if h.proto == TCP and not h.flags & SYN:  # the rest of a forgotten flow: nothing to map it to
             raise DropError(Reason.NO_SESSION, NoSession(lb.id, lb.label, h.summary()))
@@ -705,7 +705,7 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
         raise DropError(Reason.LB_LOOPBACK, SelfBackend(lb.id, sess.listener, sess.backend))
     steps.append(sess.forward_step)
     fl.header = _rewrite(h, sess.source, sess.backend_address, sess.source_port, sess.backend_port)
-    if h.flags & 0x15 and h.proto == TCP and _ends(sess.state, h.flags, False):
+    if (h.flags & 5 or sess.state[1] == 3) and h.proto == TCP and _ends(sess.state, h.flags, False):
         _finished(sim, sess)
     return lb.gateway
 
