@@ -13,16 +13,13 @@ ceiling (the kernel's segments carry 12 bytes of timestamps more, so its ceiling
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
 from tests import summaries
 from vpcsim import Network
-from vpcsim.emulate import capacity
 from vpcsim.emulate.capacity import ETH_HEADER, capped_transfer, max_bytes_in_windows
-from vpcsim.emulate.kernel import CannotEmulateError
 from vpcsim.frontends import from_data
 
 pytestmark = pytest.mark.kernel
@@ -30,16 +27,6 @@ pytestmark = pytest.mark.kernel
 NBYTES = 2_000_000
 MTU = 1500
 FRAME = MTU + ETH_HEADER
-
-
-@pytest.fixture(scope="module")
-def tbf_ready() -> None:
-    try:
-        capacity.preflight()
-    except CannotEmulateError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but the capacity oracle cannot run here: {exc}")
-        pytest.skip(f"capped transfers unavailable: {exc}")
 
 
 def simulated(rate: float, limit: int, congestion: str) -> Any:

@@ -149,21 +149,7 @@ class Builder(NetworkSections):
         return Settings(
             seed=d.seed,
             delays=delays,
-            tcp=TcpSettings(
-                syn_retries=t.syn_retries,
-                initial_rto=t.initial_rto,
-                congestion_control=t.congestion_control,
-                sack=t.sack,
-                initial_window=t.initial_window,
-                min_rto=t.min_rto,
-                max_rto=t.max_rto,
-                retries=t.retries,
-                delayed_ack=t.delayed_ack,
-                receive_window=t.receive_window,
-                window_scale=t.window_scale,
-                time_wait=t.time_wait,
-                mtu=t.mtu,
-            ),
+            tcp=TcpSettings(**t.model_dump()),  # the file's keys are the model's fields
             endpoint_accept_delay=d.endpoint_accept_delay,
             snat_ports=(1024, 65535) if d.snat_ports is None else (d.snat_ports.low, d.snat_ports.high),
             links={k: link for k, v in d.links if (link := link_settings(v)) is not None},

@@ -7,7 +7,7 @@ balancers, endpoints, its routing domains) and names them in its words (:class:`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -97,19 +97,7 @@ def compiled(topo: Topology, states: tuple[ForwardingState, ...]) -> CompiledNet
         addresses=addresses,
         snat_ports=topo.settings.snat_ports,
         ephemeral_ports=LINUX_EPHEMERAL_PORTS,
-        tcp=TcpStack(
-            congestion_control=t.congestion_control,
-            sack=t.sack,
-            initial_window=t.initial_window,
-            min_rto=t.min_rto,
-            max_rto=t.max_rto,
-            retries=t.retries,
-            delayed_ack=t.delayed_ack,
-            receive_window=t.receive_window,
-            window_scale=t.window_scale,
-            time_wait=t.time_wait,
-            mtu=t.mtu,
-        ),
+        tcp=TcpStack(**{f.name: getattr(t, f.name) for f in fields(TcpStack) if hasattr(t, f.name)}),
     )
 
 
