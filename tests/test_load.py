@@ -87,6 +87,7 @@ def test_an_idle_timeout_forgets_a_held_connection(seed_data: dict[str, Any], ne
     seed_data["load_balancers"]["lb-service"]["capacity"] = {"idle_timeout": "2s"}
     r = network_of(seed_data).load(["cvm-vpc1"], VIP, 1044, clients=20, rate=100, duration=10, hold=5)
     assert r.drops["no_session"] > 0  # the FIN after 5 s idle finds nothing to map it to
+    assert r.opened_sessions["lb-service"] == 20  # nor do its retransmissions open a new one
 
 
 def test_a_gateway_queue_overflows_under_a_burst(seed_data: dict[str, Any], network_of: Build) -> None:

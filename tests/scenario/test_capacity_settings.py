@@ -83,6 +83,10 @@ def test_a_prepaid_ccn_takes_what_was_bought_per_pair(seed_data: dict[str, Any])
         (lambda d: d["settings"].update(links={"wifi": {"queue": 1}}), "settings.links.wifi: unknown key 'wifi'"),
         (lambda d: d["settings"].update(tcp={"congestion_control": "bbr"}), "settings.tcp.congestion_control"),
         (
+            lambda d: d["settings"].update(capacity={"vpn": {"max_sessions": 10}}),
+            "settings.capacity.vpn.max_sessions: a VPN gateway keeps no connections",
+        ),
+        (
             lambda d: d["settings"].update(links={"ccn": {"bandwidth": "1Gbps"}}),
             "settings.links.ccn.bandwidth: a CCN's bandwidth is its own: set 'bandwidth' on each CCN",
         ),

@@ -48,6 +48,8 @@ class TcpStack:
     receive_window: int = 3 << 20
     window_scale: int = 7
     time_wait: float = 60.0
+    fin_timeout: float = 60.0
+    """Linux's ``tcp_fin_timeout``: how long a closed socket waits in FIN_WAIT_2 for the peer's FIN."""
     mtu: int = 1500
 
 

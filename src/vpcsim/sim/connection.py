@@ -140,6 +140,9 @@ class Connection:
         self.delack_at: float | None = None
         self._delack_due: float | None = None
         self.fin_received = False
+        self.peer_fin: int | None = None
+        """The sequence number of the peer's FIN, once it arrived (in order or not)."""
+        self.released = False
         self.delivered = 0
         # what happened, for reports
         self.started_at = sim.env._now
@@ -525,7 +528,10 @@ class Connection:
         if self.expiries > self.cfg.retries:
             self._finish("timeout")
             return
-        self.cc.on_timeout(now)
+        if self.recovering:
+            self.cc.cwnd = 1.0  # the loss was already answered when recovery began (as Linux)
+        else:
+            self.cc.on_timeout(now)
         self._log_cwnd(now)
         self.recovering = False
         self.rexmit = Spans()
@@ -670,10 +676,12 @@ class Connection:
             self._send_more()
             return
         if ack == self.snd_una and self.snd_max > self.snd_una and not h.length and not h.flags & FIN:
-            if window != self.snd_wnd and not h.sack:
-                self.snd_wnd = window  # a window update, not a duplicate
+            if window > self.snd_wnd and not h.sack:
+                self.snd_wnd = window  # a window update, not a duplicate (Linux: only a larger one)
                 self._send_more()
                 return
+            # A smaller window at the same ACK is a duplicate still: the receiver holds more out of order.
+            self.snd_wnd = window
             self.dupacks += 1
             if self.sack_ok:
                 if (
@@ -708,6 +716,8 @@ class Connection:
     def _our_fin_acked(self) -> None:
         if self.state is State.FIN_WAIT_1:
             self.state = State.FIN_WAIT_2
+            # Linux's tcp_fin_timeout: a closed socket waits this long for the peer's FIN.
+            self.sim.env.timeout(self.cfg.fin_timeout).callbacks.append(self._fin_wait_over)
         elif self.state is State.CLOSING:
             self._time_wait()
         elif self.state is State.LAST_ACK:
@@ -734,17 +744,20 @@ class Connection:
                 self.ooo.add(seq, end)
                 self.last_ooo = (seq, end)
                 quick = True
-        if h.flags & FIN and seq + n == self.rcv_nxt and not self.fin_received:
-            self.fin_received = True
-            self.rcv_nxt += 1
+        if h.flags & FIN:
+            self.peer_fin = seq + n
             quick = True
-        data = self.rcv_nxt - before - (1 if self.fin_received and h.flags & FIN and self.rcv_nxt > before else 0)
+        fin_now = False
+        if self.peer_fin is not None and self.peer_fin == self.rcv_nxt and not self.fin_received:
+            self.fin_received = fin_now = True  # in order now, whether it came last or before a hole filled
+            self.rcv_nxt += 1
+        data = self.rcv_nxt - before - (1 if self.fin_received and self.rcv_nxt > before and fin_now else 0)
         if data > 0:  # the FIN's own sequence number is no data
             self.delivered += data
             self.progress.append((now, self.delivered))
             if self.on_delivered is not None:
                 self.on_delivered(self)
-        if self.fin_received and h.flags & FIN:
+        if fin_now or (self.fin_received and h.flags & FIN):
             self._peer_closed()
             return
         if quick:
@@ -773,6 +786,10 @@ class Connection:
         else:
             self._ack_now()  # a FIN again (our ACK was lost)
 
+    def _fin_wait_over(self, _event: object) -> None:
+        if self.state is State.FIN_WAIT_2:
+            self._finish("timeout")
+
     def _time_wait(self) -> None:
         self.state = State.TIME_WAIT
         self.rto_at = None
@@ -782,7 +799,8 @@ class Connection:
         self.sim.env.timeout(self.cfg.time_wait).callbacks.append(lambda _e: self._release())
 
     def _finish(self, error: str) -> None:
-        self.error = error
+        if self.closed_at is None:  # an RST in TIME_WAIT does not make a clean close an error
+            self.error = error
         self.state = State.CLOSED
         self.rto_at = None
         self.delack_at = None
@@ -794,6 +812,9 @@ class Connection:
 
     def _release(self) -> None:
         self.state = State.CLOSED
+        if self.released:
+            return
+        self.released = True
         if self.sim.connections.get(self.key) is self:
             del self.sim.connections[self.key]
         if self.client:

@@ -314,7 +314,6 @@ class Simulation:
                             fl, node.id, now, DropError(Reason.QUEUE_FULL, QueueFull(node.id, nxt, fifo.limit))
                         )
                         return
-                leave += edge.latency
             steps = fl.steps
             steps.append(edge.out_step)
             if tracing:
@@ -323,7 +322,7 @@ class Simulation:
                 fl.hop_count += 1
             if self.captures is not None:
                 self.captures.append((leave, edge.out_point, fl.wire(), fl.kind))
-            arrive = leave
+            arrive = leave + edge.latency  # captured as it leaves; its own delay is the way there
             if edge.zone:  # a zoned node: the zone-to-zone delay from where the packet last was
                 if fl.zone:
                     arrive += net.zone_delay(fl.zone, fl.region, edge.zone, edge.region)

@@ -551,6 +551,8 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
     if not t.active:  # both ways: a translator that stops forwarding stops its open flows too
         raise DropError(t.inactive_reason, Inactive(t.id, t.label, t.noun, t.state, t.state_note, t.forwarding_state))
     s = sim.sessions
+    if s.closing and s.closing[0][0] <= sim.env._now:
+        _reap(sim)  # lingering translations end on time, not only when a new one opens
     if h.proto == ICMP:
         # Only TCP and UDP are forwarded: an echo request to the address, or an ICMP error from
         # behind it, stops here.
@@ -579,9 +581,10 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
         nat = None
     if nat is not None and t.limits is not None and _expired(t.limits, nat.state, sim.env._now):
         close_nat(sim, nat)
-        if h.proto == TCP and not h.flags & SYN:  # the rest of a forgotten flow: nothing to map it to
-            raise DropError(Reason.NO_SESSION, NoSession(t.id, t.label, h.summary()))
         nat = None
+    if nat is None and h.proto == TCP and not h.flags & SYN and t.limits is not None and t.limits.idle_timeout:
+        # The rest of a flow it forgot (or never saw): a node that forgets has nothing to map it to.
+        raise DropError(Reason.NO_SESSION, NoSession(t.id, t.label, h.summary()))
     if nat is None:
         dport = h.dport
         if t.ports is not None:
@@ -595,6 +598,7 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
         sport = sim.snat.allocate(t.snat_address)
         if sport is None:
             s.live[t.id] -= 1
+            s.opened[t.id] -= 1
             raise DropError(
                 Reason.SNAT_PORTS_EXHAUSTED, PortsExhausted(t.id, t.label, ip_text(t.snat_address), sim.snat.size)
             )
@@ -649,6 +653,8 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
     h = fl.header
     steps = fl.steps
     s = sim.sessions
+    if s.closing and s.closing[0][0] <= sim.env._now:
+        _reap(sim)  # lingering translations end on time, not only when a new one opens
     if h.proto == ICMP:
         what = "ICMP error" if h.inner is not None else "echo request"
         raise DropError(Reason.NOT_FORWARDED, NotForwarded(lb.id, lb.label, lb.noun, "icmp", what))
@@ -687,9 +693,10 @@ def at_balancer(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | Non
         sess = None
     if sess is not None and lb.limits is not None and _expired(lb.limits, sess.state, sim.env._now):
         close_lb(sim, sess)
-        if h.proto == TCP and not h.flags & SYN:  # the rest of a forgotten flow: nothing to map it to
-            raise DropError(Reason.NO_SESSION, NoSession(lb.id, lb.label, h.summary()))
         sess = None
+    if sess is None and h.proto == TCP and not h.flags & SYN and lb.limits is not None and lb.limits.idle_timeout:
+        # The rest of a flow it forgot (or never saw): a node that forgets has nothing to map it to.
+        raise DropError(Reason.NO_SESSION, NoSession(lb.id, lb.label, h.summary()))
     if sess is None:
         sess = _schedule(sim, lb, listener, key, prev, fl)
     else:
@@ -765,6 +772,7 @@ def _schedule(sim: Simulation, lb: Balancer, listener: Listener, key: FlowKey, p
         sport = sim.snat.allocate(lb.snat_address)
         if sport is None:
             s.live[lb.id] -= 1
+            s.opened[lb.id] -= 1
             raise DropError(
                 Reason.SNAT_PORTS_EXHAUSTED, PortsExhausted(lb.id, lb.label, ip_text(lb.snat_address), sim.snat.size)
             )

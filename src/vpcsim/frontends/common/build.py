@@ -137,6 +137,14 @@ class Builder(NetworkSections):
             privatelink=base.privatelink if d.delays.privatelink is None else d.delays.privatelink,
             regions=regions,
         )
+        for kind, cap in d.capacity:
+            if kind in ("vpn", "direct_connect") and cap is not None:
+                for key in ("max_sessions", "new_per_second", "idle_timeout"):
+                    if getattr(cap, key) is not None:
+                        raise self.err(
+                            ("settings", "capacity", kind, key),
+                            f"a {CROSSINGS[kind]} keeps no connections: only service_time and queue apply",
+                        )
         for kind, link in d.links:
             if kind in CROSSINGS and link is not None and link.bandwidth is not None:
                 raise self.err(

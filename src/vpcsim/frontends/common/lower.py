@@ -319,7 +319,6 @@ def network_links(
     shared = [(ep.id, ep.vpc, "endpoint") for ep in topo.endpoints.values()]
     shared += [(lb.id, lb.vpc, "load_balancer") for lb in topo.load_balancers.values()]
     shared += [(h.id, h.idc, "host") for h in topo.idc_hosts.values()]
-    shared += [(gw.id, gw.vpc, GATEWAY_LINKS[gw.kind]) for gw in topo.gateways.values() if gw.vpc is not None]
     for a, b, kind in shared + pairs:
         cap = link_capacity(settings, kind)
         for here, there in ((a, b), (b, a)):
@@ -336,6 +335,8 @@ def network_links(
     for gw in topo.gateways.values():
         # Crossing the tunnel or line costs its own delay, either way; the gateway sits in its region.
         near = gw.vpc or str(gw.ccn)
+        if gw.vpc is not None:  # into the gateway from its VPC: the crossing below carries the line's costs
+            links[(gw.vpc, gw.id)] = Link(zone="", region=gw.region)
         line = trunk_capacity(settings, GATEWAY_LINKS[gw.kind])
         links[(gw.id, near)] = Link(
             zone="",
