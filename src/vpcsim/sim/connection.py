@@ -140,6 +140,8 @@ class Connection:
         self.delack_at: float | None = None
         self._delack_due: float | None = None
         self.fin_received = False
+        self.offered_edge = 0
+        """The right edge of the window last advertised (rcv_nxt + window)."""
         self.peer_fin: int | None = None
         """The sequence number of the peer's FIN, once it arrived (in order or not)."""
         self.released = False
@@ -206,8 +208,13 @@ class Connection:
 
     # -- segments out -------------------------------------------------------------------------------
     def _window_field(self) -> int:
+        # What is held out of order takes buffer room, but the right edge once offered never moves
+        # back (Linux's tcp_select_window, RFC 7323 §2.4): the window shrinks only as data arrives.
         room = max(0, self.cfg.receive_window - self.ooo.total)
-        return min(room >> self.cfg.window_scale if self.scaling else room, MAX_WINDOW_FIELD)
+        edge = max(self.rcv_nxt + room, self.offered_edge)
+        self.offered_edge = edge
+        window = edge - self.rcv_nxt
+        return min(window >> self.cfg.window_scale if self.scaling else window, MAX_WINDOW_FIELD)
 
     def _emit(self, flags: int, seq: int, length: int, kind: str, cause: Cause, number: int = 0) -> None:
         sim = self.sim
@@ -680,8 +687,6 @@ class Connection:
                 self.snd_wnd = window  # a window update, not a duplicate (Linux: only a larger one)
                 self._send_more()
                 return
-            # A smaller window at the same ACK is a duplicate still: the receiver holds more out of order.
-            self.snd_wnd = window
             self.dupacks += 1
             if self.sack_ok:
                 if (
