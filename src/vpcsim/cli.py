@@ -105,6 +105,23 @@ def cli(ctx: click.Context, max_bytes: int | None, max_values: int | None, max_o
     ctx.obj = replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
 
 
+_BACKENDS = click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    metavar="INSTANCE[:PORT]",
+    help="Take this backend at the load balancer that may choose it (or this next hop, an id without a "
+    "port, at a router with equal-cost routes), instead of exploring every branch (repeat for several).",
+)
+_MAX_BRANCHES = click.option(
+    "--max-branches",
+    type=click.IntRange(1),
+    default=64,
+    show_default=True,
+    help="Most branches (combinations of load-balancer choices) to explore.",
+)
+
+
 @cli.command(
     epilog=_epilog(
         "vpcsim telnet scenarios/chengdu_chongqing.yaml --from cvm-vpc3 172.16.2.16 1044 --brief",
@@ -123,21 +140,8 @@ def cli(ctx: click.Context, max_bytes: int | None, max_values: int | None, max_o
     is_flag=True,
     help="Fold identical retransmissions into one line and print the deciding packet's path, not every hop.",
 )
-@click.option(
-    "--backend",
-    "backends",
-    multiple=True,
-    metavar="INSTANCE[:PORT]",
-    help="Take this backend at the load balancer that may choose it (or this next hop, an id without a "
-    "port, at a router with equal-cost routes), instead of exploring every branch (repeat for several).",
-)
-@click.option(
-    "--max-branches",
-    type=click.IntRange(1),
-    default=64,
-    show_default=True,
-    help="Most branches (combinations of load-balancer choices) to explore.",
-)
+@_BACKENDS
+@_MAX_BRANCHES
 @click.option(
     "--pcap",
     "pcap",
@@ -360,20 +364,8 @@ def _size(text: str, what: str) -> int:
 @_AT
 @_SEED
 @_JSON
-@click.option(
-    "--backend",
-    "backends",
-    multiple=True,
-    metavar="INSTANCE[:PORT]",
-    help="Pin a load balancer's or a router's choice instead of transferring over every branch.",
-)
-@click.option(
-    "--max-branches",
-    type=click.IntRange(1),
-    default=64,
-    show_default=True,
-    help="Most branches (combinations of load-balancer choices) to transfer over.",
-)
+@_BACKENDS
+@_MAX_BRANCHES
 @click.option(
     "--pcap",
     "pcap",

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from vpcsim.ir import Balancer, CompiledNetwork, Translator
 from vpcsim.scenario.pause import paused_gc
 from vpcsim.sim import Simulation
 from vpcsim.sim.connection import Connection
+from vpcsim.sim.packet import ip_text
 from vpcsim.sim.rng import SplitMix64
 from vpcsim.trace import Reason
 
@@ -94,7 +95,6 @@ class LoadResult:
     opened_sessions: dict[str, int]
     hold: float = 0.0
     bytes: int = 0
-    choices_seen: int = field(default=0)
 
 
 def run_load(
@@ -233,7 +233,7 @@ def _run(
     return LoadResult(
         sources=tuple(sources),
         host=host,
-        address=_ip(dst),
+        address=ip_text(dst),
         port=port,
         clients=clients,
         started=len(conns),
@@ -251,7 +251,6 @@ def _run(
         opened_sessions={n.id: sim.sessions.opened.get(n.id, 0) for n in nodes},
         hold=hold,
         bytes=nbytes,
-        choices_seen=len(sim.choices),
     )
 
 
@@ -261,12 +260,6 @@ def _both(a: Callable[[Connection], None], b: Callable[[Connection], None]) -> C
         b(conn)
 
     return call
-
-
-def _ip(address: int) -> str:
-    from vpcsim.sim.packet import ip_text
-
-    return ip_text(address)
 
 
 def _spread(

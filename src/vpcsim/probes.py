@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from vpcsim.branches import DEFAULT_MAX_BRANCHES, BackendPin, Pins, explore
 from vpcsim.errors import ArgumentError, UnknownObjectError
@@ -344,23 +344,11 @@ class Network:
         max_branches: int,
     ) -> ProbeResult:
         seed = self.compiled.seed if seed is None else seed
-        if type(max_branches) is not int or max_branches < 1:  # not a bool either
-            raise ArgumentError(f"max_branches must be a positive integer, not {max_branches!r}")
-        first = None
-        if not backends:
-            first = run(self.compiled, [request], seed=seed, capture=capture, trace=trace)[0]
-            if not every_branch or _no_choice(first.choices):
-                return first  # no choice on the way: the first branch is the only one
-        pins = tuple(BackendPin.parse(b) for b in backends)
 
         def one(pinned: Pins, traced: bool) -> ProbeResult:
             return run(self.compiled, [request], seed=seed, capture=capture, trace=trace and traced, pins=pinned)[0]
 
-        explored = explore(
-            one, lambda r: r.choices, what=what, limit=max_branches, pins=pins, first=first, others=every_branch
-        )
-        head, *others = explored.results
-        return replace(head, other_branches=tuple(others))
+        return _on_every_branch(one, what=what, every_branch=every_branch, backends=backends, max_branches=max_branches)
 
     def simulate(
         self,
@@ -404,8 +392,6 @@ class Network:
         if type(nbytes) is not int or not 1 <= nbytes <= MAX_TRANSFER_BYTES:
             raise ArgumentError(f"bytes must be an integer 1-{MAX_TRANSFER_BYTES}, not {nbytes!r}")
         seed = self.compiled.seed if seed is None else seed
-        if type(max_branches) is not int or max_branches < 1:
-            raise ArgumentError(f"max_branches must be a positive integer, not {max_branches!r}")
 
         def one(pinned: Pins, _traced: bool) -> TransferResult:
             return run_transfer(
@@ -422,22 +408,13 @@ class Network:
                 progress=progress,
             )
 
-        first = None
-        if not backends:
-            first = one({}, True)
-            if _no_choice(first.choices) or not every_branch:
-                return first
-        explored = explore(
+        return _on_every_branch(
             one,
-            lambda r: r.choices,
             what=f"transfer {source} -> {host}:{port}",
-            limit=max_branches,
-            pins=tuple(BackendPin.parse(b) for b in backends),
-            first=first,
-            others=every_branch,
+            every_branch=every_branch,
+            backends=backends,
+            max_branches=max_branches,
         )
-        head, *others = explored.results
-        return replace(head, other_branches=tuple(others))
 
     def load(
         self,
@@ -603,6 +580,35 @@ def _run(
             )
         )
     return results
+
+
+Branched = TypeVar("Branched", ProbeResult, TransferResult)
+
+
+def _on_every_branch(
+    one: Callable[[Pins, bool], Branched],
+    *,
+    what: str,
+    every_branch: bool,
+    backends: Sequence[str],
+    max_branches: int,
+) -> Branched:
+    """The first branch (the schedulers' picks, or the pinned ``backends``) with every other branch
+    in ``other_branches``; ``one(pins, traced)`` runs one branch as its own simulation."""
+    if type(max_branches) is not int or max_branches < 1:  # not a bool either
+        raise ArgumentError(f"max_branches must be a positive integer, not {max_branches!r}")
+    first = None
+    if not backends:
+        first = one({}, True)
+        if not every_branch or _no_choice(first.choices):
+            return first  # no choice on the way: the first branch is the only one
+    pins = tuple(BackendPin.parse(b) for b in backends)
+    explored = explore(
+        one, lambda r: r.choices, what=what, limit=max_branches, pins=pins, first=first, others=every_branch
+    )
+    head, *others = explored.results
+    rest: tuple[Any, ...] = tuple(others)  # the same type as head, which mypy cannot see through replace()
+    return replace(head, other_branches=rest)
 
 
 def _no_choice(choices: tuple[Choice, ...]) -> bool:

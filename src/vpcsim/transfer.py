@@ -17,6 +17,7 @@ from vpcsim.ir import CompiledNetwork
 from vpcsim.scenario.pause import paused_gc
 from vpcsim.sim import Capture, Simulation
 from vpcsim.sim.connection import Connection
+from vpcsim.sim.engine import queue_name
 from vpcsim.sim.packet import ip_text
 from vpcsim.trace import Choice, Reason
 
@@ -169,7 +170,7 @@ def _run(
         reason = first or Reason.NO_ANSWER_IN_TIME
     duration = end - at
     queues = tuple(
-        QueueUse(sim.queue_names[k], q.busy, q.busy / duration if duration else 0.0, q.carried, q.dropped, q.peak)
+        QueueUse(queue_name(k), q.busy, q.busy / duration if duration else 0.0, q.carried, q.dropped, q.peak)
         for k, q in sim.queues.items()
     )
     goodput = 0.0

@@ -38,11 +38,6 @@ class Limits:
     new_per_second: float = 0.0
     idle_timeout: float = 0.0
 
-    @property
-    def tracks(self) -> bool:
-        """Whether sessions must be counted or timed (a limit or a timeout on them)."""
-        return bool(self.max_sessions or self.new_per_second or self.idle_timeout)
-
 
 class NodeKind(StrEnum):
     HOST = "host"

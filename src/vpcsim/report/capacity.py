@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from vpcsim.report.json import _ms
+
 if TYPE_CHECKING:
     from vpcsim.load import LoadResult, Percentiles
     from vpcsim.transfer import TransferResult
@@ -12,10 +14,6 @@ TRANSFER_SCHEMA = 1
 LOAD_SCHEMA = 1
 SERIES_POINTS = 1000
 """Most points of a time series JSON carries (evenly thinned, first and last kept)."""
-
-
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 6)
 
 
 def _rate(bps: float) -> str:

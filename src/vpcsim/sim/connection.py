@@ -67,8 +67,7 @@ class Connection:
     listening host's stack when a SYN arrives (:func:`vpcsim.sim.tcp.answer`).
 
     The application drives it with :meth:`write` and :meth:`close`; it learns what happens through
-    the callbacks ``on_established``, ``on_delivered`` (in-order bytes received), ``on_acked``
-    (everything written acknowledged) and ``on_closed`` (with ``error``: ``""``, ``refused``,
+    the callbacks ``on_established``, ``on_delivered`` (in-order bytes received) and ``on_closed`` (with ``error``: ``""``, ``refused``,
     ``timeout`` or ``reset``).
     """
 
@@ -161,7 +160,6 @@ class Connection:
         """(time, bytes delivered in order so far), at every advance (receivers)."""
         self.on_established: Callable[[Connection], None] | None = None
         self.on_delivered: Callable[[Connection], None] | None = None
-        self.on_acked: Callable[[Connection], None] | None = None
         self.on_closed: Callable[[Connection], None] | None = None
 
     # -- the application's side -------------------------------------------------------------------
@@ -678,8 +676,6 @@ class Connection:
                 self._our_fin_acked()
                 if self.state is State.CLOSED:
                     return
-            elif ack >= self.app_end and self.on_acked is not None and not self.fin_wanted:
-                self.on_acked(self)
             self._send_more()
             return
         if ack == self.snd_una and self.snd_max > self.snd_una and not h.length and not h.flags & FIN:

@@ -60,7 +60,7 @@ Capture = tuple[float, str, Header, str]
 """(time, capture point 'node:iface', header as seen there, packet kind)."""
 
 
-def _queue_name(key: Any) -> str:
+def queue_name(key: Any) -> str:
     """How a report names a queue: ``a->b`` for a link's, ``name a->b`` for a region pair's."""
     if isinstance(key, tuple) and len(key) == 3:
         base, here, there = key
@@ -158,7 +158,6 @@ class Simulation:
         self.queues: dict[Any, Fifo] = {}
         """Every FIFO that carried a packet: a link's by (from, to), a shared one by its name, a
         region pair's by (link or name, from region, to region), a node's by its id."""
-        self.queue_names: dict[Any, str] = {}
         self.streams = False
         """Whether hosts keep connections that carry data (listeners accept into a
         :class:`~vpcsim.sim.connection.Connection`); connect() probes leave it off."""
@@ -265,9 +264,8 @@ class Simulation:
             )
         return edge
 
-    def _fifo(self, key: Any, limit: int, name: str) -> Fifo:
+    def _fifo(self, key: Any, limit: int) -> Fifo:
         fifo = self.queues[key] = Fifo(limit)
-        self.queue_names[key] = name
         return fifo
 
     def _leave(self, fl: Flight, node: Node, nxt: str, arrived: float) -> None:
@@ -281,7 +279,7 @@ class Simulation:
             now = env._now
             leave = now + edge.processing
             if edge.service:
-                fifo = self.queues.get(node.id) or self._fifo(node.id, edge.node_queue, node.id)
+                fifo = self.queues.get(node.id) or self._fifo(node.id, edge.node_queue)
                 leave = fifo.admit(leave, edge.service)
                 if leave < 0:
                     self._dropped(fl, node.id, now, DropError(Reason.QUEUE_FULL, QueueFull(node.id, "", fifo.limit)))
@@ -307,7 +305,7 @@ class Simulation:
                     rate = edge.pair_bandwidth.get(edge.trunk, 0.0)
                     qkey = (edge.queue_key, edge.trunk, edge.trunk)
                 if rate:
-                    fifo = self.queues.get(qkey) or self._fifo(qkey, edge.queue, _queue_name(qkey))
+                    fifo = self.queues.get(qkey) or self._fifo(qkey, edge.queue)
                     leave = fifo.admit(leave, (h.size + edge.overhead) * 8 / rate)
                     if leave < 0:
                         self._dropped(
