@@ -176,7 +176,7 @@ def _run(
     goodput = 0.0
     if last is not None and connected_at is not None and last > connected_at:
         goodput = delivered * 8 / (last - connected_at)
-    return TransferResult(
+    result = TransferResult(
         source=source,
         host=host,
         address=ip_text(dst),
@@ -202,3 +202,7 @@ def _run(
         choices=tuple(c for _, c in sim.choices),
         captures=tuple(sim.captures or ()),
     )
+    for conn in (client, *servers):
+        conn.on_established = conn.on_closed = conn.on_delivered = None
+    sim.close()
+    return result

@@ -217,24 +217,28 @@ class Connection:
     def _emit(self, flags: int, seq: int, length: int, kind: str, cause: Cause, number: int = 0) -> None:
         sim = self.sim
         window = self._window_field() if not flags & SYN else min(self.cfg.receive_window, MAX_WINDOW_FIELD)
-        h = Header(
-            self.local,
-            self.remote,
-            self.local_port,
-            self.remote_port,
-            flags,
-            seq,
-            self.rcv_nxt if flags & ACK else 0,
-            64,
-            TCP,
-            None,
-            length,
-            window,
-            self.cfg.mtu - 40 if flags & SYN else 1460,
-            self.cfg.window_scale if flags & SYN and (self.client or self.scaling) else -1,
-            self._sack_blocks() if self.ooo and self.sack_ok and not flags & SYN else (),
+        h = tuple.__new__(  # skips the NamedTuple's Python-level __new__: a frame per segment
+            Header,
+            (
+                self.local,
+                self.remote,
+                self.local_port,
+                self.remote_port,
+                flags,
+                seq,
+                self.rcv_nxt if flags & ACK else 0,
+                64,
+                TCP,
+                None,
+                length,
+                window,
+                self.cfg.mtu - 40 if flags & SYN else 1460,
+                self.cfg.window_scale if flags & SYN and (self.client or self.scaling) else -1,
+                self._sack_blocks() if self.ooo and self.sack_ok and not flags & SYN else (),
+            ),
         )
-        sim.send(h, self.host, Originated(self.host, kind, cause, number), attempt=self.attempts, flow_id=self.flow_id)
+        data = tuple.__new__(Originated, (self.host, kind, cause, number, "tcp"))
+        sim.send(h, self.host, data, attempt=self.attempts, flow_id=self.flow_id)
 
     def _sack_blocks(self) -> tuple[tuple[int, int], ...]:
         """What we hold out of order, at most four blocks: the range of the latest arrival first,

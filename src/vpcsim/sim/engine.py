@@ -15,8 +15,8 @@ the packet is delivered there); a drop is raised as :class:`DropError`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
-from typing import Any, NamedTuple
+from heapq import heappush
+from typing import Any, NamedTuple, cast
 
 import simpy
 
@@ -163,6 +163,8 @@ class Simulation:
         :class:`~vpcsim.sim.connection.Connection`); connect() probes leave it off."""
         self.connections: dict[ConnKey, Connection] = {}
         """Open connections that carry data, by (host, local port, remote address, remote port)."""
+        self._arrival: tuple[Callable[[Flight], None], ...] = (self._arrive,)
+        self._eid = self.env._eid
         self.on_accept: Callable[[Connection], None] | None = None
         """Called with each connection a listener accepts (before its SYN-ACK leaves)."""
 
@@ -185,6 +187,18 @@ class Simulation:
         assert isinstance(node, Host)
         return node
 
+    def close(self) -> None:
+        """Let go of what refers back to this simulation (its connections' callbacks, its pending
+        events), so that reference counting frees it, and the hundreds of thousands of records a
+        long run makes, as soon as its caller lets go of it, without the cyclic collector walking
+        them all. Read the results first: the connections and the clock's queue are emptied."""
+        for conn in self.connections.values():
+            conn.on_established = conn.on_closed = conn.on_delivered = None
+        self.connections.clear()
+        self.env._queue.clear()
+        self._arrival = ()
+        self.on_accept = None
+
     def drain(self) -> None:
         """Stop the hosts answering and run until every packet in flight has ended."""
         self.stopped = True
@@ -196,10 +210,10 @@ class Simulation:
     def send(self, h: Header, origin: str, data: Originated, *, attempt: int, flow_id: int = 0) -> None:
         """Originate ``h`` at host ``origin`` now; it moves on as it arrives at each node."""
         now = self.env._now
-        host = self.host(origin)
-        fl = Flight(
-            h, len(self._outcomes), attempt, flow_id, now, Step(StepKind.ORIGINATE, StepAction.ORIGINATED, data)
-        )
+        host = cast(Host, (self._static or self.net.state_at(now).nodes)[origin])
+        # tuple.__new__ skips a NamedTuple's Python-level __new__ (a frame per packet).
+        first = tuple.__new__(Step, (StepKind.ORIGINATE, StepAction.ORIGINATED, data, None))
+        fl = Flight(h, len(self._outcomes), attempt, flow_id, now, first)
         fl.origin = origin
         self._outcomes.append(None)
         self._traces.append(None)
@@ -288,7 +302,7 @@ class Simulation:
             if edge.trunk is not None and edge.trunk != fl.region:
                 # The inter-region delay covers the whole path between the two regions.
                 came_from = fl.region
-                leave += edge.fixed if edge.fixed >= 0 else net.region_delay(came_from, edge.trunk)
+                leave += edge.fixed if edge.fixed >= 0 else net.zone_delay("", came_from, "", edge.trunk)
                 fl.zone, fl.region = "", edge.trunk
             elif edge.home is not None:
                 fl.zone, fl.region = edge.home
@@ -306,7 +320,7 @@ class Simulation:
                     qkey = (edge.queue_key, edge.trunk, edge.trunk)
                 if rate:
                     fifo = self.queues.get(qkey) or self._fifo(qkey, edge.queue)
-                    leave = fifo.admit(leave, (h.size + edge.overhead) * 8 / rate)
+                    leave = fifo.admit(leave, (fl.size + edge.overhead) * 8 / rate)
                     if leave < 0:
                         self._dropped(
                             fl, node.id, now, DropError(Reason.QUEUE_FULL, QueueFull(node.id, nxt, fifo.limit))
@@ -325,12 +339,16 @@ class Simulation:
                 if fl.zone:
                     arrive += net.zone_delay(fl.zone, fl.region, edge.zone, edge.region)
                 fl.zone, fl.region = edge.zone, edge.region
-            fl.steps = [edge.in_step]
+            steps.clear()  # a traced hop kept its own tuple of them
+            steps.append(edge.in_step)
             if arrive != now:
                 queue = env._queue
                 if self._sending or (queue and queue[0][0] <= arrive):
-                    ev = env.timeout(arrive - now)
-                    ev.callbacks.append(partial(self._resume, fl, nxt, node.id, edge.in_point))
+                    # The flight is its own SimPy event (what Environment.step reads of one: its
+                    # callbacks and _ok): no Timeout and no closure per hop.
+                    fl.callbacks = self._arrival
+                    fl.at, fl.came_from, fl.point = nxt, node.id, edge.in_point
+                    heappush(queue, (arrive, 1, next(self._eid), fl))  # type: ignore[misc]
                     return
                 # Nothing else happens before the packet arrives: its arrival would be the next
                 # event anyway, so take it now instead of scheduling it. Not inside send(): a
@@ -343,9 +361,10 @@ class Simulation:
                 return
             nxt, arrived = step, arrive
 
-    def _resume(self, fl: Flight, node_id: str, prev: str, point: str, _event: object) -> None:
-        node = self.nodes_now()[node_id]
-        nxt = self._visit(fl, node, prev, point)
+    def _arrive(self, fl: Flight) -> None:
+        """A flight scheduled in :meth:`_leave` reaches its next node (SimPy calls this)."""
+        node = (self._static or self.net.state_at(self.env._now).nodes)[fl.at]
+        nxt = self._visit(fl, node, fl.came_from, fl.point)
         if nxt is not None:
             self._leave(fl, node, nxt, self.env._now)
 
@@ -386,24 +405,27 @@ class Simulation:
     def _end(
         self, fl: Flight, node_id: str, at: float, last: Step, disposition: Disposition, reason: Reason | None
     ) -> None:
-        fl.hops.append(_hop(node_id, at, fl.steps))
         if self.arrived is not None:
             self.arrived[fl.slot] = fl.wire()
-        self._outcomes[fl.slot] = Outcome(
-            fl.kind,
-            fl.attempt,
-            fl.flow_id,
-            fl.sent_at,
-            fl.flow,
-            fl.origin,
-            fl.first,
-            node_id,
-            at,
-            last,
-            disposition,
-            reason,
+        self._outcomes[fl.slot] = tuple.__new__(
+            Outcome,
+            (
+                fl.kind,
+                fl.attempt,
+                fl.flow_id,
+                fl.sent_at,
+                fl.flow,
+                fl.origin,
+                fl.first,
+                node_id,
+                at,
+                last,
+                disposition,
+                reason,
+            ),
         )
         if self.tracing:
+            fl.hops.append(_hop(node_id, at, fl.steps))
             self._traces[fl.slot] = PacketTrace(
                 kind=fl.kind,
                 attempt=fl.attempt,

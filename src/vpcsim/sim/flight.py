@@ -25,7 +25,10 @@ class Flight:
     (the zone and region it last entered; the zone is "" after crossing regions)."""
 
     __slots__ = (
+        "at",
         "attempt",
+        "callbacks",
+        "came_from",
         "first",
         "flow",
         "flow_id",
@@ -34,9 +37,11 @@ class Flight:
         "hops",
         "kind",
         "origin",
+        "point",
         "region",
         "routed",
         "sent_at",
+        "size",
         "slot",
         "steps",
         "zone",
@@ -50,6 +55,8 @@ class Flight:
         self.flow_id = flow_id
         self.sent_at = sent_at
         self.flow = (header.src, header.sport, header.dst, header.dport)
+        self.size = header.size
+        """Bytes on the wire (no node on the way changes them: NAT rewrites, a clamp edits the MSS)."""
         self.first = first
         self.origin = ""
         self.hops: list[Hop] = []
@@ -58,8 +65,19 @@ class Flight:
         self.steps: list[Step] = [first]
         self.zone = ""
         self.region = ""
+        self.callbacks: tuple[Callable[[Flight], None], ...] | None = None
+        """While between two nodes: what SimPy calls when the packet arrives (the flight is its
+        own event; see ``Simulation._leave``)."""
+        self.at = ""
+        self.came_from = ""
+        self.point = ""
+        """While between two nodes: the node it goes to, the node it left, the capture point."""
         self.routed = 0
         """Routers passed: each lowers the TTL by one (applied to the header where it is shown)."""
+
+    _ok = True
+    """A flight between two nodes is its own SimPy event (see ``Simulation._leave``): it
+    never fails."""
 
     def wire(self) -> Header:
         """The header as it is on the wire here: the TTL lowered by the routers passed."""

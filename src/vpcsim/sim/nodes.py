@@ -159,7 +159,14 @@ def at_host(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
         fl.steps.append(Step(StepKind.ROUTE, StepAction.FORWARDED, Relayed(host.id, ip_text(h.dst), host.gateway)))
         return host.gateway
     stateful(sim, host, host.ingress, h.src, h, fl.steps)
-    fl.steps.append(Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered(host.id, PROTO_NAMES[h.proto], h.dport)))
+    memo = sim.net.engine_cache
+    key = (host.id, h.proto, h.dport)
+    step = memo.get(key)
+    if step is None:  # one step per host, protocol and port: a packet per segment adds up
+        step = _remember(
+            memo, key, Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered(host.id, PROTO_NAMES[h.proto], h.dport))
+        )
+    fl.steps.append(step)
     return None
 
 
@@ -282,7 +289,7 @@ def at_router(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
             ),
         )
     nxt = router.via or route.next_hop
-    route_key = (router.id, route)
+    route_key = (router.id, id(route))  # a route lives as long as the network that holds the memo
     route_step: Step | None = memo.get(route_key)
     if route_step is None:
         route_step = _remember(
