@@ -135,11 +135,11 @@ def _run(
     seed: int,
     progress: Callable[[int], None] | None,
 ) -> LoadResult:
-    sim = Simulation(net, seed=seed, start=at, trace=False)
+    sim = Simulation(net, seed=seed, start=at, trace=False, outcomes=False)
     sim.streams = True
     env = sim.env
     arrivals = SplitMix64(seed ^ ARRIVALS_STREAM)
-    conns: list[Connection | None] = []
+    started = [0]  # connections are not kept: a load may open millions
     outcome: dict[int, str] = {}
     latency: list[float] = []
     completion: list[float] = []
@@ -183,7 +183,7 @@ def _run(
             yield env.timeout(t - env.now)
             last_arrival[0] = t
             conn = Connection.open(sim, sources[i % len(sources)], dst, port, i)
-            conns.append(conn)
+            started[0] += 1
             if conn is None:
                 outcome[i] = "no_port"
                 ended[0] += 1
@@ -217,12 +217,8 @@ def _run(
     env.run(until=done)
     sim.drain()
     failures: dict[str, int] = {}
-    first: dict[int, Reason] = {}
-    drops: dict[str, int] = {}
-    for o in sim.outcomes:
-        if o.reason is not None:
-            drops[o.reason.value] = drops.get(o.reason.value, 0) + 1
-            first.setdefault(o.flow_id, o.reason)
+    first = sim.first_drop
+    drops = {r.value: n for r, n in sim.drops.items()}
     counts: dict[str, int] = {}
     for i, verdict in outcome.items():
         counts[verdict] = counts.get(verdict, 0) + 1
@@ -236,7 +232,7 @@ def _run(
         address=ip_text(dst),
         port=port,
         clients=clients,
-        started=len(conns),
+        started=started[0],
         outcomes=counts,
         failures=failures,
         drops=drops,

@@ -118,7 +118,7 @@ def _run(
     capture: bool,
     progress: Callable[[int], None] | None,
 ) -> TransferResult:
-    sim = Simulation(net, seed=seed, start=at, capture=capture, trace=False, pins=pins)
+    sim = Simulation(net, seed=seed, start=at, capture=capture, trace=False, pins=pins, outcomes=False)
     sim.streams = True
     env = sim.env
     done = env.event()
@@ -156,13 +156,8 @@ def _run(
     last = server.progress[-1][0] if server is not None and server.progress else None
     connected_at = client.established_at
     outcome = "completed" if delivered == nbytes and not client.error else (client.error or "timeout")
-    drops: dict[str, int] = {}
-    first: Reason | None = None
-    for o in sim.outcomes:
-        if o.reason is not None:
-            drops[o.reason.value] = drops.get(o.reason.value, 0) + 1
-            if first is None:
-                first = o.reason
+    drops = {r.value: n for r, n in sim.drops.items()}
+    first = next(iter(sim.first_drop.values()), None)
     reason = None
     if outcome == "refused":
         reason = Reason.PORT_CLOSED

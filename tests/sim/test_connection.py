@@ -134,6 +134,28 @@ def test_the_mss_comes_from_the_path(network_of: Build) -> None:
     assert r.completed
 
 
+def test_timestamps_take_twelve_bytes_of_every_segment(network_of: Build) -> None:
+    net = network_of(pair(bandwidth="1Gbps", tcp={"timestamps": True}))
+    r = net.transfer("client", "server", 5001, 100_000, capture=True)
+    assert r.completed
+    assert r.mss == MSS - 12  # as Linux's mss_cache: 1,448 data bytes in a 1,500-byte packet
+    sent = [(kind, h) for _, point, h, kind in r.captures if point == "client:eth0"]
+    syn = next(h for kind, h in sent if kind == "SYN")
+    assert (syn.ts, syn.mss, syn.size) == (True, MSS, 60)  # MSS, SACK-permitted, timestamps, window scale
+    data = [h for kind, h in sent if kind == "DATA"]
+    assert all(h.ts for h in data)
+    assert max(h.size for h in data) == 1500
+
+
+def test_a_syn_without_the_mss_option_makes_the_handshake_of_ns3s_frames(network_of: Build) -> None:
+    """ns-3 announces no MSS: its SYN is 56 bytes (window scale, SACK-permitted, timestamps)."""
+    net = network_of(pair(bandwidth="10Mbps", delay="1ms", tcp={"timestamps": True, "mss_option": False}))
+    r = net.transfer("client", "server", 5001, 100_000)
+    assert r.connect_time == pytest.approx(2 * (0.001 + 2 * seconds_on_wire(56, B)), abs=1e-12)
+    assert r.mss == MSS - 12  # each side keeps its own MSS
+    assert r.completed
+
+
 def test_the_closer_waits_in_time_wait_then_frees_its_port(network_of: Build) -> None:
     net = network_of(pair(bandwidth="1Gbps"))
     sim, conn, servers = _open(net, write=10_000, close=True)

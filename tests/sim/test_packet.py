@@ -43,14 +43,22 @@ _segments = st.builds(
     inner=st.none(),
     length=st.integers(min_value=0, max_value=1460),
     window=st.integers(min_value=0, max_value=65535),
-    mss=st.integers(min_value=536, max_value=8960),
+    mss=st.just(0) | st.integers(min_value=536, max_value=8960),  # 0: a SYN without the option
     wscale=st.integers(min_value=-1, max_value=14),
     sack=st.lists(st.tuples(words, words), max_size=4).map(tuple),
+    ts=st.booleans(),
 )
-headers = _segments.map(
-    # MSS and window scale ride on SYNs only; data and SACK blocks on the others.
-    lambda h: h._replace(length=0, sack=()) if h.flags & SYN else h._replace(mss=1460, wscale=-1)
-)
+
+
+def _as_sent(h: Header) -> Header:
+    # MSS (or none) and window scale ride on SYNs only; data and SACK blocks on the others, three
+    # at most beside the timestamps (40 bytes of options).
+    if h.flags & SYN:
+        return h._replace(length=0, sack=())
+    return h._replace(mss=1460, wscale=-1, sack=h.sack[:3] if h.ts else h.sack)
+
+
+headers = _segments.map(_as_sent)
 datagrams = st.builds(
     Header,
     src=addresses,
@@ -68,6 +76,7 @@ datagrams = st.builds(
     mss=st.just(1460),
     wscale=st.just(-1),
     sack=st.just(()),
+    ts=st.just(False),
 )
 idents = st.integers(min_value=0, max_value=65535)
 echoes = st.builds(
@@ -114,6 +123,23 @@ def test_syn_carries_an_mss_option_like_linux_and_the_others_do_not() -> None:
     ack = to_scapy(Header(1, 2, 40000, 1044, ACK, 8, 9))
     assert ("MSS", 1460) in syn[TCP].options
     assert ack[TCP].options == []
+
+
+@given(headers)
+def test_the_size_a_link_serialises_is_the_wire_bytes(h: Header) -> None:
+    assert h.size == len(to_bytes(h))
+
+
+def test_syn_options_are_laid_out_as_linux_and_ns3_send_them() -> None:
+    linux = to_scapy(Header(1, 2, 40000, 5001, SYN, 7, 0, wscale=7, ts=True))
+    assert [name for name, _ in linux[TCP].options] == ["MSS", "SAckOK", "Timestamp", "NOP", "WScale"]
+    assert len(linux) == 60
+    ns3 = Header(1, 2, 40000, 5001, SYN, 7, 0, mss=0, wscale=7, ts=True)  # no MSS option
+    assert [name for name, _ in to_scapy(ns3)[TCP].options] == ["SAckOK", "Timestamp", "NOP", "WScale"]
+    assert ns3.size == 56
+    data = to_scapy(Header(1, 2, 40000, 5001, ACK, 8, 9, length=1448, ts=True, sack=((20, 30),)))
+    assert [name for name, _ in data[TCP].options] == ["NOP", "NOP", "Timestamp", "NOP", "NOP", "SAck"]
+    assert len(data) == 40 + 12 + 12 + 1448
 
 
 def test_a_syn_ack_answers_its_syn_as_scapy_sees_it() -> None:

@@ -47,6 +47,10 @@ class TcpStack:
     delayed_ack: float = 0.04
     receive_window: int = 3 << 20
     window_scale: int = 7
+    timestamps: bool = False
+    """Every segment carries the 12-byte timestamps option (its values are not modelled)."""
+    mss_option: bool = True
+    """A SYN announces the MSS; without it each side sends segments of its own MSS."""
     time_wait: float = 60.0
     fin_timeout: float = 60.0
     """Linux's ``tcp_fin_timeout``: how long a closed socket waits in FIN_WAIT_2 for the peer's FIN."""

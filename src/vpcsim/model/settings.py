@@ -54,6 +54,11 @@ class TcpSettings:
     receive_window: int = 3 << 20
     """Bytes a receiver advertises at most (its application reads at once)."""
     window_scale: int = 7
+    timestamps: bool = False
+    """The timestamps option (RFC 7323) on every segment: 12 bytes of each, so 1,448 bytes of
+    data per full segment at MTU 1500. Linux sends it (``tcp_timestamps``); off here by default."""
+    mss_option: bool = True
+    """Whether a SYN announces its MSS (every real stack does; ns-3 does not)."""
     time_wait: float = 60.0
     mtu: int = 1500
     """Every host's interface MTU: a SYN offers MSS = MTU - 40."""

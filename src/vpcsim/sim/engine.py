@@ -110,7 +110,8 @@ class Edge(NamedTuple):
 class Simulation:
     """Flows in one network: a fresh clock, sessions and port allocators, seeded.
 
-    ``trace=False`` keeps only each packet's :class:`Outcome` (what a verdict needs), not its hops.
+    ``trace=False`` keeps only each packet's :class:`Outcome` (what a verdict needs), not its hops;
+    ``outcomes=False`` (untraced) not even that, only the drops by reason and each flow's first.
     ``pins`` forces load balancers' choices: (balancer, listener) → backend key (``instance:port``),
     taken when that backend is among those the scheduler may pick; :attr:`choices` records every
     choice made, pinned or not (the branch points of the flows).
@@ -125,6 +126,7 @@ class Simulation:
         capture: bool = False,
         trace: bool = True,
         pins: Mapping[tuple[str, str], str] | None = None,
+        outcomes: bool = True,
     ) -> None:
         self.net = net
         self.env = simpy.Environment(initial_time=start)
@@ -132,6 +134,13 @@ class Simulation:
         self.sessions = Sessions()
         self.captures: list[Capture] | None = [] if capture else None
         self.tracing = trace
+        self.keeps_outcomes = outcomes or trace
+        """Whether each packet's :class:`Outcome` is kept (a transfer or a load of millions of
+        packets keeps only :attr:`drops` and :attr:`first_drop`)."""
+        self.drops: dict[Reason, int] = {}
+        """Packets dropped, by reason (always kept)."""
+        self.first_drop: dict[int, Reason] = {}
+        """Flow id → the reason of its first dropped packet (always kept)."""
         self.handlers = HANDLERS
         self.ephemeral = EphemeralPorts(self.rng.next64(), *net.ephemeral_ports)
         self.snat = SnatPorts(self.rng.randint(net.snat_ports[0], net.snat_ports[1]), *net.snat_ports)
@@ -213,10 +222,11 @@ class Simulation:
         host = cast(Host, (self._static or self.net.state_at(now).nodes)[origin])
         # tuple.__new__ skips a NamedTuple's Python-level __new__ (a frame per packet).
         first = tuple.__new__(Step, (StepKind.ORIGINATE, StepAction.ORIGINATED, data, None))
-        fl = Flight(h, len(self._outcomes), attempt, flow_id, now, first)
+        fl = Flight(h, len(self._outcomes) if self.keeps_outcomes else -1, attempt, flow_id, now, first)
         fl.origin = origin
-        self._outcomes.append(None)
-        self._traces.append(None)
+        if self.keeps_outcomes:
+            self._outcomes.append(None)
+            self._traces.append(None)
         self._inflight += 1
         self._sending += 1
         try:
@@ -405,6 +415,15 @@ class Simulation:
     def _end(
         self, fl: Flight, node_id: str, at: float, last: Step, disposition: Disposition, reason: Reason | None
     ) -> None:
+        if reason is not None:
+            self.drops[reason] = self.drops.get(reason, 0) + 1
+            if fl.flow_id not in self.first_drop:
+                self.first_drop[fl.flow_id] = reason
+        self._inflight -= 1
+        if not self._inflight and self._idle is not None and not self._idle.triggered:
+            self._idle.succeed()  # its waiters run later, from the event loop
+        if fl.slot < 0:
+            return
         if self.arrived is not None:
             self.arrived[fl.slot] = fl.wire()
         self._outcomes[fl.slot] = tuple.__new__(
@@ -436,6 +455,3 @@ class Simulation:
                 reason=reason,
                 flow_id=fl.flow_id,
             )
-        self._inflight -= 1
-        if not self._inflight and self._idle is not None and not self._idle.triggered:
-            self._idle.succeed()

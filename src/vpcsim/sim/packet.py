@@ -78,16 +78,15 @@ class Header(NamedTuple):
     that carries it carries SACK-permitted too (a connection that carries data offers both)."""
     sack: tuple[tuple[int, int], ...] = ()
     """SACK blocks of an ACK (RFC 2018): (left edge, right edge) of data held out of order."""
+    ts: bool = False
+    """Whether the segment carries the timestamps option (RFC 7323; its values are not modelled).
+    A SYN without the MSS option has ``mss`` 0."""
 
     @property
     def size(self) -> int:
         """Bytes of the IP packet on the wire (what serialisation on a link counts)."""
         if self.proto == TCP:
-            if self.flags & SYN:
-                options = 12 if self.wscale >= 0 else 4  # MSS; with SACK-permitted and window scale
-            else:
-                options = 4 + 8 * len(self.sack) if self.sack else 0
-            return 40 + options + self.length
+            return 40 + _option_bytes(self) + self.length
         if self.proto == UDP:
             return 28 + len(UDP_PAYLOAD)
         if self.inner is not None:
@@ -110,22 +109,49 @@ class Header(NamedTuple):
         return f"{ip_text(self.src)}:{self.sport} > {ip_text(self.dst)}:{self.dport} {self.kind}"
 
 
+def _option_bytes(h: Header) -> int:
+    if h.flags & SYN:  # MSS 4, SACK-permitted 2 and window scale 3, timestamps 10; padded to 4
+        n = (4 if h.mss else 0) + (5 if h.wscale >= 0 else 0) + (10 if h.ts else 0)
+        return (n + 3) & ~3
+    return (12 if h.ts else 0) + (4 + 8 * len(h.sack) if h.sack else 0)
+
+
+def tcp_options(h: Header) -> bytes:
+    """A TCP header's options as Linux lays them out (``tcp_options_write``): MSS; SACK-permitted
+    with timestamps, or after two NOPs; window scale after a NOP; on other segments NOP NOP
+    timestamps, then NOP NOP SACK. Timestamp values are zero (not modelled)."""
+    out = b""
+    if h.flags & SYN:
+        if h.mss:
+            out += struct.pack("!BBH", 2, 4, h.mss)
+        if h.ts:
+            out += (b"\x04\x02" if h.wscale >= 0 else b"\x01\x01") + b"\x08\x0a" + bytes(8)
+        elif h.wscale >= 0:
+            out += b"\x01\x01\x04\x02"
+        if h.wscale >= 0:
+            out += b"\x01\x03\x03" + bytes([h.wscale])
+        return out
+    if h.ts:
+        out += b"\x01\x01\x08\x0a" + bytes(8)
+    if h.sack:
+        blocks = b"".join(struct.pack("!II", a & 0xFFFFFFFF, b & 0xFFFFFFFF) for a, b in h.sack)
+        out += b"\x01\x01\x05" + bytes([2 + len(blocks)]) + blocks
+    return out
+
+
 @cache
 def ip_text(address: int) -> str:
     return str(IPv4Address(address))
 
 
 @cache
-def _template(proto: int, flags: int, wscale: bool = False) -> bytes:
+def _template(proto: int, flags: int) -> bytes:
     # Imported here: Scapy costs ~0.7 s to import and only pcap/rendering need it.
     from scapy.layers import inet
 
     ip = inet.IP(src="0.0.0.0", dst="0.0.0.0", ttl=64, id=0, flags="DF")
-    if proto == TCP:
-        options: list[tuple[str, Any]] = [("MSS", 1460)] if flags & SYN else []
-        if flags & SYN and wscale:  # Linux's order without timestamps
-            options += [("NOP", None), ("NOP", None), ("SAckOK", b""), ("NOP", None), ("WScale", 0)]
-        pkt = ip / inet.TCP(sport=1, dport=1, flags=flags, seq=0, ack=0, window=64240, options=options)
+    if proto == TCP:  # options are written per packet (tcp_options)
+        pkt = ip / inet.TCP(sport=1, dport=1, flags=flags, seq=0, ack=0, window=64240)
     elif proto == UDP:
         pkt = ip / inet.UDP(sport=1, dport=1) / UDP_PAYLOAD
     else:
@@ -150,20 +176,17 @@ def to_bytes(h: Header, snaplen: int = 0) -> bytes:
     A data segment carries ``h.length`` zero bytes; ``snaplen`` (when set) cuts what is returned to
     that many bytes, after the checksums are computed over the whole packet, as a capture does."""
     tcp = h.proto == TCP
-    raw = bytearray(_template(h.proto, h.flags, tcp and h.wscale >= 0 and bool(h.flags & SYN)))
+    raw = bytearray(_template(h.proto, h.flags))
     ihl = (raw[0] & 0x0F) * 4
     if tcp:
-        if h.sack and not h.flags & SYN:
-            blocks = b"".join(struct.pack("!II", a & 0xFFFFFFFF, b & 0xFFFFFFFF) for a, b in h.sack)
-            raw[ihl + 20 : ihl + 20] = b"\x01\x01\x05" + bytes([2 + len(blocks)]) + blocks
-            raw[ihl + 12] = ((20 + 4 + len(blocks)) // 4) << 4
+        options = tcp_options(h)
+        if options:
+            options += bytes(-len(options) % 4)
+            raw[ihl + 20 : ihl + 20] = options
+            raw[ihl + 12] = ((20 + len(options)) // 4) << 4
         if h.length:
             raw += bytes(h.length)
         struct.pack_into("!H", raw, ihl + 14, h.window & 0xFFFF)
-        if h.flags & SYN:
-            struct.pack_into("!H", raw, ihl + 22, h.mss)  # the MSS option's value
-            if h.wscale >= 0:
-                raw[ihl + 31] = h.wscale
     if h.proto == ICMP and h.inner is not None:
         # An error quotes the IP header and the first 8 bytes of the packet it answers (RFC 792).
         quoted = to_bytes(h.inner)
@@ -201,7 +224,7 @@ def from_bytes(raw: bytes) -> Header:
         flags, window = raw[ihl + 13], struct.unpack_from("!H", raw, ihl + 14)[0]
         doff = (raw[ihl + 12] >> 4) * 4
         length = struct.unpack_from("!H", raw, 2)[0] - ihl - doff
-        mss, wscale = 1460, -1
+        mss, wscale, ts = (0 if flags & SYN else 1460), -1, False
         sack: list[tuple[int, int]] = []
         at = ihl + 20
         while at < ihl + doff:  # the options: MSS and window scale are what the header keeps
@@ -217,9 +240,11 @@ def from_bytes(raw: bytes) -> Header:
                 wscale = raw[at + 2]
             elif kind == 5:
                 sack += [struct.unpack_from("!II", raw, b) for b in range(at + 2, at + raw[at + 1], 8)]
+            elif kind == 8:
+                ts = True
             at += max(raw[at + 1], 2)
         return Header(
-            src, dst, sport, dport, flags, seq, ack, raw[8], proto, None, length, window, mss, wscale, tuple(sack)
+            src, dst, sport, dport, flags, seq, ack, raw[8], proto, None, length, window, mss, wscale, tuple(sack), ts
         )
     if proto == UDP:
         sport, dport = struct.unpack_from("!HH", raw, ihl)

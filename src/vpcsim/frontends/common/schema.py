@@ -98,6 +98,8 @@ class TcpDoc(Doc):
     delayed_ack: Annotated[float, BeforeValidator(values.duration_between(0, 1))] = 0.04
     receive_window: Annotated[int, Field(ge=1024, le=1 << 30)] = 3 << 20
     window_scale: Annotated[int, Field(ge=0, le=14)] = 7
+    timestamps: bool = False
+    mss_option: bool = True
     time_wait: Annotated[float, BeforeValidator(values.duration_between(0, 3600))] = 60.0
     mtu: Annotated[int, Field(ge=576, le=9000)] = 1500
 
