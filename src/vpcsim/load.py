@@ -226,7 +226,7 @@ def _run(
             why = Reason.PORT_CLOSED if verdict == "refused" else first.get(i, Reason.NO_ANSWER_IN_TIME)
             failures[why.value] = failures.get(why.value, 0) + 1
     window = last_arrival[0] - at
-    return LoadResult(
+    result = LoadResult(
         sources=tuple(sources),
         host=host,
         address=ip_text(dst),
@@ -248,6 +248,8 @@ def _run(
         hold=hold,
         bytes=nbytes,
     )
+    sim.close()  # millions of records: freed now, not walked by the cyclic collector
+    return result
 
 
 def _both(a: Callable[[Connection], None], b: Callable[[Connection], None]) -> Callable[[Connection], None]:

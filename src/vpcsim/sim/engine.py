@@ -137,6 +137,8 @@ class Simulation:
         self.keeps_outcomes = outcomes or trace
         """Whether each packet's :class:`Outcome` is kept (a transfer or a load of millions of
         packets keeps only :attr:`drops` and :attr:`first_drop`)."""
+        self.sent = 0
+        """Packets originated (by hosts and probes)."""
         self.drops: dict[Reason, int] = {}
         """Packets dropped, by reason (always kept)."""
         self.first_drop: dict[int, Reason] = {}
@@ -224,6 +226,7 @@ class Simulation:
         first = tuple.__new__(Step, (StepKind.ORIGINATE, StepAction.ORIGINATED, data, None))
         fl = Flight(h, len(self._outcomes) if self.keeps_outcomes else -1, attempt, flow_id, now, first)
         fl.origin = origin
+        self.sent += 1
         if self.keeps_outcomes:
             self._outcomes.append(None)
             self._traces.append(None)

@@ -30,13 +30,12 @@ class Flight:
         "callbacks",
         "came_from",
         "first",
-        "flow",
         "flow_id",
         "header",
         "hop_count",
         "hops",
-        "kind",
         "origin",
+        "original",
         "point",
         "region",
         "routed",
@@ -50,11 +49,11 @@ class Flight:
     def __init__(self, header: Header, slot: int, attempt: int, flow_id: int, sent_at: float, first: Step) -> None:
         self.header = header
         self.slot = slot
-        self.kind = header.kind
         self.attempt = attempt
         self.flow_id = flow_id
         self.sent_at = sent_at
-        self.flow = (header.src, header.sport, header.dst, header.dport)
+        self.original = header
+        """The header as sent (before any translation on the way)."""
         self.size = header.size
         """Bytes on the wire (no node on the way changes them: NAT rewrites, a clamp edits the MSS)."""
         self.first = first
@@ -78,6 +77,17 @@ class Flight:
     _ok = True
     """A flight between two nodes is its own SimPy event (see ``Simulation._leave``): it
     never fails."""
+
+    @property
+    def kind(self) -> str:
+        """SYN, DATA, ACK, ... (no node on the way changes it; computed when a record needs it)."""
+        return self.header.kind
+
+    @property
+    def flow(self) -> tuple[int, int, int, int]:
+        """The flow as sent: (source, source port, destination, destination port)."""
+        h = self.original
+        return (h.src, h.sport, h.dst, h.dport)
 
     def wire(self) -> Header:
         """The header as it is on the wire here: the TTL lowered by the routers passed."""

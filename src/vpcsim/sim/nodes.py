@@ -159,15 +159,20 @@ def at_host(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | None:
         fl.steps.append(Step(StepKind.ROUTE, StepAction.FORWARDED, Relayed(host.id, ip_text(h.dst), host.gateway)))
         return host.gateway
     stateful(sim, host, host.ingress, h.src, h, fl.steps)
-    memo = sim.net.engine_cache
-    key = (host.id, h.proto, h.dport)
-    step = memo.get(key)
-    if step is None:  # one step per host, protocol and port: a packet per segment adds up
-        step = _remember(
-            memo, key, Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered(host.id, PROTO_NAMES[h.proto], h.dport))
-        )
+    if (h.proto, h.dport) in host.listening:  # a server's port: one step for every packet to it
+        memo = sim.net.engine_cache
+        key = (host.id, h.proto, h.dport)
+        step = memo.get(key)
+        if step is None:
+            step = _remember(memo, key, _delivered_step(host.id, h))
+    else:  # a client's ephemeral port: one per connection, not worth remembering
+        step = _delivered_step(host.id, h)
     fl.steps.append(step)
     return None
+
+
+def _delivered_step(host: str, h: Header) -> Step:
+    return Step(StepKind.DELIVER, StepAction.DELIVERED, Delivered(host, PROTO_NAMES[h.proto], h.dport))
 
 
 # -- routers ---------------------------------------------------------------------------------------------
@@ -527,8 +532,8 @@ def close_nat(sim: Simulation, nat: NatSession) -> None:
     tsrc, tsport, tdst, tdport = nat.translated
     reply = (tdst, tdport, tsrc, tsport)
     s.nat_reverse.pop((nat.node, reply), None)
-    for key in [k for k, v in s.steering.items() if v == nat.node and k[1] == reply]:
-        del s.steering[key]
+    if nat.steered_at and s.steering.get((nat.steered_at, reply)) == nat.node:
+        del s.steering[(nat.steered_at, reply)]
     sim.snat.release(tsrc, tsport)
     if nat.state[1] != CLOSED:
         s.live[nat.node] -= 1
@@ -636,6 +641,7 @@ def at_translator(sim: Simulation, node: Node, fl: Flight, prev: str) -> str | N
                 Translated(t.id, t.noun, True, "", "", "", "", _diffs(reply, (h.dst, h.dport, h.src, h.sport))),
             ),
             [sim.env._now, 0],
+            t.target if t.steer else "",
         )
         s.nat_forward[(t.id, key)] = nat
         s.nat_reverse[(t.id, reply)] = nat

@@ -27,6 +27,8 @@ class NatSession(NamedTuple):
     reverse_step: Step
     state: list[float]
     """[last packet's time, FINs seen (1: from the client, 2: toward it)]: what ends it."""
+    steered_at: str = ""
+    """The router that steers this session's replies back to it ("" when none does)."""
 
 
 class LbSession(NamedTuple):
