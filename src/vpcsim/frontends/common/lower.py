@@ -236,10 +236,14 @@ def vpc_routers(
     ``lonely``: why a VPC that learns nothing has no route (``{vpc}`` names it)."""
     static = {tid: lower_route_table(topo, t) for tid, t in cs.route_tables.items()}
     owned = owners(topo, nouns)
+    where = placements(topo)
+    bound, default = subnet_tables(topo)
     out: dict[str, Router] = {}
     for vpc in topo.vpcs.values():
         domain = (learned or {}).get(vpc.id)
-        tables = {node: static[topo.table_of(vpc.id, subnet).id] for node, subnet in placed(topo, vpc.id)}
+        tables = {
+            node: static[(bound.get((vpc.id, subnet)) or default[vpc.id]).id] for node, subnet in where[vpc.id]
+        }
         tables.update((ways_in or {}).get(vpc.id, {}))
         out[vpc.id] = Router(
             id=vpc.id,
@@ -401,13 +405,30 @@ def endpoints_closed_to_peers(topo: Topology, vpc: str, why: str) -> dict[str, t
     return {e.id: (peerings, why) for e in topo.endpoints.values() if e.vpc == vpc}
 
 
-def placed(topo: Topology, vpc: str) -> list[tuple[str, str]]:
-    """(node, subnet) of everything a VPC's subnets hold: instances, endpoints, load balancers."""
-    return [
-        *((i.id, i.subnet) for i in topo.instances.values() if i.vpc == vpc),
-        *((e.id, e.subnet) for e in topo.endpoints.values() if e.vpc == vpc),
-        *((lb.id, lb.subnet) for lb in topo.load_balancers.values() if lb.vpc == vpc),
-    ]
+def subnet_tables(topo: Topology) -> tuple[dict[tuple[str, str], ModelRouteTable], dict[str, ModelRouteTable]]:
+    """(VPC, subnet) → the table it is bound to, and VPC → its default table: what
+    :meth:`Topology.table_of` answers, indexed once instead of a scan of every table per object."""
+    bound: dict[tuple[str, str], ModelRouteTable] = {}
+    default: dict[str, ModelRouteTable] = {}
+    for t in topo.route_tables.values():
+        for subnet in t.subnets:
+            bound.setdefault((t.vpc, subnet), t)
+        if t.default:
+            default[t.vpc] = t
+    return bound, default
+
+
+def placements(topo: Topology) -> dict[str, list[tuple[str, str]]]:
+    """Per VPC: (node, subnet) of everything its subnets hold, instances, then endpoints, then load
+    balancers. One pass over each kind, not one per VPC: 10,000 VPCs hold 100,000 instances."""
+    out: dict[str, list[tuple[str, str]]] = {vpc: [] for vpc in topo.vpcs}
+    for i in topo.instances.values():
+        out.setdefault(i.vpc, []).append((i.id, i.subnet))
+    for e in topo.endpoints.values():
+        out.setdefault(e.vpc, []).append((e.id, e.subnet))
+    for lb in topo.load_balancers.values():
+        out.setdefault(lb.vpc, []).append((lb.id, lb.subnet))
+    return out
 
 
 def owners(topo: Topology, nouns: Nouns) -> dict[str, dict[int, Owner]]:
@@ -429,8 +450,9 @@ def subnet_filters(topo: Topology) -> dict[str, dict[str, SubnetFilter]]:
     subnet's filter (docs/decisions.md Q28: the ACL binds every address of the subnet)."""
     made: dict[tuple[str, str], SubnetFilter] = {}
     out: dict[str, dict[str, SubnetFilter]] = {}
+    where = placements(topo)
     for vpc in topo.vpcs:
-        for node, subnet in placed(topo, vpc):
+        for node, subnet in where[vpc]:
             acl = topo.acl_of(vpc, subnet)
             if acl is None:
                 continue
