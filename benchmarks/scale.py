@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.memory import peak_rss_mb
 
 SIZES = (10, 100, 1_000, 10_000)
 INSTANCES_PER_VPC = 10
@@ -81,7 +82,7 @@ def measure(n: int) -> dict[str, Any]:
         "compile_s": round(t2 - t1, 3),
         "total_s": round(t2 - t0, 3),
         "first_check_ms": round((t3 - t2) * 1e3, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
 

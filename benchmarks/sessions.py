@@ -36,12 +36,13 @@ from __future__ import annotations
 import gc
 import itertools
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from benchmarks.memory import peak_rss_mb
 
 if TYPE_CHECKING:
     from vpcsim.ir import CompiledNetwork
@@ -186,7 +187,7 @@ def measure(n: int) -> dict[str, Any]:
     r = net.load(clients(), VIP, VPORT, clients=n, rate=n / ARRIVALS_S, duration=DURATION_S, hold=HOLD_S)
     t2 = time.perf_counter()
     cpu = time.process_time() - c1
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     gc.collect()  # whatever of the run only the cyclic collector frees (none, once the load lets go of it)
     t3 = time.perf_counter()
     connected = r.outcomes.get("connected", 0)
