@@ -161,3 +161,24 @@ def test_readme_documents_exactly_the_step_records() -> None:
         blank = record(*([None] * len(record._fields)))
         expected[record_name(blank)] = ", ".join(f"`{f}`" for f in record._fields)
     assert documented == expected
+
+
+def test_readme_performance_tables_are_the_committed_result() -> None:
+    """The Performance section is ``python -m benchmarks.table`` of the newest committed result,
+    not figures typed in beside it; every plot it shows is a file of that result."""
+    import json
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    try:
+        from benchmarks.table import render
+    finally:
+        sys.path.remove(str(root))
+    newest = sorted((root / "benchmarks" / "results").glob("*.json"))[-1]
+    result = json.loads(newest.read_text(encoding="utf-8"))
+    block = README.split("<!-- performance-table -->", 1)[1].split("<!-- /performance-table -->", 1)[0]
+    assert block.strip() == render(result).strip()
+    shown = re.findall(r"\]\((benchmarks/results/[^)]+\.png)\)", README)
+    assert shown, "the section shows the result's plots"
+    assert {p.split("/", 2)[2] for p in shown} <= set(result["plots"])
