@@ -109,10 +109,35 @@ def scale(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def network(r: dict[str, Any]) -> list[str]:
+    n = r.get("network")
+    if not n:
+        return []
+    out = ["| The bundled scenario | |", "|---|---|"]
+    for source, branches in n["connect_ms"].items():
+        times = sorted(set(branches.values()))
+        out.append(f"| connect from `{source}` (every branch) | {' / '.join(f'{t:.6f}' for t in times)} ms |")
+    for label, t in n["transfer_100MB"].items():
+        out.append(
+            f"| 100 MB from {label} | {_n(t['goodput_mbps'], 1)} Mb/s, {t['drops']:,} drops, "
+            f"{t['timeouts']} timeouts, {t['outcome']} |"
+        )
+    for scheduler, s in n["spread"].items():
+        share = ", ".join(f"`{k}` {100 * v:.2f} %" for k, v in s["share"].items())
+        weights = ":".join(str(w) for w in s["weights"].values())
+        out.append(f"| 10,000 connections, `{scheduler}` (weights {weights}) | {share} |")
+    rows = n["latency_vs_load"]["rows"]
+    points = ", ".join(f"{row['offered_per_s']:,}/s: {row['connect_p50_ms']:.1f}" for row in rows)
+    out.append(
+        f"| connect p50 (ms) by offered load, endpoint {n['latency_vs_load']['endpoint_service_time']} a packet | {points} |"
+    )
+    return out
+
+
 def render(r: dict[str, Any]) -> str:
     about = r["about"]
     head = f"Measured {about['date']} on `{about['machine']}` ({about['platform']}, Python {about['python']})."
-    parts = [head, "", *simulators(r), "", *targets(r), "", *checks(r), "", *scale(r)]
+    parts = [head, "", *simulators(r), "", *targets(r), "", *network(r), "", *checks(r), "", *scale(r)]
     return "\n".join(parts) + "\n"
 
 
