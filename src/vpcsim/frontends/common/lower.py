@@ -241,9 +241,7 @@ def vpc_routers(
     out: dict[str, Router] = {}
     for vpc in topo.vpcs.values():
         domain = (learned or {}).get(vpc.id)
-        tables = {
-            node: static[(bound.get((vpc.id, subnet)) or default[vpc.id]).id] for node, subnet in where[vpc.id]
-        }
+        tables = {node: static[(bound.get((vpc.id, subnet)) or default[vpc.id]).id] for node, subnet in where[vpc.id]}
         tables.update((ways_in or {}).get(vpc.id, {}))
         out[vpc.id] = Router(
             id=vpc.id,
