@@ -219,13 +219,15 @@ def _plant_one_table_per_vpc(monkeypatch: pytest.MonkeyPatch) -> None:
     VPC's first subnet, whatever table it is bound to."""
     from vpcsim.frontends.common import lower
 
-    original = lower.placed
+    original = lower.placements
 
-    def first_subnet(topo: Any, vpc: str) -> list[tuple[str, str]]:
-        first = min(s.id for s in topo.vpcs[vpc].subnets)
-        return [(node, first) for node, _ in original(topo, vpc)]
+    def first_subnet(topo: Any) -> dict[str, list[tuple[str, str]]]:
+        return {
+            vpc: [(node, min(s.id for s in topo.vpcs[vpc].subnets)) for node, _ in placed]
+            for vpc, placed in original(topo).items()
+        }
 
-    monkeypatch.setattr(lower, "placed", first_subnet)
+    monkeypatch.setattr(lower, "placements", first_subnet)
 
 
 PLANTED: dict[str, tuple[str, Callable[[pytest.MonkeyPatch], None]]] = {
